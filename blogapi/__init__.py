@@ -1,0 +1,100 @@
+"""blogapi: a JSON blog API. `create_app()` builds the Flask application."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import INSTANCE_DIR, Config, ConfigError, load_config
+
+
+def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
+    """Build the app from a Config (default: from BLOGAPI_ENV), with optional overrides."""
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR), static_folder=None)
+    app.config.from_object(resolve_config(config))
+    app.config.update(overrides)
+    register_logging(app)
+    register_proxy_fix(app)
+    register_extensions(app)
+    register_errors(app)
+    register_resources(app)
+    register_headers(app)
+    register_cli(app)
+    return app
+
+
+def resolve_config(config: Config | str | None) -> Config:
+    """Turn a name or nothing into a checked Config; a bad environment exits with one line."""
+    if isinstance(config, Config):
+        return config
+    try:
+        return load_config(config)
+    except ConfigError as exc:
+        sys.stderr.write(f"blogapi: configuration error: {exc}\n")
+        raise SystemExit(4) from None  # 4: gunicorn's "App failed to load", so it stops
+
+
+def register_logging(app: Flask) -> None:
+    """Audit events go to stderr as bare JSON lines."""
+    audit = logging.getLogger("blogapi.audit")
+    audit.setLevel(logging.INFO)
+    if not any(getattr(h, "blogapi_audit", False) for h in audit.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.blogapi_audit = True  # type: ignore[attr-defined]
+        audit.addHandler(handler)
+    audit.propagate = app.testing
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Trust X-Forwarded-* only from as many proxies as TRUSTED_PROXIES says."""
+    hops = app.config.get("TRUSTED_PROXIES", 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind database, migrations, JWT, rate limiter and password hashing."""
+    from blogapi.auth import register_jwt_callbacks
+    from blogapi.extensions import db, jwt, limiter, migrate
+    from blogapi.passwords import init_passwords
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    jwt.init_app(app)
+    register_jwt_callbacks(app)
+    limiter.init_app(app)
+    init_passwords(app)
+
+
+def register_errors(app: Flask) -> None:
+    """Every error becomes problem+json."""
+    from blogapi.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_resources(app: Flask) -> None:
+    """Mount the Api and its routing table."""
+    from blogapi.resources import register_api
+
+    register_api(app)
+
+
+def register_headers(app: Flask) -> None:
+    """Security headers on every response."""
+    from blogapi.headers import register_security_headers
+
+    register_security_headers(app)
+
+
+def register_cli(app: Flask) -> None:
+    """The admin commands."""
+    from blogapi.cli import init_app
+
+    init_app(app)

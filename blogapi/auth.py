@@ -1,0 +1,124 @@
+"""JWT wiring: string identities, one-query user and revocation lookup, 401 problems, roles."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Flask, Response, g
+from flask_jwt_extended import current_user, get_current_user, verify_jwt_in_request
+from flask_jwt_extended.exceptions import JWTDecodeError
+from sqlalchemy import select
+
+from blogapi.errors import BEARER_REALM, ApiError, problem
+from blogapi.extensions import db, jwt
+from blogapi.models import RevokedToken, User
+from blogapi.roles import at_least
+
+log = logging.getLogger("blogapi.auth")
+REQUIRED_CLAIMS = ("sub", "jti", "exp", "iat", "type", "ver")
+
+
+def invalid_token_headers(detail: str) -> dict[str, str]:
+    """RFC 6750's challenge for a token that was sent but is not acceptable."""
+    description = detail.replace('"', "'").replace("\\", "")
+    return {
+        "WWW-Authenticate": f'{BEARER_REALM}, error="invalid_token", '
+        f'error_description="{description}"'
+    }
+
+
+def token_problem(detail: str) -> Response:
+    """A 401 for a bad token, with RFC 6750's WWW-Authenticate."""
+    return problem(401, detail, headers=invalid_token_headers(detail))
+
+
+def load_token_subject(payload: dict[str, Any]) -> tuple[User | None, bool]:
+    """The token's user and whether its jti is revoked, in one query."""
+    for claim in REQUIRED_CLAIMS:
+        if claim not in payload:
+            raise JWTDecodeError(f"Missing claim: {claim}")
+    subject = payload["sub"]
+    if not isinstance(subject, str) or not subject.isdigit():
+        raise JWTDecodeError("The token subject is not a user id")
+    row = db.session.execute(
+        select(User, RevokedToken.jti)
+        .outerjoin(RevokedToken, RevokedToken.jti == payload["jti"])
+        .where(User.id == int(subject))
+    ).first()
+    if row is None:
+        return None, False
+    return row[0], row[1] is not None
+
+
+def register_jwt_callbacks(app: Flask) -> None:
+    """Teach flask-jwt-extended our identities, revocation rules and error shape."""
+
+    @jwt.user_identity_loader
+    def identity(user: User | int | str) -> str:
+        return str(user.id) if isinstance(user, User) else str(user)
+
+    @jwt.token_in_blocklist_loader
+    def is_revoked(_header: dict, payload: dict) -> bool:
+        user, jti_revoked = load_token_subject(payload)
+        g.token_user = user
+        if user is None:
+            return False  # user_lookup_loader answers: unknown user
+        if jti_revoked and payload["type"] == "refresh":
+            from blogapi.services.tokens import refresh_token_reused
+
+            refresh_token_reused(user, payload)
+        return jti_revoked or payload["ver"] != user.token_version
+
+    @jwt.user_lookup_loader
+    def lookup_user(_header: dict, _payload: dict) -> User | None:
+        user = g.get("token_user")
+        return user if user is not None and user.active else None
+
+    @jwt.unauthorized_loader
+    def missing_token(reason: str) -> Response:
+        return problem(401, "Authentication required: send 'Authorization: Bearer <token>'.")
+
+    @jwt.invalid_token_loader
+    def invalid_token(reason: str) -> Response:
+        return token_problem(f"The token is invalid: {reason}.")
+
+    @jwt.expired_token_loader
+    def expired_token(_header: dict, _payload: dict) -> Response:
+        return token_problem("The token has expired.")
+
+    @jwt.revoked_token_loader
+    def revoked_token(_header: dict, _payload: dict) -> Response:
+        return token_problem("The token has been revoked.")
+
+    @jwt.needs_fresh_token_loader
+    def stale_token(_header: dict, _payload: dict) -> Response:
+        return token_problem("This action needs a fresh token: log in again.")
+
+    @jwt.user_lookup_error_loader
+    def user_gone(_header: dict, _payload: dict) -> Response:
+        return token_problem("The token's user does not exist or is deactivated.")
+
+
+def role_required(minimum: str) -> Callable:
+    """Decorator: a valid access token whose user has at least `minimum` role, else 401/403."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            verify_jwt_in_request()
+            if not at_least(current_user.role, minimum):
+                raise ApiError(403, f"This needs the {minimum} role or above.")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def optional_user() -> User | None:
+    """The caller when a valid token is sent, None when no token is sent (bad tokens are 401)."""
+    verify_jwt_in_request(optional=True)
+    return get_current_user()

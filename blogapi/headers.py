@@ -1,0 +1,25 @@
+"""Security and caching headers added to every response."""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+def register_security_headers(app: Flask) -> None:
+    """Add the headers every response needs, unless a view set its own."""
+    hsts_seconds = app.config.get("HSTS_SECONDS", 0)
+
+    @app.after_request
+    def add_security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Content-Security-Policy", API_CSP)
+        # Tokens and emails must never sit in a shared cache; public reads opt in to caching.
+        headers.setdefault("Cache-Control", "no-store")
+        if hsts_seconds:
+            headers.setdefault("Strict-Transport-Security", f"max-age={hsts_seconds}")
+        return response

@@ -1,0 +1,53 @@
+"""Password hashing with passlib: argon2id, bcrypt still verified, hashes upgraded on login."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from passlib.context import CryptContext
+
+EXTENSION_KEY = "blogapi.passwords"
+# OWASP's argon2id baseline; "fast" keeps the test suite quick and is never used in production.
+PROFILES = {
+    "strong": {"argon2__memory_cost": 19456, "argon2__rounds": 2, "argon2__parallelism": 1},
+    "fast": {"argon2__memory_cost": 256, "argon2__rounds": 1, "argon2__parallelism": 1},
+}
+
+
+class PasswordHasher:
+    """Hashes and verifies passwords with one CryptContext per app."""
+
+    def __init__(self, profile: str = "strong") -> None:
+        self.context = CryptContext(
+            schemes=["argon2", "bcrypt"],
+            deprecated=["bcrypt"],
+            argon2__type="ID",
+            **PROFILES[profile],
+        )
+        # Verified when the user is unknown, so both failures cost the same time.
+        self.dummy_hash = self.context.hash("blogapi dummy password for timing")
+
+    def hash(self, password: str) -> str:
+        """Hash a new password."""
+        return self.context.hash(password)
+
+    def verify(self, password: str, stored_hash: str | None) -> tuple[bool, str | None]:
+        """Check a password; also return a new hash when the stored one is outdated."""
+        if stored_hash is None:
+            self.context.verify(password, self.dummy_hash)
+            return False, None
+        try:
+            return self.context.verify_and_update(password, stored_hash)
+        except (ValueError, TypeError):
+            return False, None
+
+
+def init_passwords(app: Flask) -> None:
+    """Attach the app's PasswordHasher."""
+    app.extensions[EXTENSION_KEY] = PasswordHasher(
+        app.config.get("PASSWORD_HASH_PROFILE", "strong")
+    )
+
+
+def hasher() -> PasswordHasher:
+    """The current app's PasswordHasher."""
+    return current_app.extensions[EXTENSION_KEY]

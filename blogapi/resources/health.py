@@ -1,0 +1,26 @@
+"""Health: is the API up, and can it reach its database?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_restful import Resource
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from blogapi.errors import database_unavailable
+from blogapi.extensions import db
+
+
+class Health(Resource):
+    """GET /health for load balancers and monitors."""
+
+    def get(self) -> Any:
+        """200 when the database answers, 503 problem when it does not."""
+        try:
+            db.session.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            return database_unavailable(exc)
+        finally:
+            db.session.rollback()
+        return {"status": "ok", "database": "ok"}

@@ -1,0 +1,1 @@
+"""Marshmallow schemas: one module per area, instances made once at module top."""

@@ -1,0 +1,48 @@
+"""Turn titles into URL slugs and check client-supplied ones."""
+
+from __future__ import annotations
+
+import re
+
+from text_unidecode import unidecode
+
+MAX_SLUG_LENGTH = 80
+
+_NOT_SLUG_CHARS = re.compile(r"[^a-z0-9]+")
+_VALID_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def _truncate(slug: str, max_length: int) -> str:
+    """Shorten a slug to max_length, preferring to cut between words."""
+    if len(slug) <= max_length:
+        return slug
+    cut = slug[:max_length]
+    if slug[max_length] != "-" and "-" in cut:
+        cut = cut[: cut.rindex("-")]
+    return cut.rstrip("-")
+
+
+def slugify(text: str, max_length: int = MAX_SLUG_LENGTH) -> str:
+    """Return an ASCII slug for text, or "" when nothing usable is left."""
+    if max_length < 1:
+        raise ValueError("max_length must be at least 1")
+    slug = _NOT_SLUG_CHARS.sub("-", unidecode(text).lower()).strip("-")
+    return _truncate(slug, max_length)
+
+
+def with_suffix(slug: str, n: int, max_length: int = MAX_SLUG_LENGTH) -> str:
+    """Return slug with "-n" appended, shortening the slug to stay within max_length."""
+    if not slug:
+        raise ValueError("slug must not be empty")
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    suffix = f"-{n}"
+    room = max_length - len(suffix)
+    if room < 1:
+        raise ValueError("max_length leaves no room for the slug")
+    return _truncate(slug, room) + suffix
+
+
+def is_valid_slug(value: str) -> bool:
+    """Return whether value is an acceptable client-supplied slug."""
+    return 1 <= len(value) <= MAX_SLUG_LENGTH and _VALID_SLUG.fullmatch(value) is not None

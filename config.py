@@ -1,0 +1,225 @@
+"""Settings for blogapi, read from the environment (and `.env` when present)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+load_dotenv()
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("BLOGAPI_INSTANCE_DIR", BASE_DIR / "instance"))
+
+# Values copied from tutorials and READMEs; a production secret must never be one of them.
+WELL_KNOWN_SECRETS = frozenset(
+    {
+        "secret",
+        "secret-key",
+        "secret_key",
+        "super-secret",
+        "super-secret-key",
+        "supersecret",
+        "changeme",
+        "change-me",
+        "change_me",
+        "changethis",
+        "dev",
+        "development",
+        "test",
+        "testing",
+        "password",
+        "jwt-secret",
+        "jwt-secret-string",
+        "jwt_secret_key",
+        "you-will-never-guess",
+        "my-secret",
+        "mysecret",
+        "your-secret-key",
+        "your_secret_key",
+        "please-change-me",
+        "t0p s3cr3t",
+        "top secret",
+        "replace-me",
+        "change-this-to-a-long-random-string",
+    }
+)
+MIN_SECRET_BYTES = 32
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment cannot give a safe configuration."""
+
+
+def env_str(name: str, default: str = "") -> str:
+    """Read a string variable, stripped; empty means the default."""
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Read a boolean variable written as true/false, 1/0, yes/no or on/off."""
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    """Read a whole number variable no smaller than `minimum`."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def env_list(name: str) -> list[str]:
+    """Read a comma-separated list variable."""
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+def dev_secret(name: str) -> str:
+    """Return a secret generated once into the instance folder, so tokens survive restarts."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / f"{name.lower()}.secret"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def check_secret(name: str, value: str) -> None:
+    """Refuse a missing, short or well-known secret, naming the variable."""
+    if not value:
+        raise ConfigError(f"{name} is not set; production needs a random secret of 32+ bytes")
+    if value.strip().lower() in WELL_KNOWN_SECRETS:
+        raise ConfigError(f"{name} is a well-known value; use a random secret of 32+ bytes")
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(f"{name} is shorter than {MIN_SECRET_BYTES} bytes")
+
+
+class Config:
+    """Settings shared by every environment; subclasses adjust them."""
+
+    ENV_NAME = "development"
+    DEBUG = False
+    TESTING = False
+
+    def __init__(self) -> None:
+        self.SQLALCHEMY_DATABASE_URI = env_str(
+            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'blogapi.db'}"
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SECRET_KEY = env_str("SECRET_KEY")
+        self.JWT_SECRET_KEY = env_str("JWT_SECRET_KEY")
+        self.JWT_ACCESS_TOKEN_EXPIRES = timedelta(
+            minutes=env_int("JWT_ACCESS_TOKEN_EXPIRES", 15, minimum=1)
+        )
+        self.JWT_REFRESH_TOKEN_EXPIRES = timedelta(
+            minutes=env_int("JWT_REFRESH_TOKEN_EXPIRES", 43200, minimum=1)
+        )
+        self.JWT_ISSUER = env_str("JWT_ISSUER", "blogapi")
+        self.JWT_AUDIENCE = env_str("JWT_AUDIENCE", "blogapi")
+        self.JWT_ENCODE_ISSUER = self.JWT_ISSUER
+        self.JWT_DECODE_ISSUER = self.JWT_ISSUER
+        self.JWT_ENCODE_AUDIENCE = self.JWT_AUDIENCE
+        self.JWT_DECODE_AUDIENCE = self.JWT_AUDIENCE
+        self.JWT_ALGORITHM = "HS256"
+        self.JWT_DECODE_ALGORITHMS = ["HS256"]
+        self.JWT_DECODE_LEEWAY = 5
+        self.JWT_TOKEN_LOCATION = ["headers"]
+        self.JWT_COOKIE_CSRF_PROTECT = False  # tokens travel in headers only
+        self.REGISTRATION_OPEN = env_bool("REGISTRATION_OPEN", True)
+        self.DEFAULT_ROLE = env_str("DEFAULT_ROLE", "author")
+        self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+        self.LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "5 per minute")
+        self.RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.CORS_ORIGINS = env_list("CORS_ORIGINS")
+        self.MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 1048576, minimum=1)
+        self.TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+        self.HSTS_SECONDS = env_int("HSTS_SECONDS", 0)
+        self.PASSWORD_HASH_PROFILE = "strong"
+
+    def check_role(self) -> None:
+        """Refuse a DEFAULT_ROLE that is not one of the roles."""
+        from blogapi.roles import ROLES
+
+        if self.DEFAULT_ROLE not in ROLES:
+            raise ConfigError(f"DEFAULT_ROLE must be one of {', '.join(ROLES)}")
+
+    def finalize(self) -> None:
+        """Fill in or check what depends on the environment kind."""
+        self.check_role()
+        self.SECRET_KEY = self.SECRET_KEY or dev_secret("SECRET_KEY")
+        self.JWT_SECRET_KEY = self.JWT_SECRET_KEY or dev_secret("JWT_SECRET_KEY")
+
+
+class DevelopmentConfig(Config):
+    """Local development: SQLite in the instance folder, generated secrets."""
+
+    ENV_NAME = "development"
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    """The test suite: cheap password hashing, no rate limits unless a test asks."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.SQLALCHEMY_DATABASE_URI = env_str("TEST_DATABASE_URL", "sqlite://")
+        self.SECRET_KEY = "testing-secret-key-that-is-long-enough-0123456789"
+        self.JWT_SECRET_KEY = "testing-jwt-secret-key-that-is-long-enough-0123456789"
+        self.RATELIMIT_ENABLED = False
+        self.RATELIMIT_STORAGE_URI = "memory://"
+        self.PASSWORD_HASH_PROFILE = "fast"
+
+    def finalize(self) -> None:
+        """Testing keeps its fixed secrets and needs nothing from the instance folder."""
+        self.check_role()
+
+
+class ProductionConfig(Config):
+    """Production: secrets must come from the environment and be strong."""
+
+    ENV_NAME = "production"
+
+    def finalize(self) -> None:
+        """Refuse to start with weak or missing secrets."""
+        check_secret("SECRET_KEY", self.SECRET_KEY)
+        check_secret("JWT_SECRET_KEY", self.JWT_SECRET_KEY)
+        super().finalize()
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(name: str | None = None) -> Config:
+    """Build the Config for `name` (default: BLOGAPI_ENV), checked and ready to use."""
+    name = (name or env_str("BLOGAPI_ENV", "development")).lower()
+    if name not in CONFIGS:
+        raise ConfigError(f"BLOGAPI_ENV must be one of {', '.join(CONFIGS)}, not {name!r}")
+    config = CONFIGS[name]()
+    config.finalize()
+    return config

@@ -98,7 +98,7 @@ def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 
 def validation_problem(error: ValidationError) -> Response:
     """422 naming each field that failed and why."""
-    errors = flatten_messages(error.messages)
+    errors = flatten_messages(error.normalized_messages())
     fields = ", ".join(sorted(errors))
     return problem(422, f"The request has invalid fields: {fields}.", errors=errors)
 

@@ -23,6 +23,7 @@ run: $(STAMP)
 
 ## The whole suite: on SQLite, then again on a throwaway PostgreSQL cluster when its binaries exist.
 test: $(STAMP)
+	scripts/install-system-deps
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 

@@ -8,8 +8,10 @@ import orjson
 from flask import Flask, Response
 from flask_restful import Api
 
+from blogapi.docs import blueprint as docs_blueprint
 from blogapi.resources.auth import Login, Logout, Me, Password, Register, TokenRefresh
 from blogapi.resources.health import Health
+from blogapi.resources.service import OpenApiDocument
 from blogapi.resources.users import UserItem, UserList
 
 API_PREFIX = "/api/v1"
@@ -33,6 +35,7 @@ def output_json(data: Any, code: int, headers: dict | None = None) -> Response:
 
 ROUTES: list[tuple[type, str, str]] = [
     (Health, "/health", "health"),
+    (OpenApiDocument, "/openapi.json", "openapi"),
     (Register, "/auth/register", "auth_register"),
     (Login, "/auth/login", "auth_login"),
     (TokenRefresh, "/auth/refresh", "auth_refresh"),
@@ -51,4 +54,5 @@ def register_api(app: Flask) -> BlogApi:
     for resource, path, endpoint in ROUTES:
         api.add_resource(resource, path, endpoint=endpoint)
     api.init_app(app)
+    app.register_blueprint(docs_blueprint, url_prefix=API_PREFIX)
     return api

@@ -10,6 +10,7 @@ from flask_restful import Resource
 from jwt.exceptions import PyJWTError
 from sqlalchemy.exc import IntegrityError
 
+from blogapi.apidoc import Reply, document
 from blogapi.audit import audit
 from blogapi.auth import invalid_token_headers
 from blogapi.errors import ApiError
@@ -18,7 +19,14 @@ from blogapi.http import json_body
 from blogapi.models import RevokedToken, User
 from blogapi.passwords import hasher
 from blogapi.ratelimit import per_account, per_address
+from blogapi.schemas.responses import ProblemSchema, TokenPairSchema
 from blogapi.schemas.users import (
+    LoginSchema,
+    LogoutSchema,
+    MeUpdateSchema,
+    PasswordChangeSchema,
+    PrivateUserSchema,
+    RegisterSchema,
     check_password,
     login_schema,
     logout_schema,
@@ -31,6 +39,8 @@ from blogapi.services.accounts import conflict, create_user, find_user, set_pass
 from blogapi.services.tokens import issue_token_pair, refresh_token_reused, revocation_for
 
 BAD_CREDENTIALS = "Invalid username or password."
+TOKEN_PAIR = Reply(TokenPairSchema, "A token pair and the user it belongs to.")
+ME = Reply(PrivateUserSchema, "The caller's own account, with email.")
 
 
 class Register(Resource):
@@ -38,6 +48,20 @@ class Register(Resource):
 
     decorators = [per_address]
 
+    @document(
+        summary="Register",
+        description="Create an account with the DEFAULT_ROLE. 403 when REGISTRATION_OPEN is false. "
+        "Passwords: 8+ characters, not common, not the username or email.",
+        tag="auth",
+        body=RegisterSchema,
+        example={"username": "ada", "email": "ada@example.com", "password": "analytical engine"},
+        rate_limited=True,
+        responses={
+            201: Reply(PrivateUserSchema, "The new account.", ("Location",)),
+            403: "Registration is closed.",
+            409: "The username or email is taken (compared without case).",
+        },
+    )
     def post(self) -> tuple[dict[str, Any], int, dict[str, str]]:
         """Create an account with the default role."""
         if not current_app.config["REGISTRATION_OPEN"]:
@@ -60,6 +84,20 @@ class Login(Resource):
 
     decorators = [per_account, per_address]
 
+    @document(
+        summary="Log in",
+        description="`username` may also be the email. The access token is fresh.",
+        tag="auth",
+        body=LoginSchema,
+        example={"username": "ada", "password": "analytical engine"},
+        rate_limited=True,
+        responses={
+            200: TOKEN_PAIR,
+            401: Reply(ProblemSchema, "Wrong username or password.", ("WWW-Authenticate",)),
+            403: "The account is deactivated.",
+        },
+        extra={"security": []},
+    )
     def post(self) -> dict[str, Any]:
         """Check the credentials the same way whether or not the user exists."""
         data = login_schema.load(json_body())
@@ -84,6 +122,15 @@ class TokenRefresh(Resource):
     decorators = [per_address]
     method_decorators = [jwt_required(refresh=True)]
 
+    @document(
+        summary="Refresh the token pair",
+        description="Send the REFRESH token as the bearer token. It is spent: presenting it "
+        "again is 401 and revokes every token of the user.",
+        tag="auth",
+        auth="refresh",
+        rate_limited=True,
+        responses={200: TOKEN_PAIR},
+    )
     def post(self) -> dict[str, Any]:
         """Revoke the presented refresh token and issue a new pair; reuse revokes everything."""
         payload = get_jwt()
@@ -123,6 +170,16 @@ class Logout(Resource):
 
     method_decorators = [jwt_required()]
 
+    @document(
+        summary="Log out",
+        description="Revokes this access token; also `refresh_token` when given, or every "
+        "token of the user with `all: true`.",
+        tag="auth",
+        auth="access",
+        body=LogoutSchema,
+        body_optional=True,
+        responses={204: Reply(None, "Revoked.")},
+    )
     def post(self) -> tuple[str, int]:
         """Revoke and answer 204."""
         data = logout_schema.load(json_body(optional=True))
@@ -145,10 +202,26 @@ class Me(Resource):
 
     method_decorators = [jwt_required()]
 
+    @document(
+        summary="Who am I",
+        description="The caller's account.",
+        tag="auth",
+        auth="access",
+        responses={200: ME},
+    )
     def get(self) -> dict[str, Any]:
         """The caller's profile, with email."""
         return private_user_schema.dump(current_user)
 
+    @document(
+        summary="Update my profile",
+        description="Change email, display name or bio. Role and active state cannot be set here.",
+        tag="auth",
+        auth="access",
+        body=MeUpdateSchema,
+        example={"display_name": "Ada Lovelace", "bio": "Poet of science"},
+        responses={200: ME, 409: "The email is taken."},
+    )
     def patch(self) -> dict[str, Any]:
         """Change email, display name or bio."""
         data = me_update_schema.load(json_body())
@@ -173,6 +246,16 @@ class Password(Resource):
     decorators = [per_address]
     method_decorators = [jwt_required(fresh=True)]
 
+    @document(
+        summary="Change my password",
+        description="Needs a fresh access token (from login, not refresh) and the current "
+        "password. Revokes every older token and returns a new pair.",
+        tag="auth",
+        auth="fresh",
+        body=PasswordChangeSchema,
+        rate_limited=True,
+        responses={200: TOKEN_PAIR},
+    )
     def put(self) -> dict[str, Any]:
         """Set a new password, revoke every older token, return a new pair."""
         data = password_change_schema.load(json_body())

@@ -8,13 +8,22 @@ from flask_restful import Resource
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from blogapi.apidoc import Reply, document
 from blogapi.errors import database_unavailable
 from blogapi.extensions import db
+from blogapi.schemas.responses import HealthSchema
 
 
 class Health(Resource):
     """GET /health for load balancers and monitors."""
 
+    @document(
+        summary="Health",
+        description="200 when the API and its database answer; 503 problem when the database "
+        "does not.",
+        tag="service",
+        responses={200: Reply(HealthSchema, "Up, with a reachable database.")},
+    )
     def get(self) -> Any:
         """200 when the database answers, 503 problem when it does not."""
         try:

@@ -9,6 +9,7 @@ from flask_restful import Resource
 from marshmallow import fields, validate
 from sqlalchemy import func, select
 
+from blogapi.apidoc import Reply, document
 from blogapi.audit import audit
 from blogapi.auth import optional_user, role_required
 from blogapi.errors import ApiError
@@ -17,7 +18,15 @@ from blogapi.http import json_body
 from blogapi.models import User, username_key
 from blogapi.pagination import PageQuerySchema, page_response
 from blogapi.roles import ROLES, at_least
-from blogapi.schemas.users import admin_user_update_schema, private_user_schema, public_user_schema
+from blogapi.schemas.responses import UserPageSchema
+from blogapi.schemas.users import (
+    AdminUserUpdateSchema,
+    PrivateUserSchema,
+    PublicUserSchema,
+    admin_user_update_schema,
+    private_user_schema,
+    public_user_schema,
+)
 
 
 class UserListQuerySchema(PageQuerySchema):
@@ -49,6 +58,17 @@ class UserList(Resource):
 
     method_decorators = [role_required("admin")]
 
+    @document(
+        summary="List users",
+        description="Every account, with email and active state. Admins only.",
+        tag="users",
+        auth="access",
+        query=UserListQuerySchema,
+        responses={
+            200: Reply(UserPageSchema, "A page of users.", ("Link", "X-Total-Count")),
+            403: "Only admins list users.",
+        },
+    )
     def get(self) -> tuple[dict[str, Any], int, dict[str, str]]:
         """A page of users with email and active state."""
         args = user_list_query_schema.load(request.args)
@@ -69,14 +89,37 @@ class UserList(Resource):
 class UserItem(Resource):
     """One account: a public profile, or admin changes to role and active state."""
 
+    @document(
+        summary="A user's public profile",
+        description="Anyone may read an active user's profile; admins also find deactivated ones.",
+        tag="users",
+        auth="optional",
+        responses={
+            200: Reply(PublicUserSchema, "The profile."),
+            404: "No such (active) user.",
+        },
+    )
     def get(self, username: str) -> dict[str, Any]:
-        """The public profile; admins also get email and active state."""
+        """The public profile (admins also find deactivated users)."""
         caller = optional_user()
         is_admin = caller is not None and at_least(caller.role, "admin")
-        user = user_or_404(username, include_inactive=is_admin)
-        schema = private_user_schema if is_admin else public_user_schema
-        return schema.dump(user)
+        return public_user_schema.dump(user_or_404(username, include_inactive=is_admin))
 
+    @document(
+        summary="Change a user's role or active state",
+        description="Admins only. Deactivating revokes the user's tokens at once. The last "
+        "active admin cannot be demoted or deactivated (409).",
+        tag="users",
+        auth="access",
+        body=AdminUserUpdateSchema,
+        example={"role": "editor"},
+        responses={
+            200: Reply(PrivateUserSchema, "The changed account."),
+            403: "Only admins manage users.",
+            404: "No such user.",
+            409: "This would leave no active admin.",
+        },
+    )
     @role_required("admin")
     def patch(self, username: str) -> dict[str, Any]:
         """Change role or active state; deactivation revokes the user's tokens at once."""

@@ -8,7 +8,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from blogapi.password_policy import password_problems
 from blogapi.roles import ROLES
-from blogapi.schemas.common import StrictSchema, TrimmedString, UTCDateTimeField
+from blogapi.schemas.common import StrictBoolean, StrictSchema, TrimmedString, UTCDateTimeField
 
 USERNAME = validate.Regexp(
     r"^[A-Za-z0-9_-]{3,32}$",
@@ -60,7 +60,7 @@ class LogoutSchema(StrictSchema):
     """POST /auth/logout."""
 
     refresh_token = fields.String(validate=validate.Length(min=1, max=4096))
-    all = fields.Boolean(truthy={True}, falsy={False}, load_default=False)
+    all = StrictBoolean(load_default=False)
 
 
 class PasswordChangeSchema(StrictSchema):
@@ -84,7 +84,7 @@ class AdminUserUpdateSchema(StrictSchema):
     """PATCH /users/{username}: what an admin may change."""
 
     role = fields.String(validate=validate.OneOf(ROLES))
-    active = fields.Boolean(truthy={True}, falsy={False})
+    active = StrictBoolean()
 
 
 class PublicUserSchema(StrictSchema):

@@ -1,0 +1,199 @@
+"""The OpenAPI 3 document, generated from the routing table, @document and the schemas."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
+from flask import Flask, current_app
+
+from blogapi.apidoc import Doc, Reply
+from blogapi.schemas.responses import ProblemSchema
+
+EXTENSION_KEY = "blogapi.openapi"
+PROBLEM = "application/problem+json"
+ERRORS = {
+    400: "Malformed: the body is not JSON, or not a JSON object.",
+    401: "No token, or a token that is malformed, expired, revoked or of the wrong type; "
+    "or bad credentials.",
+    403: "Authenticated, but not allowed to do this.",
+    404: "Not found, or not visible to the caller.",
+    409: "Conflicts with existing data (a taken username, email or slug).",
+    412: "If-Match does not match the current ETag: someone changed it meanwhile.",
+    413: "The body is larger than MAX_CONTENT_LENGTH.",
+    415: "The body is not sent as application/json.",
+    422: "Validation failed; `errors` names each field.",
+    429: "Rate limited; retry after Retry-After seconds.",
+    503: "The database is unavailable; retry after Retry-After seconds.",
+}
+HEADERS = {
+    "Location": {"description": "URL of the created resource.", "schema": {"type": "string"}},
+    "ETag": {
+        "description": "Strong validator of the representation.",
+        "schema": {"type": "string"},
+    },
+    "Link": {
+        "description": "RFC 8288 links: first, prev, next, last.",
+        "schema": {"type": "string"},
+    },
+    "X-Total-Count": {"description": "Items in the whole list.", "schema": {"type": "integer"}},
+    "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}},
+    "WWW-Authenticate": {"description": "RFC 6750 Bearer challenge.", "schema": {"type": "string"}},
+}
+REQUEST_HEADERS = {
+    "If-Match": "Only act if the resource still has this ETag (else 412).",
+    "If-None-Match": "Answer 304 with no body if the ETag still matches.",
+}
+DOCS_PAGE = {
+    "operationId": "docs_get",
+    "summary": "Interactive documentation",
+    "description": "Swagger UI on this document, served from local assets. Use Authorize with "
+    "an access token from POST /auth/login to try protected operations.",
+    "tags": ["service"],
+    "security": [],
+    "responses": {
+        "200": {
+            "description": "The HTML page.",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        }
+    },
+}
+INFO = {
+    "description": (
+        "A JSON blog API. Log in with POST /auth/login, then send "
+        "`Authorization: Bearer <access_token>`. Errors are RFC 9457 problem details "
+        "(`application/problem+json`). Timestamps are ISO 8601 UTC with `Z`."
+    ),
+}
+
+
+def schema_name(schema: Any) -> str:
+    """Component name of a schema: its class name without `Schema`."""
+    cls = resolve_schema_cls(schema)
+    name = cls.__name__
+    return name[: -len("Schema")] if name.endswith("Schema") and name != "Schema" else name
+
+
+def openapi_path(rule: str) -> str:
+    """`/users/<string:username>` -> `/users/{username}`."""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+def reply_object(status: int, reply: Reply | str) -> dict[str, Any]:
+    """An OpenAPI response object for a documented reply or an error description."""
+    if isinstance(reply, str):
+        reply = Reply(ProblemSchema, reply, ("WWW-Authenticate",) if status == 401 else ())
+        media = PROBLEM
+    else:
+        media = PROBLEM if status >= 400 else "application/json"
+    result: dict[str, Any] = {"description": reply.description}
+    if reply.schema is not None:
+        result["content"] = {media: {"schema": reply.schema}}
+    if reply.headers:
+        result["headers"] = {
+            name: {"$ref": f"#/components/headers/{name}"} for name in reply.headers
+        }
+    return result
+
+
+def standard_errors(doc: Doc) -> dict[int, Reply | str]:
+    """The errors every operation of this kind can give, besides its own."""
+    errors: dict[int, Reply | str] = {503: Reply(ProblemSchema, ERRORS[503], ("Retry-After",))}
+    if doc.body is not None:
+        errors.update({code: ERRORS[code] for code in (400, 413, 415, 422)})
+    if doc.query is not None:
+        errors[422] = ERRORS[422]
+    if doc.auth != "none":
+        errors[401] = ERRORS[401]
+    if doc.rate_limited:
+        errors[429] = Reply(ProblemSchema, ERRORS[429], ("Retry-After",))
+    return errors
+
+
+def operation(doc: Doc, path_params: list[str], operation_id: str) -> dict[str, Any]:
+    """The OpenAPI operation object for a Doc."""
+    responses = standard_errors(doc)
+    responses.update(doc.responses)
+    op: dict[str, Any] = {
+        "operationId": operation_id,
+        "summary": doc.summary,
+        "description": doc.description,
+        "tags": [doc.tag],
+        "responses": {str(code): reply_object(code, r) for code, r in sorted(responses.items())},
+    }
+    params: list[dict[str, Any]] = [
+        {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
+        for name in path_params
+    ]
+    params += [
+        {
+            "in": "header",
+            "name": name,
+            "required": False,
+            "schema": {"type": "string"},
+            "description": REQUEST_HEADERS[name],
+        }
+        for name in doc.request_headers
+    ]
+    if doc.query is not None:
+        params.append({"in": "query", "schema": doc.query})
+    if params:
+        op["parameters"] = params
+    if doc.body is not None:
+        content: dict[str, Any] = {"schema": doc.body}
+        if doc.example:
+            content["example"] = dict(doc.example)
+        op["requestBody"] = {
+            "required": not doc.body_optional,
+            "content": {"application/json": content},
+        }
+    if doc.auth in ("access", "fresh", "refresh"):
+        op["security"] = [{"bearerAuth": []}]
+    elif doc.auth == "optional":
+        op["security"] = [{}, {"bearerAuth": []}]
+    else:
+        op["security"] = []
+    op.update(doc.extra)
+    return op
+
+
+def build_document(app: Flask) -> dict[str, Any]:
+    """Walk the routing table and describe every operation."""
+    from blogapi.resources import API_PREFIX, ROUTES
+
+    spec = APISpec(
+        title="blogapi",
+        version="1.0.0",
+        openapi_version="3.0.3",
+        info=INFO,
+        servers=[{"url": API_PREFIX}],
+        plugins=[MarshmallowPlugin(schema_name_resolver=schema_name)],
+    )
+    spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    for name, header in HEADERS.items():
+        spec.components.header(name, header)
+    for resource, rule, endpoint in ROUTES:
+        path_params = re.findall(r"<(?:[^:<>]+:)?([^<>]+)>", rule)
+        operations = {}
+        for method in sorted(resource.methods or ()):
+            handler = getattr(resource, method.lower())
+            doc = getattr(handler, "__apidoc__", None)
+            if doc is None:
+                raise LookupError(f"{resource.__name__}.{method.lower()} has no @document")
+            operations[method.lower()] = operation(doc, path_params, f"{endpoint}_{method.lower()}")
+        spec.path(path=openapi_path(rule), operations=operations)
+    spec.path(path="/docs", operations={"get": DOCS_PAGE})
+    return spec.to_dict()
+
+
+def openapi_document() -> dict[str, Any]:
+    """The current app's document, built once."""
+    document = current_app.extensions.get(EXTENSION_KEY)
+    if document is None:
+        document = current_app.extensions[EXTENSION_KEY] = build_document(current_app)
+    return document

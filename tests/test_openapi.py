@@ -1,0 +1,109 @@
+"""The OpenAPI document describes the whole API truthfully, and the docs page is self-contained."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from openapi_spec_validator import validate
+
+from blogapi.resources import API_PREFIX
+
+METHODS = {"get", "post", "put", "patch", "delete"}
+NOT_DOCUMENTED = {"docs.docs_asset"}  # static files of the docs page
+
+
+@pytest.fixture
+def document(client):
+    """The served document."""
+    response = client.get(f"{API_PREFIX}/openapi.json")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    return response.get_json()
+
+
+def app_operations(app) -> set[tuple[str, str]]:
+    """Every (path, method) the app routes, in OpenAPI's path notation."""
+    found = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in NOT_DOCUMENTED:
+            continue
+        assert rule.rule.startswith(API_PREFIX) or rule.rule.startswith("/.well-known"), rule.rule
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule.removeprefix(API_PREFIX))
+        found |= {(path, m.lower()) for m in rule.methods if m.lower() in METHODS}
+    return found
+
+
+def documented_operations(document) -> set[tuple[str, str]]:
+    """Every (path, method) the document describes."""
+    return {(p, m) for p, item in document["paths"].items() for m in item if m in METHODS}
+
+
+def test_the_document_is_valid_openapi_3(document):
+    validate(document)
+    assert document["openapi"].startswith("3.")
+    assert document["servers"] == [{"url": API_PREFIX}]
+
+
+def test_every_route_is_documented_and_every_documented_operation_exists(app, document):
+    routed = {op for op in app_operations(app) if not op[0].startswith("/.well-known")}
+    assert routed == documented_operations(document)
+
+
+def test_every_operation_is_explained_with_its_errors(document):
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            if method not in METHODS:
+                continue
+            where = f"{method.upper()} {path}"
+            assert op["summary"] and op["description"] and op["tags"], where
+            assert path == "/docs" or "503" in op["responses"], where
+            for status, response in op["responses"].items():
+                if int(status) >= 400:
+                    media = response["content"]["application/problem+json"]
+                    assert media["schema"] == {"$ref": "#/components/schemas/Problem"}, where
+                if status == "401":
+                    assert "WWW-Authenticate" in response["headers"], where
+                if status in ("429", "503"):
+                    assert "Retry-After" in response["headers"], where
+            if "requestBody" in op:
+                assert {"400", "415", "422"} <= set(op["responses"]), where
+
+
+def test_protected_operations_name_the_bearer_scheme(document):
+    scheme = document["components"]["securitySchemes"]["bearerAuth"]
+    assert scheme == {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    assert document["paths"]["/auth/me"]["get"]["security"] == [{"bearerAuth": []}]
+    assert document["paths"]["/auth/login"]["post"]["security"] == []
+    assert "401" in document["paths"]["/auth/me"]["get"]["responses"]
+
+
+def test_request_schemas_come_from_the_validating_schemas(document):
+    register = document["components"]["schemas"]["Register"]
+    assert set(register["required"]) == {"username", "email", "password"}
+    assert register["additionalProperties"] is False
+    assert register["properties"]["password"]["writeOnly"] is True
+    user = document["components"]["schemas"]["PrivateUser"]
+    assert "password_hash" not in user["properties"] and "email" in user["properties"]
+    public = document["components"]["schemas"]["PublicUser"]
+    assert "email" not in public["properties"]
+
+
+def test_list_operations_document_paging(document):
+    users = document["paths"]["/users"]["get"]
+    names = {p["name"] for p in users["parameters"]}
+    assert {"page", "per_page"} <= names
+    assert {"Link", "X-Total-Count"} <= set(users["responses"]["200"]["headers"])
+
+
+def test_the_docs_page_uses_only_local_assets(client):
+    page = client.get(f"{API_PREFIX}/docs")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert "http://" not in html and "https://" not in html and "<script>" not in html
+    csp = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    for asset in re.findall(r'(?:src|href)="([^"]+)"', html):
+        response = client.get(f"{API_PREFIX}/{asset}")
+        assert response.status_code == 200, asset
+    assert client.get(f"{API_PREFIX}/docs/assets/../config.py").status_code == 404

@@ -59,7 +59,7 @@ def slug_candidates(title: str) -> Iterator[str]:
     for n in range(2, NUMBERED_SLUG_TRIES + 1):
         yield with_suffix(base, n)
     for _ in range(RANDOM_SLUG_TRIES):
-        yield with_suffix(base, secrets.randbelow(10**9) + 10**8)
+        yield with_suffix(base, 10**8 + secrets.randbelow(9 * 10**8))  # nine digits
 
 
 def is_slug_conflict(error: IntegrityError) -> bool:

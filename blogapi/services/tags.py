@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from blogapi.errors import ApiError
@@ -14,7 +14,7 @@ from blogapi.models import Post, Tag, post_tags
 from blogapi.services.slugs import slugify
 
 TAG_MAX_LENGTH = 40
-TAG_CREATE_ATTEMPTS = 3
+TAG_CREATE_ATTEMPTS = 4  # look up, insert, look up again; once more if a race intervened
 
 
 def tag_slug(name: str) -> str:
@@ -38,16 +38,16 @@ def resolve_tags(wanted: dict[str, str]) -> list[Tag]:
         found = {
             tag.slug: tag for tag in db.session.scalars(select(Tag).where(Tag.slug.in_(wanted)))
         }
-        missing = [Tag(slug=slug, name=name) for slug, name in wanted.items() if slug not in found]
+        missing = [
+            {"slug": slug, "name": name} for slug, name in wanted.items() if slug not in found
+        ]
         if not missing:
             return [found[slug] for slug in wanted]
         try:
-            with db.session.begin_nested():
-                db.session.add_all(missing)
+            with db.session.begin_nested():  # one statement however many are new
+                db.session.execute(insert(Tag), missing)
         except IntegrityError:
-            continue  # another request created one of them just now: look them up again
-        found.update((tag.slug, tag) for tag in missing)
-        return [found[slug] for slug in wanted]
+            pass  # another request created one of them just now; the next lookup finds it
     raise ApiError(409, "The tags changed while saving; retry the request.")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import g, has_app_context
+from flask import g, has_request_context
 from sqlalchemy import ColumnElement, and_, false, or_, true
 
 from blogapi.errors import ApiError
@@ -17,8 +17,8 @@ STATUSES = ("draft", "scheduled", "published", "all")
 
 def request_now() -> datetime:
     """The request's single idea of "now", so filters and each post's status agree."""
-    if not has_app_context():
-        return utcnow()
+    if not has_request_context():
+        return utcnow()  # the CLI and scripts: a long-lived app context must not freeze time
     if "posts_now" not in g:
         g.posts_now = utcnow()
     return g.posts_now

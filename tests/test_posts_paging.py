@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
@@ -42,9 +42,11 @@ def expected_order(posts: list[dict], sort: str) -> list[int]:
 
     def key(post: dict) -> tuple:
         value = post[field]
-        if field == "published_at":  # drafts (no time) count as newer than any time
-            return (value is None, value or "", post["id"])
-        return (value, post["id"])
+        if field == "title":
+            return (value, post["id"])
+        if value is None:  # drafts (no published_at) count as newer than any time
+            return (True, datetime.min.replace(tzinfo=UTC), post["id"])
+        return (False, datetime.fromisoformat(value), post["id"])
 
     return [post["id"] for post in sorted(posts, key=key, reverse=sort.startswith("-"))]
 

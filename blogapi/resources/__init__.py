@@ -11,6 +11,7 @@ from flask_restful import Api
 from blogapi.docs import blueprint as docs_blueprint
 from blogapi.resources.auth import Login, Logout, Me, Password, Register, TokenRefresh
 from blogapi.resources.health import Health
+from blogapi.resources.posts import PostItem, PostList, PostPublish, PostUnpublish, TagList
 from blogapi.resources.service import OpenApiDocument
 from blogapi.resources.users import UserItem, UserList
 
@@ -44,6 +45,11 @@ ROUTES: list[tuple[type, str, str]] = [
     (Password, "/auth/password", "auth_password"),
     (UserList, "/users", "user_list"),
     (UserItem, "/users/<string:username>", "user_item"),
+    (PostList, "/posts", "post_list"),
+    (PostItem, "/posts/<string:ident>", "post_item"),
+    (PostPublish, "/posts/<string:ident>/publish", "post_publish"),
+    (PostUnpublish, "/posts/<string:ident>/unpublish", "post_unpublish"),
+    (TagList, "/tags", "tag_list"),
 ]
 
 

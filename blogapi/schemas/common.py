@@ -22,6 +22,7 @@ class UTCDateTimeField(fields.DateTime):
 
     default_error_messages = {
         "naive": "Give a timezone, e.g. 2026-11-23T10:00:00Z.",
+        "range": "The time is out of range once converted to UTC.",
     }
 
     def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any) -> Any:
@@ -31,7 +32,10 @@ class UTCDateTimeField(fields.DateTime):
         parsed = super()._deserialize(value, attr, data, **kwargs)
         if parsed.tzinfo is None:
             raise self.make_error("naive")
-        return parsed.astimezone(UTC)
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:  # e.g. 0001-01-01T00:00:00+05:00 falls before year 1 in UTC
+            raise self.make_error("range") from None
 
 
 class TrimmedString(fields.String):

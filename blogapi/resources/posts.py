@@ -1,0 +1,150 @@
+"""PostList, PostItem, PostPublish, PostUnpublish and TagList: the blog itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, request, url_for
+from flask_jwt_extended import current_user
+from flask_restful import Resource
+
+from blogapi.auth import optional_user, role_required
+from blogapi.http import json_body
+from blogapi.models import Post, User
+from blogapi.pagination import page_response
+from blogapi.schemas.posts import (
+    post_create_schema,
+    post_list_query_schema,
+    post_schema,
+    post_update_schema,
+    publish_schema,
+    tag_schema,
+    unpublish_schema,
+)
+from blogapi.services.access import can_delete, can_edit, can_publish, request_now, require
+from blogapi.services.etags import check_if_match, not_modified, post_response, read_cache_headers
+from blogapi.services.listing import list_posts
+from blogapi.services.posts import (
+    create_post,
+    delete_post,
+    load_post,
+    save,
+    set_published_at,
+    update_post,
+    visible_post,
+)
+from blogapi.services.tags import tag_counts
+
+EDIT_DENIED = "Only the post's author or an editor may change it; contributors only their drafts."
+PUBLISH_DENIED = "Only the post's author (author role or above) or an editor may do this."
+
+
+def saved(post: Post, changed: bool) -> Post:
+    """Commit when something changed and reload the post as it now is."""
+    if not changed:
+        return post
+    post_id = post.id
+    save(post)
+    return load_post(str(post_id))
+
+
+def publishable(ident: str) -> Post:
+    """A post the caller may publish or unpublish, after 404, 403 and If-Match checks."""
+    user: User = current_user
+    post = visible_post(ident, user)
+    require(can_publish(user, post), PUBLISH_DENIED)
+    check_if_match(post)
+    return post
+
+
+class PostList(Resource):
+    """Posts: a page of what the caller may see, or a new draft."""
+
+    def get(self) -> tuple[dict[str, Any], int, dict[str, str]]:
+        """A page of posts, filtered, sorted, by page number or by cursor."""
+        user = optional_user()
+        args = post_list_query_schema.load(request.args)
+        posts, total, next_cursor = list_posts(args, user)
+        items = post_schema.dump(posts, many=True)
+        page, per_page = args["page"], args["per_page"]
+        body, status, headers = page_response(
+            items, page=page, per_page=per_page, total=total, next_cursor=next_cursor
+        )
+        if "cursor" in args:
+            body["meta"]["page"] = None  # a keyset page has no page number
+        return body, status, headers
+
+    @role_required("contributor")
+    def post(self) -> Response:
+        """Create a draft owned by the caller."""
+        data = post_create_schema.load(json_body())
+        post_id = create_post(data, current_user)
+        location = url_for("post_item", ident=post_id)
+        return post_response(load_post(str(post_id)), 201, {"Location": location})
+
+
+class PostItem(Resource):
+    """One post, by id or slug."""
+
+    def get(self, ident: str) -> Response:
+        """The post with its ETag; 304 when the client's copy is current."""
+        user = optional_user()
+        post = visible_post(ident, user)
+        headers = read_cache_headers(post, user)
+        response = post_response(post, headers=headers)
+        return not_modified(response.headers["ETag"], headers) or response
+
+    @role_required("contributor")
+    def patch(self, ident: str) -> Response:
+        """Change title, body, summary, tags or slug."""
+        user: User = current_user
+        post = visible_post(ident, user)
+        require(can_edit(user, post, request_now()), EDIT_DENIED)
+        check_if_match(post)
+        data = post_update_schema.load(json_body())
+        return post_response(saved(post, update_post(post, data)))
+
+    @role_required("contributor")
+    def delete(self, ident: str) -> tuple[str, int]:
+        """Delete the post."""
+        user: User = current_user
+        post = visible_post(ident, user)
+        require(can_delete(user, post, request_now()), EDIT_DENIED)
+        check_if_match(post)
+        delete_post(post)
+        return "", 204
+
+
+class PostPublish(Resource):
+    """Publish now, schedule for later, or backdate."""
+
+    method_decorators = [role_required("contributor")]
+
+    def post(self, ident: str) -> Response:
+        """Set published_at; publishing a published post again changes nothing."""
+        post = publishable(ident)
+        data = publish_schema.load(json_body(optional=True))
+        now = request_now()
+        keep = post.published_at if post.status_at(now) == "published" else now
+        when = data.get("publish_at", keep)
+        return post_response(saved(post, set_published_at(post, when)))
+
+
+class PostUnpublish(Resource):
+    """Back to draft."""
+
+    method_decorators = [role_required("contributor")]
+
+    def post(self, ident: str) -> Response:
+        """Clear published_at."""
+        post = publishable(ident)
+        unpublish_schema.load(json_body(optional=True))
+        return post_response(saved(post, set_published_at(post, None)))
+
+
+class TagList(Resource):
+    """Tags in use on published posts."""
+
+    def get(self) -> list[dict[str, Any]]:
+        """Every tag with at least one published post, busiest first."""
+        return tag_schema.dump(tag_counts(request_now()), many=True)

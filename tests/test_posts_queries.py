@@ -1,0 +1,84 @@
+"""Every post request runs a fixed number of SQL queries, whatever the page size (no N+1)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.posts_helpers import API, counted_queries, new_post, publish, published_post
+
+# Statements the engine runs (SAVEPOINT/RELEASE included; COMMIT is not a cursor execute).
+LIST_ANONYMOUS = 3  # count, page with authors joined, tags of the page
+LIST_SIGNED_IN = 4  # + the token's user and revocation check
+SINGLE_ANONYMOUS = 2  # post with author joined, its tags
+CREATE_NO_TAGS = 6  # user, savepoint, insert, release, reload with author, its tags
+PUBLISH = 6  # user, post, tags, update, reload (2)
+
+
+@pytest.fixture
+def crowd(client, make_account):
+    """Thirty published posts by five authors, each with three tags."""
+    writers = [make_account("author") for _ in range(5)]
+    for i in range(30):
+        writer = writers[i % 5]
+        published_post(client, writer, title=f"post {i}", tags=[f"t{i % 7}", f"u{i % 4}", "all"])
+    return writers
+
+
+@pytest.mark.parametrize("per_page", [1, 5, 30, 100])
+def test_a_list_runs_the_same_queries_for_any_page_size(app, client, crowd, per_page):
+    with counted_queries(app) as anonymous:
+        response = client.get(f"{API}/posts", query_string={"per_page": per_page})
+    assert len(response.get_json()["items"]) == min(per_page, 30)
+    assert len(anonymous) == LIST_ANONYMOUS, anonymous
+
+    with counted_queries(app) as signed_in:
+        client.get(
+            f"{API}/posts",
+            query_string={"per_page": per_page, "status": "all", "sort": "title"},
+            headers=crowd[0].headers,
+        )
+    assert len(signed_in) == LIST_SIGNED_IN, signed_in
+
+
+def test_filters_and_cursors_add_no_queries(app, client, crowd):
+    cursor = client.get(f"{API}/posts?per_page=3").get_json()["meta"]["next_cursor"]
+    params = {
+        "per_page": 3,
+        "cursor": cursor,
+        "tag": "all",
+        "q": "post",
+        "author": crowd[1].username,
+    }
+    with counted_queries(app) as statements:
+        assert client.get(f"{API}/posts", query_string=params).status_code == 200
+    assert len(statements) == LIST_ANONYMOUS
+
+
+def test_a_single_read_runs_two_queries(app, client, crowd):
+    with counted_queries(app) as statements:
+        assert client.get(f"{API}/posts/post-7").status_code == 200
+    assert len(statements) == SINGLE_ANONYMOUS
+    with counted_queries(app) as statements:
+        client.get(f"{API}/posts/7", headers={"If-None-Match": "*"})
+    assert len(statements) == SINGLE_ANONYMOUS
+
+
+def test_create_and_publish_run_a_fixed_number_of_queries(app, client, author):
+    with counted_queries(app) as statements:
+        post = new_post(client, author, title="Counted")
+    assert len(statements) == CREATE_NO_TAGS, statements
+
+    with counted_queries(app) as with_tags:
+        new_post(client, author, title="Tagged", tags=[f"tag{i}" for i in range(10)])
+    # + lookup, savepointed insert of all the missing tags (3), lookup, insert of the links
+    assert len(with_tags) == CREATE_NO_TAGS + 6, with_tags
+
+    with counted_queries(app) as statements:
+        assert publish(client, author, post["id"]).status_code == 200
+    assert len(statements) == PUBLISH, statements
+
+
+def test_a_tag_list_is_one_query(app, client, crowd):
+    with counted_queries(app) as statements:
+        assert len(client.get(f"{API}/tags").get_json()) == 12
+    assert len(statements) == 1

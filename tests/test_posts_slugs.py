@@ -1,0 +1,171 @@
+"""Stories about slugs: made from titles, unique even when requests race, stable, settable."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+from sqlalchemy import select
+
+import blogapi.services.posts as post_service
+import blogapi.services.tags as tag_service
+from blogapi.extensions import db
+from blogapi.models import Tag
+from tests.posts_helpers import (
+    API,
+    assert_problem,
+    file_database_app,
+    log_in_new,
+    new_post,
+    write_post,
+)
+
+
+@pytest.mark.parametrize(
+    "title, slug",
+    [
+        ("Hello, World!", "hello-world"),
+        ("Crème Brûlée", "creme-brulee"),
+        ("  Ωμέγα  ", "omega"),
+        ("🎉🎉", "post"),
+        ("!!!", "post"),
+        ("1984", "post-1984"),
+        ("x" * 200, "x" * 75),
+        ("word " * 40, "-".join(["word"] * 15)),
+    ],
+)
+def test_slugs_come_from_the_title(client, author, title, slug):
+    assert new_post(client, author, title=title)["slug"] == slug
+
+
+def test_a_taken_slug_gets_a_numeric_suffix(client, author, make_account):
+    other = make_account("author")
+    slugs = [new_post(client, who, title="Same Title")["slug"] for who in (author, other, author)]
+    assert slugs == ["same-title", "same-title-2", "same-title-3"]
+
+
+def test_after_twenty_numbered_tries_a_random_suffix_is_used(client, author):
+    slugs = [new_post(client, author, title="Busy")["slug"] for _ in range(21)]
+    assert slugs[:20] == ["busy"] + [f"busy-{n}" for n in range(2, 21)]
+    assert re.fullmatch(r"busy-\d{9}", slugs[20])
+    assert len(set(slugs)) == 21
+
+
+def test_a_slug_taken_by_a_hidden_draft_still_yields_a_suffix(client, make_account):
+    first, second = make_account("author"), make_account("author")
+    new_post(client, first, title="Secret plans")
+    assert new_post(client, second, title="Secret plans")["slug"] == "secret-plans-2"
+
+
+def test_the_slug_stays_when_the_title_changes(client, author):
+    post = new_post(client, author, title="Draft title")
+    response = client.patch(
+        f"{API}/posts/{post['id']}", json={"title": "Final title"}, headers=author.headers
+    )
+    assert response.get_json()["slug"] == "draft-title"
+    assert client.get(f"{API}/posts/draft-title", headers=author.headers).status_code == 200
+
+
+def test_a_client_may_choose_the_slug(client, author):
+    assert new_post(client, author, title="Anything", slug="my-choice")["slug"] == "my-choice"
+
+
+def test_a_chosen_slug_that_is_taken_is_409_naming_slug(client, author):
+    new_post(client, author, title="First", slug="wanted")
+    response = write_post(client, author, title="Second", slug="wanted")
+    body = assert_problem(response, 409)
+    assert body["errors"] == {"slug": ["This slug is already taken."]}
+    listed = client.get(f"{API}/posts?status=all", headers=author.headers).get_json()
+    assert listed["meta"]["total"] == 1
+
+
+def test_a_digits_only_slug_cannot_be_chosen_because_it_reads_as_an_id(client, author):
+    assert "slug" in assert_problem(write_post(client, author, slug="42"), 422)["errors"]
+
+
+def test_slug_lookup_ignores_case(client, author):
+    post = new_post(client, author, title="Mixed Case")
+    assert client.get(f"{API}/posts/Mixed-CASE", headers=author.headers).get_json() == post
+
+
+def test_a_slug_lost_to_a_concurrent_insert_is_retried_with_the_next_suffix(
+    monkeypatch, client, author
+):
+    """The service never looks before it inserts: the constraint decides, and it retries."""
+    new_post(client, author, title="Race")
+    seen: list[str] = []
+    original = post_service.slug_candidates
+
+    def recording(title: str):
+        for slug in original(title):
+            seen.append(slug)
+            yield slug
+
+    monkeypatch.setattr(post_service, "slug_candidates", recording)
+    assert new_post(client, author, title="Race")["slug"] == "race-2"
+    assert seen == ["race", "race-2"]
+
+
+def test_two_requests_racing_for_one_slug_both_succeed(monkeypatch, tmp_path):
+    app = file_database_app(tmp_path)
+    client = app.test_client()
+    writer = log_in_new(client, app, "racer", "author")
+    at_the_line = threading.Barrier(2, timeout=10)
+    render = post_service.render_markdown
+
+    def render_then_wait(source: str) -> str:
+        html = render(source)
+        at_the_line.wait()  # both requests now insert "photo-finish" with new tag "shared"
+        return html
+
+    monkeypatch.setattr(post_service, "render_markdown", render_then_wait)
+    conflicts: list[bool] = []
+    classify = post_service.is_slug_conflict
+
+    def spy(error):
+        conflicts.append(classify(error))
+        return conflicts[-1]
+
+    monkeypatch.setattr(post_service, "is_slug_conflict", spy)
+    results: list[tuple[int, dict]] = []
+
+    def create() -> None:
+        response = write_post(app.test_client(), writer, title="Photo Finish", tags=["shared"])
+        results.append((response.status_code, response.get_json()))
+
+    threads = [threading.Thread(target=create) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert [status for status, _ in results] == [201, 201], results
+    assert sorted(body["slug"] for _, body in results) == ["photo-finish", "photo-finish-2"]
+    assert [body["tags"] for _, body in results] == [["shared"], ["shared"]]
+    assert conflicts == [True]  # the loser hit the unique constraint once, then took -2
+    with app.app_context():
+        assert db.session.scalars(select(Tag.slug)).all() == ["shared"]
+        db.engine.dispose()
+
+
+def test_a_tag_created_by_a_concurrent_request_is_reused(monkeypatch, app, client, author):
+    """The first lookup misses a tag another request then commits; the insert fails; retry."""
+    new_post(client, author, tags=["Rust"])
+    real_scalars = db.session.scalars
+    calls = {"n": 0}
+
+    def first_lookup_misses(statement, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1 and "tags" in str(statement):
+            return iter([])
+        return real_scalars(statement, *args, **kwargs)
+
+    with app.test_request_context():
+        monkeypatch.setattr(db.session, "scalars", first_lookup_misses)
+        tags = tag_service.resolve_tags({"rust": "rust", "go": "Go"})
+        assert [tag.slug for tag in tags] == ["rust", "go"]
+        assert tags[0].name == "Rust"  # the existing row, not a second one
+        db.session.commit()
+        monkeypatch.undo()
+        assert db.session.scalars(select(Tag.slug).order_by(Tag.slug)).all() == ["go", "rust"]

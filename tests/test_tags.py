@@ -1,0 +1,55 @@
+"""Stories about GET /tags: the tags readers can browse, with counts of published posts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from blogapi.timeutil import utcnow
+from tests.posts_helpers import API, new_post, publish, published_post
+
+
+def test_no_posts_no_tags(client):
+    response = client.get(f"{API}/tags")
+    assert response.status_code == 200
+    assert response.get_json() == []
+
+
+def test_tags_count_published_posts_busiest_first_then_by_slug(client, author):
+    published_post(client, author, tags=["Python", "web"])
+    published_post(client, author, tags=["python", "Rust"])
+    published_post(client, author, tags=["PYTHON", "web", "apple"])
+
+    assert client.get(f"{API}/tags").get_json() == [
+        {"name": "Python", "slug": "python", "post_count": 3},
+        {"name": "web", "slug": "web", "post_count": 2},
+        {"name": "apple", "slug": "apple", "post_count": 1},
+        {"name": "Rust", "slug": "rust", "post_count": 1},
+    ]
+
+
+def test_drafts_and_scheduled_posts_are_not_counted(client, author):
+    published_post(client, author, tags=["shown"])
+    new_post(client, author, tags=["shown", "draft-only"])
+    later = new_post(client, author, tags=["shown", "scheduled-only"])
+    publish(client, author, later["id"], utcnow() + timedelta(days=1))
+
+    assert client.get(f"{API}/tags", headers=author.headers).get_json() == [
+        {"name": "shown", "slug": "shown", "post_count": 1}
+    ]
+
+
+def test_a_tag_keeps_its_first_spelling_and_later_ones_share_it(client, author):
+    first = published_post(client, author, tags=["Crème Brûlée"])
+    second = published_post(client, author, tags=["creme brulee"])
+    assert first["tags"] == second["tags"] == ["creme-brulee"]
+    assert client.get(f"{API}/tags").get_json() == [
+        {"name": "Crème Brûlée", "slug": "creme-brulee", "post_count": 2}
+    ]
+
+
+def test_untagging_and_unpublishing_update_the_counts(client, author):
+    one = published_post(client, author, tags=["a", "b"])
+    two = published_post(client, author, tags=["a"])
+    client.patch(f"{API}/posts/{one['id']}", json={"tags": ["a"]}, headers=author.headers)
+    client.post(f"{API}/posts/{two['id']}/unpublish", headers=author.headers)
+    assert client.get(f"{API}/tags").get_json() == [{"name": "a", "slug": "a", "post_count": 1}]

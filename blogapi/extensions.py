@@ -6,6 +6,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 
+from blogapi import sqlite as _sqlite  # noqa: F401  (registers the SQLite connection setup)
 from blogapi.client import client_address
 from blogapi.dbtypes import render_item
 

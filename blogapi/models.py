@@ -35,6 +35,7 @@ class User(db.Model):
     """A person who writes or administers; readers need no account."""
 
     __tablename__ = "users"
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(32))
@@ -120,6 +121,8 @@ class Post(db.Model):
         Index("ix_posts_created_at_id", "created_at", "id"),
         Index("ix_posts_author_id_published_at_id", "author_id", "published_at", "id"),
         Index("ix_posts_title_id", "title", "id"),
+        # Never reuse a deleted post's id on SQLite: old URLs and ETags must not name a new post.
+        {"sqlite_autoincrement": True},
     )
 
     def status_at(self, now: datetime) -> str:

@@ -71,10 +71,11 @@ INFO = {
 
 
 def schema_name(schema: Any) -> str:
-    """Component name of a schema: its class name without `Schema`."""
+    """Component name of a schema: its class name without `Schema` (`…Patch` when partial)."""
     cls = resolve_schema_cls(schema)
     name = cls.__name__
-    return name[: -len("Schema")] if name.endswith("Schema") and name != "Schema" else name
+    name = name[: -len("Schema")] if name.endswith("Schema") and name != "Schema" else name
+    return f"{name}Patch" if getattr(schema, "partial", False) else name
 
 
 def openapi_path(rule: str) -> str:

@@ -71,9 +71,18 @@ def migrate(env: Mapping[str, str]) -> None:
 class LiveServer:
     """gunicorn serving blogapi on 127.0.0.1; stops itself on exit."""
 
-    def __init__(self, env: Mapping[str, str], workers: int = 2, log_path: Path | None = None):
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        workers: int = 2,
+        log_path: Path | None = None,
+        app: str = "blogapi:create_app()",
+        health_path: str = "/api/v1/health",
+    ):
         self.env = dict(env)
         self.workers = workers
+        self.app = app
+        self.health_path = health_path
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.api = f"{self.url}/api/v1"
@@ -92,7 +101,7 @@ class LiveServer:
                 f"127.0.0.1:{self.port}",
                 "--graceful-timeout",
                 "5",
-                "blogapi:create_app()",
+                self.app,
             ],
             cwd=ROOT,
             env=self.env,
@@ -104,13 +113,20 @@ class LiveServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
             try:
-                if requests.get(f"{self.api}/health", timeout=5).status_code == 200:
+                if requests.get(f"{self.url}{self.health_path}", timeout=5).status_code == 200:
                     return self
             except requests.RequestException:
                 pass
             time.sleep(0.1)
         self.stop()
         raise RuntimeError("gunicorn did not become healthy in time")
+
+    def worker_pids(self) -> list[int]:
+        """The gunicorn worker processes (children of the master)."""
+        if not self.process:
+            return []
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()] if children.exists() else []
 
     def stop(self) -> None:
         """Stop gunicorn (gracefully, then for good)."""

@@ -8,11 +8,18 @@ from flask import Response, request, url_for
 from flask_jwt_extended import current_user
 from flask_restful import Resource
 
+from blogapi.apidoc import Reply, document
 from blogapi.auth import optional_user, role_required
 from blogapi.http import json_body
 from blogapi.models import Post, User
 from blogapi.pagination import page_response
 from blogapi.schemas.posts import (
+    PostListQuerySchema,
+    PostSchema,
+    PostWriteSchema,
+    PublishSchema,
+    TagSchema,
+    UnpublishSchema,
     post_create_schema,
     post_list_query_schema,
     post_schema,
@@ -21,6 +28,7 @@ from blogapi.schemas.posts import (
     tag_schema,
     unpublish_schema,
 )
+from blogapi.schemas.responses import PostPageSchema
 from blogapi.services.access import can_delete, can_edit, can_publish, request_now, require
 from blogapi.services.etags import check_if_match, not_modified, post_response, read_cache_headers
 from blogapi.services.listing import list_posts
@@ -37,6 +45,13 @@ from blogapi.services.tags import tag_counts
 
 EDIT_DENIED = "Only the post's author or an editor may change it; contributors only their drafts."
 PUBLISH_DENIED = "Only the post's author (author role or above) or an editor may do this."
+POST = Reply(PostSchema, "The post.", ("ETag",))
+CHANGE_ERRORS = {
+    403: "Visible, but not yours to change.",
+    404: "No such post, or not visible to you.",
+    409: "The slug is taken, or another write overtook this one (without If-Match).",
+    412: "If-Match does not match the post's current ETag.",
+}
 
 
 def saved(post: Post, changed: bool) -> Post:
@@ -60,6 +75,16 @@ def publishable(ident: str) -> Post:
 class PostList(Resource):
     """Posts: a page of what the caller may see, or a new draft."""
 
+    @document(
+        summary="List posts",
+        description="Published posts for everyone; `status` adds drafts and scheduled posts the "
+        "caller may see (their own; editors and admins: all). Page by `page` or, at any depth, "
+        "by `cursor` (from `meta.next_cursor`).",
+        tag="posts",
+        auth="optional",
+        query=PostListQuerySchema,
+        responses={200: Reply(PostPageSchema, "A page of posts.", ("Link", "X-Total-Count"))},
+    )
     def get(self) -> tuple[dict[str, Any], int, dict[str, str]]:
         """A page of posts, filtered, sorted, by page number or by cursor."""
         user = optional_user()
@@ -74,6 +99,20 @@ class PostList(Resource):
             body["meta"]["page"] = None  # a keyset page has no page number
         return body, status, headers
 
+    @document(
+        summary="Create a draft",
+        description="Contributors and above. The slug comes from the title unless given; "
+        "id, author, status and dates cannot be set.",
+        tag="posts",
+        auth="access",
+        body=PostWriteSchema,
+        example={"title": "Hello, world", "body": "My *first* post.", "tags": ["news"]},
+        responses={
+            201: Reply(PostSchema, "The new draft.", ("Location", "ETag")),
+            403: "Needs the contributor role or above.",
+            409: "The slug is taken.",
+        },
+    )
     @role_required("contributor")
     def post(self) -> Response:
         """Create a draft owned by the caller."""
@@ -86,6 +125,19 @@ class PostList(Resource):
 class PostItem(Resource):
     """One post, by id or slug."""
 
+    @document(
+        summary="Read a post",
+        description="By id or slug. Drafts and scheduled posts are visible only to their author "
+        "and to editors and admins (404 for everyone else).",
+        tag="posts",
+        auth="optional",
+        request_headers=("If-None-Match",),
+        responses={
+            200: POST,
+            304: Reply(None, "Your copy is current.", ("ETag",)),
+            404: "No such post, or not visible to you.",
+        },
+    )
     def get(self, ident: str) -> Response:
         """The post with its ETag; 304 when the client's copy is current."""
         user = optional_user()
@@ -94,6 +146,18 @@ class PostItem(Resource):
         response = post_response(post, headers=headers)
         return not_modified(response.headers["ETag"], headers) or response
 
+    @document(
+        summary="Edit a post",
+        description="Partial update of title, body, summary, tags or slug. The owner "
+        "(contributors: drafts only) or an editor. Send If-Match so as not to overwrite "
+        "someone else's change.",
+        tag="posts",
+        auth="access",
+        body=PostWriteSchema(partial=True),
+        request_headers=("If-Match",),
+        example={"title": "A better title"},
+        responses={200: POST, **CHANGE_ERRORS},
+    )
     @role_required("contributor")
     def patch(self, ident: str) -> Response:
         """Change title, body, summary, tags or slug."""
@@ -104,6 +168,14 @@ class PostItem(Resource):
         data = post_update_schema.load(json_body())
         return post_response(saved(post, update_post(post, data)))
 
+    @document(
+        summary="Delete a post",
+        description="The owner (author role or above; contributors their drafts) or an editor.",
+        tag="posts",
+        auth="access",
+        request_headers=("If-Match",),
+        responses={204: Reply(None, "Deleted."), **CHANGE_ERRORS},
+    )
     @role_required("contributor")
     def delete(self, ident: str) -> tuple[str, int]:
         """Delete the post."""
@@ -120,6 +192,18 @@ class PostPublish(Resource):
 
     method_decorators = [role_required("contributor")]
 
+    @document(
+        summary="Publish or schedule a post",
+        description="Now, or at `publish_at` (a future time schedules it; a past one backdates). "
+        "Idempotent. The owner with the author role or above, or an editor.",
+        tag="posts",
+        auth="access",
+        body=PublishSchema,
+        body_optional=True,
+        request_headers=("If-Match",),
+        example={"publish_at": "2026-12-01T09:00:00Z"},
+        responses={200: POST, **CHANGE_ERRORS},
+    )
     def post(self, ident: str) -> Response:
         """Set published_at; publishing a published post again changes nothing."""
         post = publishable(ident)
@@ -135,6 +219,16 @@ class PostUnpublish(Resource):
 
     method_decorators = [role_required("contributor")]
 
+    @document(
+        summary="Unpublish a post",
+        description="Back to draft. The owner with the author role or above, or an editor.",
+        tag="posts",
+        auth="access",
+        body=UnpublishSchema,
+        body_optional=True,
+        request_headers=("If-Match",),
+        responses={200: POST, **CHANGE_ERRORS},
+    )
     def post(self, ident: str) -> Response:
         """Clear published_at."""
         post = publishable(ident)
@@ -145,6 +239,12 @@ class PostUnpublish(Resource):
 class TagList(Resource):
     """Tags in use on published posts."""
 
+    @document(
+        summary="List tags",
+        description="Every tag on at least one published post, with how many, busiest first.",
+        tag="posts",
+        responses={200: Reply(TagSchema(many=True), "The tags.")},
+    )
     def get(self) -> list[dict[str, Any]]:
         """Every tag with at least one published post, busiest first."""
         return tag_schema.dump(tag_counts(request_now()), many=True)

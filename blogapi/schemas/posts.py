@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
+from marshmallow import ValidationError, fields, post_load, validate, validates
 
 from blogapi.pagination import PageQuerySchema
 from blogapi.schemas.common import StrictSchema, TrimmedString, UTCDateTimeField
@@ -121,36 +121,48 @@ class PostListQuerySchema(PageQuerySchema):
         return data
 
 
-class AuthorSchema(Schema):
+class AuthorSchema(StrictSchema):
     """The author as a post shows them."""
 
-    username = fields.String(dump_only=True)
-    display_name = fields.String(dump_only=True)
+    username = fields.String(dump_only=True, required=True)
+    display_name = fields.String(dump_only=True, required=True)
 
 
-class PostSchema(Schema):
+class PostSchema(StrictSchema):
     """A post as clients see it; status is derived from published_at at this request's now."""
 
-    id = fields.Integer(dump_only=True)
-    slug = fields.String(dump_only=True)
-    title = fields.String(dump_only=True)
-    summary = fields.String(dump_only=True)
-    body = fields.String(dump_only=True)
-    body_html = fields.String(dump_only=True)
-    status = fields.Function(lambda post: post.status_at(request_now()), dump_only=True)
-    tags = fields.Function(lambda post: [tag.slug for tag in post.tags], dump_only=True)
-    author = fields.Nested(AuthorSchema, dump_only=True)
-    created_at = UTCDateTimeField(dump_only=True)
-    updated_at = UTCDateTimeField(dump_only=True)
-    published_at = UTCDateTimeField(dump_only=True)
+    id = fields.Integer(dump_only=True, required=True)
+    slug = fields.String(dump_only=True, required=True)
+    title = fields.String(dump_only=True, required=True)
+    summary = fields.String(dump_only=True, required=True)
+    body = fields.String(dump_only=True, required=True, metadata={"description": "Markdown."})
+    body_html = fields.String(
+        dump_only=True, required=True, metadata={"description": "Rendered and sanitized."}
+    )
+    status = fields.Function(
+        lambda post: post.status_at(request_now()),
+        dump_only=True,
+        required=True,
+        metadata={"type": "string", "enum": ["draft", "scheduled", "published"]},
+    )
+    tags = fields.Function(
+        lambda post: [tag.slug for tag in post.tags],
+        dump_only=True,
+        required=True,
+        metadata={"type": "array", "items": {"type": "string"}},
+    )
+    author = fields.Nested(AuthorSchema, dump_only=True, required=True)
+    created_at = UTCDateTimeField(dump_only=True, required=True)
+    updated_at = UTCDateTimeField(dump_only=True, required=True)
+    published_at = UTCDateTimeField(dump_only=True, required=True, allow_none=True)
 
 
-class TagSchema(Schema):
+class TagSchema(StrictSchema):
     """A tag in GET /tags, with how many published posts carry it."""
 
-    name = fields.String(dump_only=True)
-    slug = fields.String(dump_only=True)
-    post_count = fields.Integer(dump_only=True)
+    name = fields.String(dump_only=True, required=True)
+    slug = fields.String(dump_only=True, required=True)
+    post_count = fields.Integer(dump_only=True, required=True)
 
 
 post_create_schema = PostWriteSchema()

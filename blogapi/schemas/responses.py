@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from blogapi.schemas.common import StrictSchema
+from blogapi.schemas.posts import PostSchema
 from blogapi.schemas.users import PrivateUserSchema
 
 
@@ -69,3 +70,4 @@ class HealthSchema(StrictSchema):
 
 
 UserPageSchema = page_of(PrivateUserSchema, "UserPage")
+PostPageSchema = page_of(PostSchema, "PostPage")

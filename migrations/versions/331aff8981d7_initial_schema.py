@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 4f41d67a5507
+Revision ID: 331aff8981d7
 Revises: 
-Create Date: 2026-11-23 17:50:31.857573
+Create Date: 2026-11-23 18:22:48.852990
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '4f41d67a5507'
+revision = '331aff8981d7'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -41,7 +41,8 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email_key', name=op.f('uq_users_email_key')),
-    sa.UniqueConstraint('username_key', name=op.f('uq_users_username_key'))
+    sa.UniqueConstraint('username_key', name=op.f('uq_users_username_key')),
+    sqlite_autoincrement=True
     )
     op.create_table('posts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -57,7 +58,8 @@ def upgrade():
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_posts_author_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_posts')),
-    sa.UniqueConstraint('slug', name=op.f('uq_posts_slug'))
+    sa.UniqueConstraint('slug', name=op.f('uq_posts_slug')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('posts', schema=None) as batch_op:
         batch_op.create_index('ix_posts_author_id_published_at_id', ['author_id', 'published_at', 'id'], unique=False)

@@ -1,0 +1,194 @@
+"""Scale-out under load and faults: N blogapi instances on PostgreSQL and Redis.
+
+    python -m bench.scale                      # full run: 3 instances, 32 clients, 120 s
+    python -m bench.scale --small              # the CI size (also run by tests/test_scale.py)
+Starts PostgreSQL and Redis on loopback, restarts each once mid-run, kills a worker, then
+checks from the database that every acknowledged write is there. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from bench.ledger import Ledger
+from bench.scale_clients import Writer
+from tests.live import ROOT, LiveServer, migrate, production_env
+from tests.servers import PostgresServer, RedisServer, ensure_redis_installed
+
+PHASES = ["warm-up", "postgres restart", "steady", "redis restart", "worker killed", "cool-down"]
+
+
+def run_load(apis: list[str], ledger: Ledger, clients: int, seconds: float, faults) -> None:
+    """Drive `clients` writers for `seconds`, calling `faults(ledger, elapsed)` meanwhile."""
+    deadline = time.monotonic() + seconds
+    writers = [Writer(apis, ledger, seed) for seed in range(clients)]
+    threads = [threading.Thread(target=w.run, args=(deadline,), daemon=True) for w in writers]
+    for thread in threads:
+        thread.start()
+    faults(ledger, deadline)
+    for thread in threads:
+        thread.join(timeout=60)
+
+
+def fault_plan(pg: PostgresServer, redis: RedisServer, servers: list[LiveServer], seconds: float):
+    """Restart PostgreSQL, then Redis, then kill a worker, at fixed fractions of the run."""
+
+    def faults(ledger: Ledger, deadline: float) -> None:
+        start = deadline - seconds
+        steps = [
+            (0.15, "postgres restart", lambda: (pg.stop(), time.sleep(2), pg.start_again())),
+            (0.35, "steady", lambda: None),
+            (0.55, "redis restart", lambda: (redis.stop(), time.sleep(2), redis.start_again())),
+            (0.70, "worker killed", lambda: os.kill(servers[0].worker_pids()[0], signal.SIGKILL)),
+            (0.85, "cool-down", lambda: None),
+        ]
+        for fraction, phase, action in steps:
+            time.sleep(max(0.0, start + fraction * seconds - time.monotonic()))
+            ledger.enter(phase)
+            print(f"{time.monotonic() - start:6.1f}s {phase}", flush=True)
+            action()
+        time.sleep(max(0.0, deadline - time.monotonic()))
+        ledger.enter("end")
+
+    return faults
+
+
+def verify(pg: PostgresServer, dbname: str, ledger: Ledger, api: str) -> dict:
+    """Check every acknowledged write against the database, and every acknowledged logout."""
+    lost, checked = [], 0
+    with pg.connect(dbname) as conn:
+        rows = {
+            r[0]: {"title": r[1], "body": r[2], "published": r[3] is not None}
+            for r in conn.execute("SELECT id, title, body, published_at FROM posts")
+        }
+    for record in ledger.posts.values():
+        if record.deleted:
+            continue
+        checked += 1
+        stored = rows.get(record.id)
+        if stored is None or (stored != record.acked and stored not in record.maybe):
+            lost.append({"id": record.id, "acked": record.acked, "stored": stored})
+    revoked_still_working = 0
+    for token in ledger.logged_out_tokens:
+        response = requests.get(
+            f"{api}/auth/me", headers={"Authorization": f"Bearer {token}"}, timeout=15
+        )
+        revoked_still_working += response.status_code != 401
+    return {
+        "posts_checked": checked,
+        "lost": lost,
+        "logouts_checked": len(ledger.logged_out_tokens),
+        "logouts_not_holding": revoked_still_working,
+    }
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """A simple percentile of a list of numbers."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] if ordered else 0.0
+
+
+def report(ledger: Ledger, result: dict, args: argparse.Namespace) -> str:
+    """Per-phase throughput, latency and status counts, as Markdown."""
+    lines = [
+        f"Scale test: {args.instances} instances x {args.workers} workers, {args.clients} clients, "
+        f"{args.seconds:.0f}s on PostgreSQL and Redis (restarted once each; one worker killed).",
+        "",
+        "| phase | requests | req/s | p50 ms | p99 ms | 2xx | 4xx | 503 | 500 | network errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for phase in PHASES:
+        counts = ledger.statuses.get(phase, {})
+        latencies = ledger.latencies.get(phase, [])
+        duration = ledger.ended.get(phase, 0) - ledger.started.get(phase, 0) or 1
+        by = {k.split()[-1]: v for k, v in counts.items() if k.startswith("status ")}
+        ok = sum(v for k, v in by.items() if k.isdigit() and 200 <= int(k) < 300)
+        client = sum(v for k, v in by.items() if k.isdigit() and 400 <= int(k) < 500)
+        lines.append(
+            f"| {phase} | {len(latencies)} | {len(latencies) / duration:.0f} | "
+            f"{percentile(latencies, 0.5):.1f} | {percentile(latencies, 0.99):.1f} | {ok} | "
+            f"{client} | {by.get('503', 0)} | {by.get('500', 0)} | {by.get('network', 0)} |"
+        )
+    lines += [
+        "",
+        f"Acknowledged posts checked in the database: {result['posts_checked']}, lost or wrong: "
+        f"{len(result['lost'])}. Acknowledged logouts checked: {result['logouts_checked']}, "
+        f"not holding: {result['logouts_not_holding']}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--instances", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=120)
+    parser.add_argument(
+        "--small", action="store_true", help="CI size: 2 instances, 8 clients, 30 s"
+    )
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "scale.md")
+    args = parser.parse_args(argv)
+    if args.small:
+        args.instances, args.workers, args.clients, args.seconds = 2, 2, 8, 30
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the scale test; exit 1 if anything acknowledged was lost or any 500 was seen."""
+    args = parse_args(argv)
+    if not ensure_redis_installed():
+        print("scale: redis-server is not available", file=sys.stderr)
+        return 2
+    with (
+        tempfile.TemporaryDirectory(prefix="blogapi-scale-") as tmp,
+        PostgresServer("blogapi_scale") as pg,
+        RedisServer() as redis,
+    ):
+        env = production_env(
+            pg.url,
+            RATELIMIT_STORAGE_URI=redis.url,
+            REDIS_URL=redis.url,
+            LOGIN_RATE_LIMIT="100000 per minute",
+            DATABASE_CONNECT_TIMEOUT="3",
+        )
+        migrate(env)
+        servers = [
+            LiveServer(env, workers=args.workers, log_path=Path(tmp) / f"i{n}.log").start()
+            for n in range(args.instances)
+        ]
+        try:
+            ledger = Ledger()
+            ledger.enter("warm-up")
+            run_load(
+                [s.api for s in servers],
+                ledger,
+                args.clients,
+                args.seconds,
+                fault_plan(pg, redis, servers, args.seconds),
+            )
+            result = verify(pg, "blogapi_scale", ledger, servers[-1].api)
+        finally:
+            for server in servers:
+                server.stop()
+    text = report(ledger, result, args)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text)
+    print(text)
+    server_errors = sum(c.get("status 500", 0) for c in ledger.statuses.values())
+    failed = result["lost"] or result["logouts_not_holding"] or server_errors
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

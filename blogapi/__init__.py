@@ -60,9 +60,11 @@ def register_proxy_fix(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind database, migrations, JWT, rate limiter and password hashing."""
+    from blogapi import dbtriggers  # noqa: F401  (create_all installs the triggers too)
     from blogapi.auth import register_jwt_callbacks
     from blogapi.extensions import db, jwt, limiter, migrate
     from blogapi.passwords import init_passwords
+    from blogapi.services.public_cache import init_public_cache
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
@@ -70,6 +72,7 @@ def register_extensions(app: Flask) -> None:
     register_jwt_callbacks(app)
     limiter.init_app(app)
     init_passwords(app)
+    init_public_cache(app)
 
 
 def register_errors(app: Flask) -> None:

@@ -135,6 +135,15 @@ class Post(db.Model):
         return f"<Post {self.slug}>"
 
 
+class ContentVersion(db.Model):
+    """One row counting changes to what readers see; public response caches key on it."""
+
+    __tablename__ = "content_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class RevokedToken(db.Model):
     """A single revoked token, kept until it would have expired anyway."""
 

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from blogapi import create_app
+from blogapi import create_app, dbtriggers
 from blogapi.extensions import db
 from blogapi.models import User
 from config import TestingConfig
@@ -38,6 +38,7 @@ def reset_database() -> None:
     else:
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
+    dbtriggers.install(db.session.connection())
     db.session.commit()
 
 

@@ -7,9 +7,12 @@ import pytest
 from tests.posts_helpers import API, counted_queries, new_post, publish, published_post
 
 # Statements the engine runs (SAVEPOINT/RELEASE included; COMMIT is not a cursor execute).
-LIST_ANONYMOUS = 3  # count, page with authors joined, tags of the page
-LIST_SIGNED_IN = 4  # + the token's user and revocation check
-SINGLE_ANONYMOUS = 2  # post with author joined, its tags
+CONTENT_VERSION = 1  # every anonymous read checks the public cache against the content version
+NEXT_GO_LIVE = 1  # a cache miss also asks when the next scheduled post goes live
+LIST_ANONYMOUS = CONTENT_VERSION + 3 + NEXT_GO_LIVE  # + count, page with authors, page's tags
+LIST_SIGNED_IN = 4  # the token's user and revocation check, count, page, tags (never cached)
+SINGLE_ANONYMOUS = CONTENT_VERSION + 2 + NEXT_GO_LIVE  # + post with author joined, its tags
+CACHED_READ = CONTENT_VERSION  # an anonymous read the cache answers
 CREATE_NO_TAGS = 6  # user, savepoint, insert, release, reload with author, its tags
 PUBLISH = 6  # user, post, tags, update, reload (2)
 
@@ -30,6 +33,9 @@ def test_a_list_runs_the_same_queries_for_any_page_size(app, client, crowd, per_
         response = client.get(f"{API}/posts", query_string={"per_page": per_page})
     assert len(response.get_json()["items"]) == min(per_page, 30)
     assert len(anonymous) == LIST_ANONYMOUS, anonymous
+    with counted_queries(app) as again:
+        client.get(f"{API}/posts", query_string={"per_page": per_page})
+    assert len(again) == CACHED_READ, again
 
     with counted_queries(app) as signed_in:
         client.get(
@@ -54,13 +60,17 @@ def test_filters_and_cursors_add_no_queries(app, client, crowd):
     assert len(statements) == LIST_ANONYMOUS
 
 
-def test_a_single_read_runs_two_queries(app, client, crowd):
+def test_a_single_read_runs_a_fixed_number_of_queries(app, client, crowd):
     with counted_queries(app) as statements:
         assert client.get(f"{API}/posts/post-7").status_code == 200
     assert len(statements) == SINGLE_ANONYMOUS
     with counted_queries(app) as statements:
-        client.get(f"{API}/posts/7", headers={"If-None-Match": "*"})
-    assert len(statements) == SINGLE_ANONYMOUS
+        assert client.get(f"{API}/posts/7", headers={"If-None-Match": "*"}).status_code == 304
+    assert len(statements) == SINGLE_ANONYMOUS - NEXT_GO_LIVE  # a 304 is not cached
+    client.get(f"{API}/posts/7")
+    with counted_queries(app) as statements:
+        assert client.get(f"{API}/posts/7", headers={"If-None-Match": "*"}).status_code == 304
+    assert len(statements) == CACHED_READ
 
 
 def test_create_and_publish_run_a_fixed_number_of_queries(app, client, author):
@@ -78,7 +88,10 @@ def test_create_and_publish_run_a_fixed_number_of_queries(app, client, author):
     assert len(statements) == PUBLISH, statements
 
 
-def test_a_tag_list_is_one_query(app, client, crowd):
+def test_a_tag_list_is_one_query_plus_the_cache_check(app, client, crowd):
     with counted_queries(app) as statements:
         assert len(client.get(f"{API}/tags").get_json()) == 12
-    assert len(statements) == 1
+    assert len(statements) == CONTENT_VERSION + 1 + NEXT_GO_LIVE
+    with counted_queries(app) as statements:
+        assert len(client.get(f"{API}/tags").get_json()) == 12
+    assert len(statements) == CACHED_READ

@@ -41,6 +41,7 @@ from blogapi.services.posts import (
     update_post,
     visible_post,
 )
+from blogapi.services.public_cache import public_cache
 from blogapi.services.tags import tag_counts
 
 EDIT_DENIED = "Only the post's author or an editor may change it; contributors only their drafts."
@@ -85,6 +86,7 @@ class PostList(Resource):
         query=PostListQuerySchema,
         responses={200: Reply(PostPageSchema, "A page of posts.", ("Link", "X-Total-Count"))},
     )
+    @public_cache
     def get(self) -> tuple[dict[str, Any], int, dict[str, str]]:
         """A page of posts, filtered, sorted, by page number or by cursor."""
         user = optional_user()
@@ -138,6 +140,7 @@ class PostItem(Resource):
             404: "No such post, or not visible to you.",
         },
     )
+    @public_cache
     def get(self, ident: str) -> Response:
         """The post with its ETag; 304 when the client's copy is current."""
         user = optional_user()
@@ -245,6 +248,7 @@ class TagList(Resource):
         tag="posts",
         responses={200: Reply(TagSchema(many=True), "The tags.")},
     )
+    @public_cache
     def get(self) -> list[dict[str, Any]]:
         """Every tag with at least one published post, busiest first."""
         return tag_schema.dump(tag_counts(request_now()), many=True)

@@ -1,0 +1,130 @@
+"""An in-process cache of public (anonymous) read responses, checked against the content version.
+
+An entry is served only while the content version it was made at is still current and no
+scheduled post has gone live since (its `valid_until`), so it is never stale, across processes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import wraps
+from typing import Any
+
+from flask import Response, current_app, request
+from sqlalchemy import func, select
+
+from blogapi.extensions import db
+from blogapi.models import Post
+from blogapi.services.access import request_now
+from blogapi.services.content_version import current_version
+
+EXTENSION_KEY = "blogapi.public_cache"
+MAX_ENTRIES = 2048
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A cached 200 response and when it stops being true."""
+
+    version: int
+    valid_until: datetime | None
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+
+
+class PublicCache:
+    """A small LRU of responses, per process."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.entries: OrderedDict[str, Entry] = OrderedDict()
+        self.max_entries = max_entries
+        self.lock = threading.Lock()
+
+    def get(self, key: str, version: int, now: datetime) -> Entry | None:
+        """The entry for `key` if it is still current."""
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None:
+                return None
+            if entry.version != version or (entry.valid_until and now >= entry.valid_until):
+                del self.entries[key]
+                return None
+            self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key: str, entry: Entry) -> None:
+        """Remember an entry, forgetting the least recently used past the limit."""
+        with self.lock:
+            self.entries[key] = entry
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.max_entries:
+                self.entries.popitem(last=False)
+
+
+def next_go_live(now: datetime) -> datetime | None:
+    """When the next scheduled post goes live (public content changes then, with no write)."""
+    return db.session.scalar(select(func.min(Post.published_at)).where(Post.published_at > now))
+
+
+def response_of(result: Any) -> Response:
+    """A Flask-RESTful return value as a Response."""
+    if isinstance(result, Response):
+        return result
+    from blogapi.resources import output_json
+
+    body, status, headers = (
+        (*result, {}, 200)[:3] if isinstance(result, tuple) else (result, 200, {})
+    )
+    return output_json(body, status, headers)
+
+
+def from_entry(entry: Entry) -> Response:
+    """A response rebuilt from a cache entry; 304 when If-None-Match names its ETag."""
+    headers = dict(entry.headers)
+    etag = headers.get("ETag")
+    if etag and request.if_none_match.contains_weak(etag.strip('"')):
+        return Response(status=304, headers=headers)
+    return Response(entry.body, status=200, headers=headers, mimetype="application/json")
+
+
+def public_validators(response: Response) -> None:
+    """An anonymous 200 may sit in shared caches, revalidated by its ETag each time."""
+    if "ETag" not in response.headers:
+        from blogapi.services.etags import etag_of
+
+        response.headers["ETag"] = etag_of(response.get_data())
+    response.headers["Cache-Control"] = "public, no-cache"
+    response.headers["Vary"] = "Authorization"
+
+
+def public_cache(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Serve anonymous reads from the cache while the content version says they are current."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if "Authorization" in request.headers or request.method != "GET":
+            return view(*args, **kwargs)
+        cache: PublicCache = current_app.extensions[EXTENSION_KEY]
+        version, now = current_version(), request_now()
+        key = request.url
+        entry = cache.get(key, version, now)
+        if entry is not None:
+            return from_entry(entry)
+        response = response_of(view(*args, **kwargs))
+        if response.status_code == 200:
+            public_validators(response)
+            headers = tuple((k, v) for k, v in response.headers.items() if k != "Content-Length")
+            entry = Entry(version, next_go_live(now), response.get_data(), headers)
+            cache.put(key, entry)
+        return response
+
+    return wrapper
+
+
+def init_public_cache(app: Any) -> None:
+    """Give the app its (per-process) cache."""
+    app.extensions[EXTENSION_KEY] = PublicCache()

@@ -1,0 +1,105 @@
+"""Public reads come from a per-process cache, yet a write is visible to the very next read,
+whichever process or host serves it."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import requests
+from sqlalchemy import text
+
+from blogapi.extensions import db
+from blogapi.timeutil import utcnow
+from tests.live import LiveServer, fresh_database_url, migrate, production_env
+from tests.posts_helpers import API, new_post, publish, published_post
+
+
+def test_anonymous_reads_are_cached_and_revalidated(client, author):
+    post = published_post(client, author, title="Cached")
+    first = client.get(f"{API}/posts/{post['id']}")
+    second = client.get(f"{API}/posts/{post['id']}")
+    assert first.data == second.data and first.headers["ETag"] == second.headers["ETag"]
+    assert second.headers["Cache-Control"] == "public, no-cache"
+    listing = client.get(f"{API}/posts")
+    assert listing.headers["Cache-Control"] == "public, no-cache" and listing.headers["ETag"]
+    again = client.get(f"{API}/posts", headers={"If-None-Match": listing.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+
+
+def test_every_kind_of_write_shows_in_the_next_anonymous_read(client, author):
+    post = published_post(client, author, title="Before", tags=["one"])
+    url = f"{API}/posts/{post['id']}"
+    for _ in range(2):
+        client.get(url), client.get(f"{API}/posts"), client.get(f"{API}/tags")
+    client.patch(url, json={"title": "After", "tags": ["two"]}, headers=author.headers)
+    assert client.get(url).get_json()["title"] == "After"
+    assert client.get(f"{API}/posts").get_json()["items"][0]["title"] == "After"
+    assert [t["slug"] for t in client.get(f"{API}/tags").get_json()] == ["two"]
+    client.patch(f"{API}/auth/me", json={"display_name": "Renamed"}, headers=author.headers)
+    assert client.get(url).get_json()["author"]["display_name"] == "Renamed"
+    client.post(f"{url}/unpublish", headers=author.headers)
+    assert client.get(url).status_code == 404
+    assert client.get(f"{API}/posts").get_json()["meta"]["total"] == 0
+
+
+def test_a_write_elsewhere_is_seen_by_this_process_at_once(app, client, author):
+    post = published_post(client, author, title="Seen everywhere")
+    url = f"{API}/posts/{post['id']}"
+    assert client.get(url).get_json()["title"] == "Seen everywhere"  # now cached here
+    with app.app_context():  # another process, or an admin's SQL, changes the row
+        db.session.execute(text("UPDATE posts SET title = 'Changed elsewhere'"))
+        db.session.commit()
+    assert client.get(url).get_json()["title"] == "Changed elsewhere"
+
+
+def test_a_scheduled_post_appears_when_its_time_comes(client, author):
+    post = new_post(client, author, title="Soon")
+    publish(client, author, post["id"], utcnow() + timedelta(seconds=1.5))
+    assert client.get(f"{API}/posts").get_json()["meta"]["total"] == 0  # cached, for now
+    assert client.get(f"{API}/posts/{post['id']}").status_code == 404
+    time.sleep(1.6)
+    assert client.get(f"{API}/posts").get_json()["meta"]["total"] == 1
+    assert client.get(f"{API}/posts/{post['id']}").status_code == 200
+
+
+def test_signed_in_readers_are_never_served_from_the_cache(client, author):
+    post = new_post(client, author, title="Draft")
+    client.get(f"{API}/posts?status=all")
+    mine = client.get(f"{API}/posts?status=all", headers=author.headers).get_json()
+    assert [p["id"] for p in mine["items"]] == [post["id"]]
+    assert client.get(f"{API}/posts?status=all").get_json()["items"] == []
+
+
+def test_two_gunicorn_workers_see_each_others_writes_at_once(tmp_path):
+    env = production_env(fresh_database_url(tmp_path), RATELIMIT_ENABLED="false")
+    migrate(env)
+    password = "cache coherence passphrase"
+    with LiveServer(env, workers=2, log_path=tmp_path / "gunicorn.log") as server:
+        api = server.api
+        requests.post(
+            f"{api}/auth/register",
+            timeout=10,
+            json={"username": "ada", "email": "ada@example.com", "password": password},
+        )
+        token = requests.post(
+            f"{api}/auth/login", timeout=10, json={"username": "ada", "password": password}
+        ).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        post = requests.post(
+            f"{api}/posts", json={"title": "v0", "body": "b"}, headers=auth, timeout=10
+        ).json()
+        requests.post(f"{api}/posts/{post['id']}/publish", headers=auth, timeout=10)
+        session = requests.Session()  # new connections: requests land on either worker
+        for version in range(1, 6):
+            for _ in range(6):  # warm both workers' caches with the current title
+                session.get(f"{api}/posts/{post['id']}", timeout=10)
+            requests.patch(
+                f"{api}/posts/{post['id']}", json={"title": f"v{version}"}, headers=auth, timeout=10
+            ).raise_for_status()
+            for _ in range(6):
+                assert session.get(f"{api}/posts/{post['id']}", timeout=10).json()["title"] == (
+                    f"v{version}"
+                )
+                listed = session.get(f"{api}/posts", timeout=10).json()["items"][0]["title"]
+                assert listed == f"v{version}"

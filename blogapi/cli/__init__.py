@@ -1,0 +1,13 @@
+"""Admin commands for `python manage.py …` (and `flask --app blogapi …`)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from blogapi.cli import tokens, users
+
+
+def init_app(app: Flask) -> None:
+    """Register the admin commands on the app's CLI."""
+    for command in [*users.COMMANDS, *tokens.COMMANDS]:
+        app.cli.add_command(command)

@@ -193,6 +193,7 @@ COMMANDS = [
     "list-users",
     "revoke-tokens",
     "purge-tokens",
+    "seed",
 ]
 
 

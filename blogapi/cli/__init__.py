@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from blogapi.cli import tokens, users
+from blogapi.cli import seed, tokens, users
 
 
 def init_app(app: Flask) -> None:
     """Register the admin commands on the app's CLI."""
-    for command in [*users.COMMANDS, *tokens.COMMANDS]:
-        app.cli.add_command(command)
+    for module in (users, tokens, seed):
+        for command in module.COMMANDS:
+            app.cli.add_command(command)

@@ -85,7 +85,7 @@ def progress(
     total: int, label: str, stream: TextIO | None = None
 ) -> Iterator[Callable[[int], None]]:
     """A progress bar on `stream` (stdout) when it is a terminal; elsewhere it stays silent."""
-    stream = stream or click.get_text_stream("stdout")
+    stream = stream or sys.stdout
     if total <= 0 or not stream.isatty():
         yield lambda _n: None
         return

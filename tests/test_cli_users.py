@@ -194,6 +194,8 @@ COMMANDS = [
     "revoke-tokens",
     "purge-tokens",
     "seed",
+    "export",
+    "import",
 ]
 
 

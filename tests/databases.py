@@ -89,3 +89,18 @@ def all_rows(app: Flask) -> dict[str, list[dict[str, Any]]]:
         }
         db.session.rollback()
     return rows
+
+
+@contextmanager
+def postgres_admin_url() -> Iterator[str | None]:
+    """A PostgreSQL server's maintenance URL: the suite's, else a throwaway one, else None."""
+    if suite_admin_url():
+        yield suite_admin_url()
+        return
+    from tests.servers import PostgresServer, find_pg_bindir
+
+    if find_pg_bindir() is None:
+        yield None
+        return
+    with PostgresServer() as server:
+        yield server.admin_url

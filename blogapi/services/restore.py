@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 import orjson
@@ -72,7 +72,7 @@ def refuse_non_empty(conn: Connection) -> None:
         )
 
 
-def numbered_records(lines: Iterable[bytes]) -> Any:
+def numbered_records(lines: Iterable[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, JSON object) for every non-blank line."""
     for number, raw in enumerate(lines, 1):
         if not raw.strip():
@@ -86,7 +86,7 @@ def numbered_records(lines: Iterable[bytes]) -> Any:
         yield number, value
 
 
-def read_header(records: Any) -> dict[str, int]:
+def read_header(records: Iterator[tuple[int, dict[str, Any]]]) -> dict[str, int]:
     """The record counts the header promises; a file without a header is refused."""
     number, record = next(records, (0, None))
     if record is None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.live import production_env  # noqa: E402  (the environment the live tests use)
+
 PASSWORD = "bench admin passphrase 2026"
 
 
@@ -41,19 +43,6 @@ class Step:
     note: str = ""
 
 
-def environment(url: str) -> dict[str, str]:
-    """A production environment on the database at url, with throwaway secrets."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BLOGAPI_", "TEST_"))}
-    env.update(
-        BLOGAPI_ENV="production",
-        SECRET_KEY=secrets.token_urlsafe(48),
-        JWT_SECRET_KEY=secrets.token_urlsafe(48),
-        DATABASE_URL=url,
-        PYTHONPATH=str(ROOT),
-    )
-    return env
-
-
 def run(url: str, *args: str, stdin: str = "") -> tuple[float, float]:
     """Run manage.py ARGS; (seconds, peak RSS in MiB). Exits on failure."""
     with tempfile.TemporaryFile("w+") as err:
@@ -61,7 +50,7 @@ def run(url: str, *args: str, stdin: str = "") -> tuple[float, float]:
         process = subprocess.Popen(
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
-            env=environment(url),
+            env=production_env(url),
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=err,
@@ -118,7 +107,6 @@ def postgres(admin_url: str | None) -> Iterator[str]:
     if admin_url:
         yield admin_url
         return
-    sys.path.insert(0, str(ROOT))
     from tests.servers import PostgresServer
 
     with PostgresServer() as server:

@@ -82,17 +82,18 @@ def test_seed_fills_an_empty_database_with_a_realistic_mix(app, runner, client):
 
 def test_the_same_seed_gives_the_same_content():
     now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-    contents = []
+    contents, passwords = [], set()
     for _ in range(2):
         app = make_app()
         with app.app_context():
-            seed(6, 120, seed=42, now=now)
+            passwords.add(seed(6, 120, seed=42, now=now).password)
         rows = all_rows(app)
         for user in rows["users"]:
             user.pop("password_hash")  # salted: the password is the same, its hash is not
         contents.append(rows)
     assert contents[0] == contents[1]
     assert len(contents[0]["posts"]) == 120 and len(contents[0]["post_tags"]) > 100
+    assert len(passwords) == 2  # the content repeats, the demo password never does
 
 
 def test_seeding_twice_adds_more_without_clashes(app, runner):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,7 +15,7 @@ from blogapi.extensions import db
 from blogapi.models import Post, Tag, User, email_key, post_tags, username_key
 from blogapi.passwords import hasher
 from blogapi.roles import at_least
-from blogapi.services.seed_text import ADJECTIVES, TAG_NAMES, TECH, TextMaker
+from blogapi.services.seed_text import TAG_NAMES, TextMaker
 from blogapi.services.slugs import slugify, with_suffix
 from blogapi.timeutil import utcnow
 
@@ -79,7 +80,8 @@ def seed(
     rng = random.Random(seed)
     now = now or utcnow()
     text = TextMaker(rng)
-    report = SeedReport(password or "-".join(rng.sample(ADJECTIVES + TECH, 4)).lower())
+    # Never from the seed: demo admins and editors must not have a guessable password.
+    report = SeedReport(password or secrets.token_urlsafe(12))
     conn = db.session.connection()
     try:
         writers = insert_users(conn, users, text, now, report)

@@ -21,7 +21,7 @@ from blogapi.services.slugs import is_valid_slug, slugify
 from blogapi.timeutil import utcnow
 from tests.admin import assert_one_line_error, assert_usage_error, cli
 from tests.conftest import PASSWORD, login, make_app
-from tests.databases import all_rows, fresh_database, suite_admin_url, upgrade
+from tests.databases import all_rows, dispose, fresh_database, suite_admin_url, upgrade
 from tests.live import ROOT, production_env
 
 
@@ -88,6 +88,7 @@ def test_the_same_seed_gives_the_same_content():
         with app.app_context():
             passwords.add(seed(6, 120, seed=42, now=now).password)
         rows = all_rows(app)
+        dispose(app)
         for user in rows["users"]:
             user.pop("password_hash")  # salted: the password is the same, its hash is not
         contents.append(rows)

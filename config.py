@@ -124,6 +124,9 @@ class Config:
             "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'blogapi.db'}"
         )
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # PostgreSQL only (see extensions.Database): an unreachable server fails fast with a 503.
+        self.DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)
+        self.DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 0)
         self.SECRET_KEY = env_str("SECRET_KEY")
         self.JWT_SECRET_KEY = env_str("JWT_SECRET_KEY")
         self.JWT_ACCESS_TOKEN_EXPIRES = timedelta(

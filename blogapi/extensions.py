@@ -1,10 +1,14 @@
 """Extension objects, created unbound here and bound to the app in create_app."""
 
+from typing import Any
+
+from flask import Flask
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
+from sqlalchemy.engine import make_url
 
 from blogapi import sqlite as _sqlite  # noqa: F401  (registers the SQLite connection setup)
 from blogapi.client import client_address
@@ -19,7 +23,38 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+LIBPQ_DRIVERS = {"psycopg", "psycopg2"}
+
+
+def engine_options(config: dict[str, Any]) -> dict[str, Any]:
+    """SQLALCHEMY_ENGINE_OPTIONS plus libpq connect and statement timeouts for PostgreSQL."""
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    uri = config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        return options
+    url = make_url(uri)
+    if url.get_backend_name() != "postgresql" or url.get_driver_name() not in LIBPQ_DRIVERS:
+        return options
+    connect_args = dict(options.get("connect_args") or {})
+    if "connect_timeout" not in url.query:
+        connect_args.setdefault("connect_timeout", config.get("DATABASE_CONNECT_TIMEOUT", 5))
+    statement_timeout = config.get("DATABASE_STATEMENT_TIMEOUT", 0)
+    if statement_timeout and "options" not in url.query:
+        connect_args.setdefault("options", f"-c statement_timeout={statement_timeout * 1000}")
+    options["connect_args"] = connect_args
+    return options
+
+
+class Database(SQLAlchemy):
+    """Flask-SQLAlchemy, with the timeouts of engine_options applied to the app's engine."""
+
+    def init_app(self, app: Flask) -> None:
+        """Bind to the app, its engine options completed for the configured database."""
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
+        super().init_app(app)
+
+
+db = Database(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate(render_as_batch=True, compare_type=True, render_item=render_item)
 jwt = JWTManager()
 limiter = Limiter(key_func=client_address, default_limits=[])

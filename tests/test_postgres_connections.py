@@ -1,0 +1,129 @@
+"""PostgreSQL going away costs requests a quick 503, never the app: it recovers by itself."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from sqlalchemy import text
+
+import config as blog_config
+from blogapi import create_app
+from blogapi.extensions import db, engine_options
+from tests.conftest import PASSWORD, login, register
+from tests.helpers import assert_problem, bearer
+from tests.servers import PostgresServer, find_pg_bindir
+
+API = "/api/v1"
+needs_postgres = pytest.mark.skipif(
+    find_pg_bindir() is None, reason="PostgreSQL server binaries are not installed"
+)
+
+
+def production_like_app(url: str, **settings: object) -> Flask:
+    """An app on url with TESTING off, so errors take the production path."""
+    config = blog_config.TestingConfig()
+    config.TESTING = False
+    return create_app(config, SQLALCHEMY_DATABASE_URI=url, **settings)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of our own, which these tests stop, kill and start again."""
+    with PostgresServer("blogapi_outage") as pg:
+        yield pg
+
+
+def timed(call, *args, **kwargs):
+    """(the result of call, seconds it took)."""
+    started = time.monotonic()
+    result = call(*args, **kwargs)
+    return result, time.monotonic() - started
+
+
+@needs_postgres
+def test_503_while_postgres_is_down_then_200_again_without_restarting_the_app(server):
+    app = production_like_app(server.url, DATABASE_CONNECT_TIMEOUT=3)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    client = app.test_client()
+    assert register(client, "ada", "ada@example.com").status_code == 201
+    token = login(client, "ada").get_json()["access_token"]
+    assert client.get(f"{API}/health").status_code == 200
+
+    for outage in (server.stop, server.kill):  # a clean shutdown, then a crash
+        outage()
+        health, seconds = timed(client.get, f"{API}/health")
+        body = assert_problem(health, 503)
+        assert body["database"] == "unavailable" and health.headers["Retry-After"]
+        assert seconds < 5
+        assert_problem(login(client, "ada"), 503)
+        assert_problem(client.get(f"{API}/auth/me", headers=bearer(token)), 503)
+
+        server.start_again()
+        health = client.get(f"{API}/health")
+        assert health.status_code == 200
+        assert health.get_json() == {"status": "ok", "database": "ok"}
+        me = client.get(f"{API}/auth/me", headers=bearer(token))
+        assert me.status_code == 200 and me.get_json()["username"] == "ada"
+        assert login(client, "ada", PASSWORD).status_code == 200
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_server_that_never_answers_is_a_503_after_the_connect_timeout():
+    with socket.socket() as silent:  # accepts TCP connections, never speaks PostgreSQL
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        port = silent.getsockname()[1]
+        app = production_like_app(
+            f"postgresql+psycopg://blogapi@127.0.0.1:{port}/blogapi", DATABASE_CONNECT_TIMEOUT=2
+        )
+        health, seconds = timed(app.test_client().get, f"{API}/health")
+    assert_problem(health, 503)
+    assert 1.5 < seconds < 10
+
+
+@needs_postgres
+def test_a_statement_timeout_can_be_set(server):
+    app = production_like_app(server.url, DATABASE_STATEMENT_TIMEOUT=1)
+    with app.app_context():
+        assert db.session.scalar(text("SHOW statement_timeout")) == "1s"
+        db.session.rollback()
+        db.engine.dispose()
+
+
+def test_timeouts_only_apply_to_postgresql_and_yield_to_the_url():
+    settings = {
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "DATABASE_CONNECT_TIMEOUT": 3,
+        "DATABASE_STATEMENT_TIMEOUT": 30,
+    }
+    on_postgres = engine_options(
+        {**settings, "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@db.example/blog"}
+    )
+    assert on_postgres == {
+        "pool_pre_ping": True,
+        "connect_args": {"connect_timeout": 3, "options": "-c statement_timeout=30000"},
+    }
+    on_sqlite = engine_options({**settings, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert on_sqlite == {"pool_pre_ping": True}
+    in_the_url = engine_options(
+        {**settings, "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@h/b?connect_timeout=9"}
+    )
+    assert "connect_timeout" not in in_the_url["connect_args"]
+
+
+def test_the_defaults_are_a_5_second_connect_timeout_and_no_statement_timeout(monkeypatch):
+    monkeypatch.delenv("DATABASE_CONNECT_TIMEOUT", raising=False)
+    monkeypatch.delenv("DATABASE_STATEMENT_TIMEOUT", raising=False)
+    config = blog_config.TestingConfig()
+    assert (config.DATABASE_CONNECT_TIMEOUT, config.DATABASE_STATEMENT_TIMEOUT) == (5, 0)
+    monkeypatch.setenv("DATABASE_CONNECT_TIMEOUT", "10")
+    monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT", "60")
+    config = blog_config.TestingConfig()
+    assert (config.DATABASE_CONNECT_TIMEOUT, config.DATABASE_STATEMENT_TIMEOUT) == (10, 60)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -21,6 +21,7 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     register_logging(app)
     register_proxy_fix(app)
     register_extensions(app)
+    register_signing_keys(app)
     register_errors(app)
     register_resources(app)
     register_headers(app)
@@ -35,8 +36,13 @@ def resolve_config(config: Config | str | None) -> Config:
     try:
         return load_config(config)
     except ConfigError as exc:
-        sys.stderr.write(f"blogapi: configuration error: {exc}\n")
-        raise SystemExit(4) from None  # 4: gunicorn's "App failed to load", so it stops
+        config_failed(exc)
+
+
+def config_failed(error: ConfigError) -> NoReturn:
+    """Exit with one line naming what is wrong."""
+    sys.stderr.write(f"blogapi: configuration error: {error}\n")
+    raise SystemExit(4) from None  # 4: gunicorn's "App failed to load", so it stops
 
 
 def register_logging(app: Flask) -> None:
@@ -70,6 +76,16 @@ def register_extensions(app: Flask) -> None:
     register_jwt_callbacks(app)
     limiter.init_app(app)
     init_passwords(app)
+
+
+def register_signing_keys(app: Flask) -> None:
+    """Token signing keys (HS256, or EdDSA/RS256 from key files) and the JWKS."""
+    from blogapi.keys import register_signing_keys as register
+
+    try:
+        register(app)
+    except ConfigError as exc:
+        config_failed(exc)
 
 
 def register_errors(app: Flask) -> None:

@@ -155,6 +155,10 @@ class Config:
         self.LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "5 per minute")
         self.RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_KEY_PREFIX = "blogapi"
+        # Redis down: count in this process's memory meanwhile, and never fail a request over it.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.RATELIMIT_SWALLOW_ERRORS = True
         self.CORS_ORIGINS = env_list("CORS_ORIGINS")
         self.MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 1048576, minimum=1)
         self.TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)

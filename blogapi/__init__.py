@@ -67,14 +67,15 @@ def register_proxy_fix(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind database, migrations, JWT, rate limiter and password hashing."""
     from blogapi.auth import register_jwt_callbacks
-    from blogapi.extensions import db, jwt, limiter, migrate
+    from blogapi.extensions import db, jwt, migrate
     from blogapi.passwords import init_passwords
+    from blogapi.ratelimit import init_rate_limits
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     jwt.init_app(app)
     register_jwt_callbacks(app)
-    limiter.init_app(app)
+    init_rate_limits(app)
     init_passwords(app)
 
 

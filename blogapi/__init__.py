@@ -25,6 +25,7 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     register_errors(app)
     register_resources(app)
     register_headers(app)
+    register_cors(app)
     register_cli(app)
     return app
 
@@ -108,6 +109,16 @@ def register_headers(app: Flask) -> None:
     from blogapi.headers import register_security_headers
 
     register_security_headers(app)
+
+
+def register_cors(app: Flask) -> None:
+    """CORS headers for the CORS_ORIGINS allowlist (none when it is empty)."""
+    from blogapi.cors import register_cors as register
+
+    try:
+        register(app)
+    except ConfigError as exc:
+        config_failed(exc)
 
 
 def register_cli(app: Flask) -> None:

@@ -16,6 +16,9 @@ from config import INSTANCE_DIR, Config, ConfigError, load_config
 def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     """Build the app from a Config (default: from BLOGAPI_ENV), with optional overrides."""
     app = Flask(__name__, instance_path=str(INSTANCE_DIR), static_folder=None)
+    # Werkzeug answers "//" in a path with an HTML 308 to a Location built from the Host
+    # header, past every error handler; a JSON API answers it with a 404 problem instead.
+    app.url_map.merge_slashes = False
     app.config.from_object(resolve_config(config))
     app.config.update(overrides)
     register_logging(app)
@@ -23,6 +26,7 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     register_extensions(app)
     register_signing_keys(app)
     register_errors(app)
+    register_request_checks(app)
     register_resources(app)
     register_headers(app)
     register_cors(app)
@@ -95,6 +99,13 @@ def register_errors(app: Flask) -> None:
     from blogapi.errors import register_error_handlers
 
     register_error_handlers(app)
+
+
+def register_request_checks(app: Flask) -> None:
+    """Refuse what no endpoint should see, before any view or query runs."""
+    from blogapi.http import refuse_nul_in_url
+
+    app.before_request(refuse_nul_in_url)
 
 
 def register_resources(app: Flask) -> None:

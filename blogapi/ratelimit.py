@@ -13,6 +13,7 @@ from flask_limiter import RequestLimit
 from blogapi.audit import audit
 from blogapi.client import client_address
 from blogapi.extensions import limiter
+from blogapi.http import peek_json_object
 
 log = logging.getLogger("blogapi.ratelimit")
 LIMITER_LOGGER = "flask-limiter"
@@ -25,8 +26,8 @@ def auth_limit() -> str:
 
 def account_key() -> str:
     """Rate-limit key for the account a login names, whatever address it comes from."""
-    data = request.get_json(silent=True, force=True)
-    name = data.get("username") if isinstance(data, dict) else None
+    data = peek_json_object()
+    name = data.get("username") if data is not None else None
     if not isinstance(name, str) or not name.strip():
         return f"address:{client_address()}"
     return f"account:{name.strip().casefold()[:254]}"

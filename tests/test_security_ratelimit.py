@@ -171,3 +171,24 @@ def test_the_limit_is_a_problem_response_with_testing_off():
     for _ in range(ATTEMPTS):
         assert log_in(client, "nobody", "guess", MALLORY).status_code == 401
     assert_rate_limited(log_in(client, "nobody", "guess", MALLORY))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"username":' + b"[" * 10_000 + b"]" * 10_000 + b"}",
+        b'{"username": "\\ud800", "password": "x"}',
+        b'{"username": "' + b"a" * 2_000_000 + b'"}',
+        b"\xff\xfe not json",
+    ],
+    ids=["deep-nesting", "lone-surrogate", "too-large", "not-utf8"],
+)
+def test_a_body_no_parser_likes_does_not_switch_the_limit_off(client: FlaskClient, body: bytes):
+    """The per-account key reads the body first; failing there must not skip or reset limits."""
+    for _ in range(ATTEMPTS):
+        assert log_in(client, "alice", "guess", MALLORY).status_code == 401
+    response = client.post(
+        LOGIN, data=body, content_type="application/json", **from_address(MALLORY)
+    )
+    assert_rate_limited(response)
+    assert_rate_limited(log_in(client, "alice", "guess", MALLORY))

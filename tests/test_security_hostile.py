@@ -175,6 +175,14 @@ class Hostile:
         assert response.status_code == 200
         return response.get_json()
 
+    def credentials(self, kind: str | None) -> dict[str, str]:
+        """An Authorization header: none, a new account's access or refresh token, the admin's."""
+        if kind is None:
+            return {}
+        if kind == "admin":
+            return bearer(self.admin_token)
+        return bearer(self.sign_up()[f"{kind}_token"])
+
     def send(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send a request and hold the response to the rules, whatever it is."""
         before = table_rows(self.app, *TABLES)
@@ -293,6 +301,30 @@ def test_admin_changes_a_user(hostile: Hostile, body: tuple[bytes, str]):
     path = f"{API}/users/{hostile.victim}"
     headers = bearer(hostile.admin_token)
     hostile.send("PATCH", path, data=data, content_type=content_type, headers=headers)
+
+
+WRITES = [
+    ("POST", "/auth/register", None),
+    ("POST", "/auth/login", None),
+    ("POST", "/auth/refresh", "refresh"),
+    ("POST", "/auth/logout", "access"),
+    ("PATCH", "/auth/me", "access"),
+    ("PUT", "/auth/password", "access"),
+    ("PATCH", "/users/{victim}", "admin"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "auth"), WRITES, ids=[f"{m} {p}" for m, p, _ in WRITES])
+def test_every_crafted_body_at_every_write_endpoint(hostile: Hostile, method, path, auth):
+    """Each of the bodies no JSON encoder would write, sent everywhere, deterministically."""
+    for body in RAW_BODIES:
+        hostile.send(
+            method,
+            API + path.format(victim=hostile.victim),
+            data=body,
+            content_type="application/json",
+            headers=hostile.credentials(auth),
+        )
 
 
 path_segments = st.one_of(

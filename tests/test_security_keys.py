@@ -107,10 +107,13 @@ def test_tokens_are_signed_with_the_key_type_and_carry_its_thumbprint_as_kid(
     """Ed25519 signs EdDSA, RSA signs RS256; the kid is the key's RFC 7638 thumbprint."""
     keys = client.get(JWKS).get_json()["keys"]
     assert len(keys) == 1
+    algorithm = {"ed25519": "EdDSA", "rsa": "RS256"}[key_kind]
     for token in (author.access_token, author.refresh_token):
         header = header_of(token)
-        assert header["alg"] == {"ed25519": "EdDSA", "rsa": "RS256"}[key_kind]
+        assert header["alg"] == algorithm
         assert header["kid"] == keys[0]["kid"] == thumbprint(keys[0])
+    # Pinned: a token naming any other algorithm is refused before its signature is read.
+    assert app.config["JWT_DECODE_ALGORITHMS"] == [algorithm]
 
 
 def test_the_jwks_publishes_only_public_key_material(client, author):
@@ -150,11 +153,24 @@ def test_a_token_signed_with_the_old_shared_secret_is_refused(app, client, autho
     assert_refused(get_me(client, token))
 
 
-@pytest.mark.parametrize("kid", ["missing", "unknown", "not-a-string"])
-def test_a_token_whose_kid_names_no_key_of_ours_is_refused(app, client, author, kid):
-    """Verification picks the key by kid; no kid, or one we never published, is a 401."""
-    value = {"missing": None, "unknown": "d3adb33f", "not-a-string": {"$ne": None}}[kid]
-    assert_refused(get_me(client, with_header(author.access_token, kid=value)))
+def our_private_key(directory: Path) -> Any:
+    """The app's own signing key, as an insider (or a test) could load it."""
+    return serialization.load_pem_private_key((directory / "current.pem").read_bytes(), None)
+
+
+@pytest.mark.parametrize("kid", ["missing", "unknown"])
+def test_a_token_whose_kid_names_no_key_of_ours_is_refused(client, author, tmp_path, kid):
+    """Verification picks the key by kid: even our own key's signature needs our kid."""
+    headers = {"kid": "d3adb33f"} if kid == "unknown" else {}
+    algorithm = header_of(author.access_token)["alg"]
+    key = our_private_key(tmp_path)
+    token = pyjwt.encode(claims_of(author.access_token), key, algorithm, headers=headers)
+    assert_refused(get_me(client, token))
+
+
+def test_a_kid_that_is_not_a_string_is_refused(client, author):
+    """A kid that is an object (a NoSQL-style injection) is a 401, not a crash."""
+    assert_refused(get_me(client, with_header(author.access_token, kid={"$ne": None})))
 
 
 def test_a_token_carrying_its_own_key_is_refused(client, author):
@@ -198,6 +214,8 @@ def test_rotation_keeps_old_tokens_working_until_the_retired_key_is_removed(
         new_kid = header_of(refreshed.get_json()["access_token"])["kid"]
         assert new_kid != old_kid
         assert published == {old_kid, new_kid}
+        algorithms = {"ed25519": ["EdDSA"], "rsa": ["EdDSA", "RS256"]}[key_kind]
+        assert rotated.config["JWT_DECODE_ALGORITHMS"] == algorithms
         assert header_of(refreshed.get_json()["refresh_token"])["kid"] == new_kid
     finally:
         dispose(rotated)

@@ -192,3 +192,13 @@ def test_a_body_no_parser_likes_does_not_switch_the_limit_off(client: FlaskClien
     )
     assert_rate_limited(response)
     assert_rate_limited(log_in(client, "alice", "guess", MALLORY))
+
+
+def test_production_warns_when_limits_are_counted_per_process(caplog):
+    """memory:// with several gunicorn workers multiplies every limit by the worker count."""
+    caplog.set_level("WARNING", logger="blogapi.ratelimit")
+    limited_app(ENV_NAME="production")
+    assert "RATELIMIT_STORAGE_URI" in caplog.text
+    caplog.clear()
+    limited_app()
+    assert "RATELIMIT_STORAGE_URI" not in caplog.text

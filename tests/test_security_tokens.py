@@ -10,7 +10,10 @@ import time
 
 import orjson
 import pytest
+from sqlalchemy import select
 
+from blogapi.extensions import db
+from blogapi.models import User
 from tests.conftest import Account
 from tests.security_support import assert_refused, b64url, claims_of, forge, get_me
 
@@ -153,3 +156,12 @@ def test_a_deactivated_users_tokens_stop_working_at_once(client, admin, make_acc
     assert response.status_code == 200
     assert_refused(get_me(client, bob.access_token))
     assert_refused(client.post(REFRESH, headers=bob.refresh_headers))
+
+
+def test_a_token_of_a_user_deactivated_outside_the_api_is_refused(app, client, author):
+    """Even when only the active flag changes (a console, a SQL fix), the user's tokens stop."""
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == author.username))
+        user.active = False
+        db.session.commit()
+    assert_refused(get_me(client, author.access_token))

@@ -68,12 +68,9 @@ def refuse_nul_in_url() -> None:
 
 
 def peek_json_object() -> dict[str, Any] | None:
-    """The body as a JSON object, or None when it is not one; never raises.
-
-    For code that runs before the view (rate-limit keys): an exception there is taken by
-    Flask-Limiter for a storage failure, and a parser that overflows on deep nesting
-    would let any body switch limits off.
-    """
+    """The body as a JSON object, or None when it is not one; never raises."""
+    # For rate-limit keys: Flask-Limiter takes any exception in a key function for a storage
+    # failure, so a parser that overflows on deep nesting would let a body switch limits off.
     try:
         data = orjson.loads(request.get_data(cache=True))
     except (orjson.JSONDecodeError, HTTPException):

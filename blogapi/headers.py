@@ -19,9 +19,13 @@ def register_security_headers(app: Flask) -> None:
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Content-Security-Policy", API_CSP)
         # Tokens and emails must never sit in a shared cache; public reads opt in to caching,
-        # but never for a caller who sent credentials (the answer may hold what only they see).
+        # but never into a shared cache for a caller who sent credentials (the answer may
+        # hold what only they may see): private or no-store, else no-store.
         headers.setdefault("Cache-Control", "no-store")
-        if "Authorization" in request.headers and "no-store" not in headers["Cache-Control"]:
+        cache = response.cache_control
+        if "Authorization" in request.headers and (
+            cache.public or not (cache.private or cache.no_store)
+        ):
             headers["Cache-Control"] = "no-store"
         if hsts_seconds:
             headers.setdefault("Strict-Transport-Security", f"max-age={hsts_seconds}")

@@ -95,18 +95,29 @@ def test_responses_with_tokens_or_emails_are_never_stored(client, make_account):
         assert response.headers["Cache-Control"] == "no-store", name
 
 
-def test_an_authenticated_response_is_never_publicly_cacheable():
-    """Should a view ever mark itself public, a response to a caller with a token is not stored."""
+@pytest.mark.parametrize(
+    ("policy", "for_a_caller_with_a_token"),
+    [
+        ("public, max-age=60", "no-store"),
+        ("max-age=60", "no-store"),
+        ("public, private", "no-store"),
+        ("private, no-cache", "private, no-cache"),
+        ("no-store", "no-store"),
+    ],
+)
+def test_an_authenticated_response_never_reaches_a_shared_cache(policy, for_a_caller_with_a_token):
+    """Should a view mark itself cacheable, a response to a caller with a token stays private."""
     app = make_app()
 
     @app.route("/cacheable")
     def cacheable() -> Response:
-        return Response("{}", headers={"Cache-Control": "public, max-age=60"})
+        return Response("{}", headers={"Cache-Control": policy})
 
     client = app.test_client()
     alice = sign_up_alice(client)
-    assert client.get("/cacheable").headers["Cache-Control"] == "public, max-age=60"
-    assert client.get("/cacheable", headers=alice.headers).headers["Cache-Control"] == "no-store"
+    assert client.get("/cacheable").headers["Cache-Control"] == policy
+    response = client.get("/cacheable", headers=alice.headers)
+    assert response.headers["Cache-Control"] == for_a_caller_with_a_token
 
 
 def test_hsts_is_sent_when_configured():

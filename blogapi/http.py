@@ -60,11 +60,13 @@ def refuse_nul_characters(data: dict[str, Any]) -> None:
 
 
 def refuse_nul_in_url() -> None:
-    """Before every request: a NUL in the path or query string is a 400, not a query."""
-    if "\x00" in request.path or any(
-        "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)
-    ):
-        raise ApiError(400, "The URL contains a NUL character (%00).")
+    """Before every request: NUL in the path is a 404, in the query a 422 naming the parameter."""
+    if "\x00" in request.path:
+        raise ApiError(404, "Nothing here has a NUL character (%00) in its address.")
+    names = sorted({key for key, value in request.args.items(multi=True) if "\x00" in key + value})
+    if names:
+        errors = {name: ["NUL characters (%00) are not allowed."] for name in names}
+        raise ApiError(422, "The request has invalid fields: NUL characters.", errors=errors)
 
 
 def peek_json_object() -> dict[str, Any] | None:

@@ -141,9 +141,15 @@ class Config:
         self.JWT_DECODE_ISSUER = self.JWT_ISSUER
         self.JWT_ENCODE_AUDIENCE = self.JWT_AUDIENCE
         self.JWT_DECODE_AUDIENCE = self.JWT_AUDIENCE
+        # HS256 with JWT_SECRET_KEY unless a private key file is given; blogapi.keys then pins
+        # both settings below to the keys' algorithms (EdDSA for Ed25519, RS256 for RSA).
         self.JWT_ALGORITHM = "HS256"
         self.JWT_DECODE_ALGORITHMS = ["HS256"]
-        self.JWT_DECODE_LEEWAY = 5
+        self.JWT_PRIVATE_KEY_FILE = env_str("JWT_PRIVATE_KEY_FILE")
+        self.JWT_PUBLIC_KEY_FILE = env_str("JWT_PUBLIC_KEY_FILE")
+        # Old public keys that still verify (never sign) until their tokens have expired.
+        self.JWT_RETIRED_PUBLIC_KEY_FILES = env_list("JWT_RETIRED_PUBLIC_KEY_FILES")
+        self.JWT_DECODE_LEEWAY = 5  # seconds of clock skew forgiven on exp, nbf and iat
         self.JWT_TOKEN_LOCATION = ["headers"]
         self.JWT_COOKIE_CSRF_PROTECT = False  # tokens travel in headers only
         self.REGISTRATION_OPEN = env_bool("REGISTRATION_OPEN", True)
@@ -152,6 +158,10 @@ class Config:
         self.LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "5 per minute")
         self.RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_KEY_PREFIX = "blogapi"
+        # Redis down: count in this process's memory meanwhile, and never fail a request over it.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.RATELIMIT_SWALLOW_ERRORS = True
         self.CORS_ORIGINS = env_list("CORS_ORIGINS")
         self.MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 1048576, minimum=1)
         self.TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -16,14 +16,20 @@ from config import INSTANCE_DIR, Config, ConfigError, load_config
 def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     """Build the app from a Config (default: from BLOGAPI_ENV), with optional overrides."""
     app = Flask(__name__, instance_path=str(INSTANCE_DIR), static_folder=None)
+    # Werkzeug answers "//" in a path with an HTML 308 to a Location built from the Host
+    # header, past every error handler; a JSON API answers it with a 404 problem instead.
+    app.url_map.merge_slashes = False
     app.config.from_object(resolve_config(config))
     app.config.update(overrides)
     register_logging(app)
     register_proxy_fix(app)
     register_extensions(app)
+    register_signing_keys(app)
     register_errors(app)
+    register_request_checks(app)
     register_resources(app)
     register_headers(app)
+    register_cors(app)
     register_cli(app)
     return app
 
@@ -35,8 +41,13 @@ def resolve_config(config: Config | str | None) -> Config:
     try:
         return load_config(config)
     except ConfigError as exc:
-        sys.stderr.write(f"blogapi: configuration error: {exc}\n")
-        raise SystemExit(4) from None  # 4: gunicorn's "App failed to load", so it stops
+        config_failed(exc)
+
+
+def config_failed(error: ConfigError) -> NoReturn:
+    """Exit with one line naming what is wrong."""
+    sys.stderr.write(f"blogapi: configuration error: {error}\n")
+    raise SystemExit(4) from None  # 4: gunicorn's "App failed to load", so it stops
 
 
 def register_logging(app: Flask) -> None:
@@ -62,17 +73,28 @@ def register_extensions(app: Flask) -> None:
     """Bind database, migrations, JWT, rate limiter and password hashing."""
     from blogapi import dbtriggers  # noqa: F401  (create_all installs the triggers too)
     from blogapi.auth import register_jwt_callbacks
-    from blogapi.extensions import db, jwt, limiter, migrate
+    from blogapi.extensions import db, jwt, migrate
     from blogapi.passwords import init_passwords
+    from blogapi.ratelimit import init_rate_limits
     from blogapi.services.public_cache import init_public_cache
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     jwt.init_app(app)
     register_jwt_callbacks(app)
-    limiter.init_app(app)
+    init_rate_limits(app)
     init_passwords(app)
     init_public_cache(app)
+
+
+def register_signing_keys(app: Flask) -> None:
+    """Token signing keys (HS256, or EdDSA/RS256 from key files) and the JWKS."""
+    from blogapi.keys import register_signing_keys as register
+
+    try:
+        register(app)
+    except ConfigError as exc:
+        config_failed(exc)
 
 
 def register_errors(app: Flask) -> None:
@@ -80,6 +102,13 @@ def register_errors(app: Flask) -> None:
     from blogapi.errors import register_error_handlers
 
     register_error_handlers(app)
+
+
+def register_request_checks(app: Flask) -> None:
+    """Refuse what no endpoint should see, before any view or query runs."""
+    from blogapi.http import refuse_nul_in_url
+
+    app.before_request(refuse_nul_in_url)
 
 
 def register_resources(app: Flask) -> None:
@@ -94,6 +123,16 @@ def register_headers(app: Flask) -> None:
     from blogapi.headers import register_security_headers
 
     register_security_headers(app)
+
+
+def register_cors(app: Flask) -> None:
+    """CORS headers for the CORS_ORIGINS allowlist (none when it is empty)."""
+    from blogapi.cors import register_cors as register
+
+    try:
+        register(app)
+    except ConfigError as exc:
+        config_failed(exc)
 
 
 def register_cli(app: Flask) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -18,7 +19,9 @@ from blogapi.models import RevokedToken, User
 from blogapi.roles import at_least
 
 log = logging.getLogger("blogapi.auth")
-REQUIRED_CLAIMS = ("sub", "jti", "exp", "iat", "type", "ver")
+REQUIRED_CLAIMS = ("sub", "jti", "iat", "nbf", "exp", "iss", "aud", "type", "fresh", "ver")
+TOKEN_TYPES = ("access", "refresh")
+USER_ID = re.compile(r"[1-9][0-9]{0,17}")  # ASCII digits that fit a 64-bit id
 
 
 def invalid_token_headers(detail: str) -> dict[str, str]:
@@ -35,14 +38,22 @@ def token_problem(detail: str) -> Response:
     return problem(401, detail, headers=invalid_token_headers(detail))
 
 
+def check_claims(payload: dict[str, Any]) -> None:
+    """Refuse a token without every claim we issue, or naming no user id or token type."""
+    for claim in REQUIRED_CLAIMS:
+        if payload.get(claim) is None:
+            raise JWTDecodeError(f"Missing claim: {claim}")
+    if payload["type"] not in TOKEN_TYPES:
+        raise JWTDecodeError("Unknown token type")
+    subject = payload["sub"]
+    if not isinstance(subject, str) or not USER_ID.fullmatch(subject):
+        raise JWTDecodeError("The token subject is not a user id")
+
+
 def load_token_subject(payload: dict[str, Any]) -> tuple[User | None, bool]:
     """The token's user and whether its jti is revoked, in one query."""
-    for claim in REQUIRED_CLAIMS:
-        if claim not in payload:
-            raise JWTDecodeError(f"Missing claim: {claim}")
+    check_claims(payload)
     subject = payload["sub"]
-    if not isinstance(subject, str) or not subject.isdigit():
-        raise JWTDecodeError("The token subject is not a user id")
     row = db.session.execute(
         select(User, RevokedToken.jti)
         .outerjoin(RevokedToken, RevokedToken.jti == payload["jti"])

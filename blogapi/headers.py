@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
@@ -18,8 +18,15 @@ def register_security_headers(app: Flask) -> None:
         headers.setdefault("Referrer-Policy", "no-referrer")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Content-Security-Policy", API_CSP)
-        # Tokens and emails must never sit in a shared cache; public reads opt in to caching.
+        # Tokens and emails must never sit in a shared cache; public reads opt in to caching,
+        # but never into a shared cache for a caller who sent credentials (the answer may
+        # hold what only they may see): private or no-store, else no-store.
         headers.setdefault("Cache-Control", "no-store")
+        cache = response.cache_control
+        if "Authorization" in request.headers and (
+            cache.public or not (cache.private or cache.no_store)
+        ):
+            headers["Cache-Control"] = "no-store"
         if hsts_seconds:
             headers.setdefault("Strict-Transport-Security", f"max-age={hsts_seconds}")
         return response

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from flask_jwt_extended import current_user
 from flask_restful import Resource
 from marshmallow import fields, validate
 from sqlalchemy import func, select
@@ -139,5 +140,5 @@ class UserItem(Resource):
             user.revoke_all_tokens()
         db.session.commit()
         if changes:
-            audit("user_changed", user=user, changes=changes)
+            audit("user_changed", user=user, changes=changes, by=current_user.username)
         return private_user_schema.dump(user)

@@ -1,5 +1,6 @@
 """Extension objects, created unbound here and bound to the app in create_app."""
 
+import logging
 from typing import Any
 
 from flask import Flask
@@ -9,6 +10,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from blogapi import sqlite as _sqlite  # noqa: F401  (registers the SQLite connection setup)
 from blogapi.client import client_address
@@ -52,6 +54,20 @@ class Database(SQLAlchemy):
         """Bind to the app, its engine options completed for the configured database."""
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
         super().init_app(app)
+
+    def _teardown_session(self, exc: BaseException | None) -> None:
+        """End the request's session; a connection the database dropped (a restart) is discarded.
+
+        The answer is already made by then: a rollback failing on a dead connection must not
+        turn it into gunicorn's HTML 500.
+        """
+        try:
+            self.session.remove()
+        except DBAPIError as error:
+            logging.getLogger("blogapi.db").warning(
+                "discarded a broken database connection: %s", type(error.orig).__name__
+            )
+            self.session.registry.clear()
 
 
 db = Database(metadata=MetaData(naming_convention=NAMING_CONVENTION))

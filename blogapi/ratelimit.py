@@ -81,7 +81,20 @@ def init_rate_limits(app: Flask) -> None:
     uri = app.config.get("RATELIMIT_STORAGE_URI", "memory://")
     production = app.config.get("ENV_NAME") == "production"
     if production and app.config.get("RATELIMIT_ENABLED") and uri.startswith("memory"):
-        log.warning("rate limits are counted per process (memory://); set RATELIMIT_STORAGE_URI")
+        warn_once_serving(app)
+
+
+def warn_once_serving(app: Flask) -> None:
+    """Warn about per-process limits when the app first serves, not in every CLI command."""
+    warned: list[bool] = []
+
+    @app.before_request
+    def memory_storage_warning() -> None:
+        if not warned:
+            warned.append(True)
+            log.warning(
+                "rate limits are counted per process (memory://); set RATELIMIT_STORAGE_URI"
+            )
 
 
 def retry_after_seconds() -> int:

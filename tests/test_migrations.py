@@ -15,7 +15,15 @@ from blogapi.extensions import db, migrate
 from tests.databases import fresh_database, manage, suite_admin_url, upgrade
 from tests.live import ROOT
 
-TABLES = {"content_version", "users", "tags", "posts", "post_tags", "revoked_tokens", "alembic_version"}
+TABLES = {
+    "content_version",
+    "users",
+    "tags",
+    "posts",
+    "post_tags",
+    "revoked_tokens",
+    "alembic_version",
+}
 
 
 def schema(url: str) -> tuple[set[str], list[str]]:

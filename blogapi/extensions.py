@@ -4,7 +4,6 @@ import logging
 from typing import Any
 
 from flask import Flask
-from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -15,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from blogapi import sqlite as _sqlite  # noqa: F401  (registers the SQLite connection setup)
 from blogapi.client import client_address
 from blogapi.dbtypes import render_item
+from blogapi.tokencache import CachingJWTManager
 
 # Explicit constraint names keep migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -72,5 +72,5 @@ class Database(SQLAlchemy):
 
 db = Database(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate(render_as_batch=True, compare_type=True, render_item=render_item)
-jwt = JWTManager()
+jwt = CachingJWTManager()
 limiter = Limiter(key_func=client_address, default_limits=[])

@@ -7,14 +7,16 @@ copy of a public response, so a write is visible to the very next read anywhere.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from blogapi.extensions import db
-from blogapi.models import ContentVersion
 
-ROW_ID = 1
+QUERY = "SELECT value FROM content_version WHERE id = 1"
 
 
 def current_version() -> int:
-    """The content version as committed now (0 before the first write)."""
-    return db.session.scalar(select(ContentVersion.value).where(ContentVersion.id == ROW_ID)) or 0
+    """The content version as committed now (0 before the first write).
+
+    A short connection of its own, not the request's session: a cache hit then never opens a
+    session transaction (and skips its rollback), which halves the cost of the check.
+    """
+    with db.engine.connect() as connection:
+        return connection.exec_driver_sql(QUERY).scalar() or 0

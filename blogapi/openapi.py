@@ -61,6 +61,16 @@ DOCS_PAGE = {
         }
     },
 }
+PATH_PARAMETERS = {
+    "ident": {
+        "description": "A post's id or slug.",
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$", "maxLength": 80},
+    },
+    "username": {
+        "description": "A username (compared without case).",
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{3,32}$"},
+    },
+}
 INFO = {
     "description": (
         "A JSON blog API. Log in with POST /auth/login, then send "
@@ -126,7 +136,7 @@ def operation(doc: Doc, path_params: list[str], operation_id: str) -> dict[str, 
         "responses": {str(code): reply_object(code, r) for code, r in sorted(responses.items())},
     }
     params: list[dict[str, Any]] = [
-        {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
+        {"in": "path", "name": name, "required": True, **PATH_PARAMETERS[name]}
         for name in path_params
     ]
     params += [

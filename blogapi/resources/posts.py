@@ -64,13 +64,15 @@ def saved(post: Post, changed: bool) -> Post:
     return load_post(str(post_id))
 
 
-def publishable(ident: str) -> Post:
-    """A post the caller may publish or unpublish, after 404, 403 and If-Match checks."""
+def publishable(ident: str, schema: Any) -> tuple[Post, dict[str, Any]]:
+    """A post the caller may publish or unpublish and the request's fields, checked in order:
+    404, 403, then the body (415/400/422), then If-Match (412)."""
     user: User = current_user
     post = visible_post(ident, user)
     require(can_publish(user, post), PUBLISH_DENIED)
+    data = schema.load(json_body(optional=True))
     check_if_match(post)
-    return post
+    return post, data
 
 
 class PostList(Resource):
@@ -167,8 +169,8 @@ class PostItem(Resource):
         user: User = current_user
         post = visible_post(ident, user)
         require(can_edit(user, post, request_now()), EDIT_DENIED)
+        data = post_update_schema.load(json_body())  # a malformed request says so before a 412
         check_if_match(post)
-        data = post_update_schema.load(json_body())
         return post_response(saved(post, update_post(post, data)))
 
     @document(
@@ -209,8 +211,7 @@ class PostPublish(Resource):
     )
     def post(self, ident: str) -> Response:
         """Set published_at; publishing a published post again changes nothing."""
-        post = publishable(ident)
-        data = publish_schema.load(json_body(optional=True))
+        post, data = publishable(ident, publish_schema)
         now = request_now()
         keep = post.published_at if post.status_at(now) == "published" else now
         when = data.get("publish_at", keep)
@@ -234,8 +235,7 @@ class PostUnpublish(Resource):
     )
     def post(self, ident: str) -> Response:
         """Clear published_at."""
-        post = publishable(ident)
-        unpublish_schema.load(json_body(optional=True))
+        post, _ = publishable(ident, unpublish_schema)
         return post_response(saved(post, set_published_at(post, None)))
 
 

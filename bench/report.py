@@ -97,7 +97,7 @@ def markdown(args: argparse.Namespace, results: dict[str, Any], rows: list[dict]
     if results["scaling"]:
         lines += [
             "",
-            "## How list cost grows with the number of posts",
+            "## How list cost grows with the number of posts (one connection: p50 is service time)",
             "",
             row(
                 "posts",

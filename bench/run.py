@@ -42,9 +42,11 @@ def manage(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
     return result.stdout
 
 
-def prepare_database(workdir: Path, posts: int, database_url: str | None) -> dict[str, str]:
+def prepare_database(
+    workdir: Path, posts: int, database_url: str | None, name: str = "bench"
+) -> dict[str, str]:
     """A migrated, seeded database and a bench author; returns the server environment."""
-    url = database_url or f"sqlite:///{workdir / f'bench-{posts}.db'}"
+    url = database_url or f"sqlite:///{workdir / f'{name}-{posts}.db'}"
     env = production_env(url)
     migrate(env)
     started = time.perf_counter()
@@ -239,7 +241,7 @@ def scaling(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
     """List latency at each database size: first page and a cursor 30% deep."""
     rows = []
     for size in args.scaling:
-        env = prepare_database(workdir, size, None)
+        env = prepare_database(workdir, size, None, name="scale")
         with LiveServer(env, workers=args.workers, log_path=workdir / f"scale-{size}.log") as ours:
             published = requests.get(f"{ours.api}/posts?per_page=1", timeout=30).json()
             depth = max(20, int(published["meta"]["total"] * 0.3) // 100 * 100)
@@ -297,8 +299,11 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tmp)
         env = prepare_database(workdir, args.posts, args.database_url)
         results = compare(args, env, workdir)
-        results["scaling"] = scaling(args, workdir) if args.scaling else []
-    write_report(args, results, args.output)
+        results["scaling"] = []
+        write_report(args, results, args.output)  # keep the comparison even if scaling fails
+        if args.scaling:
+            results["scaling"] = scaling(args, workdir)
+            write_report(args, results, args.output)
     print(f"wrote {args.output / 'latest.md'} and {args.output / 'latest.png'}")
     return 0
 

@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from blogapi.sessions import NoSessions
 from config import INSTANCE_DIR, Config, ConfigError, load_config
 
 
@@ -21,6 +22,7 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     app.url_map.merge_slashes = False
     app.config.from_object(resolve_config(config))
     app.config.update(overrides)
+    app.session_interface = NoSessions()
     register_logging(app)
     register_proxy_fix(app)
     register_extensions(app)

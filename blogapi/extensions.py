@@ -35,6 +35,8 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
     if not uri:
         return options
     url = make_url(uri)
+    if url.get_backend_name() == "sqlite":
+        options["pool_pre_ping"] = False  # a file has no server to restart: skip the ping
     if url.get_backend_name() != "postgresql" or url.get_driver_name() not in LIBPQ_DRIVERS:
         return options
     connect_args = dict(options.get("connect_args") or {})

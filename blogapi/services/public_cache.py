@@ -91,6 +91,14 @@ def from_entry(entry: Entry) -> Response:
     return Response(entry.body, status=200, headers=headers, mimetype="application/json")
 
 
+def cache_key(environ: dict[str, Any]) -> str:
+    """The request's URL as WSGI gives it (scheme and host too: Link headers hold them)."""
+    return "|".join(
+        str(environ.get(name, ""))
+        for name in ("wsgi.url_scheme", "HTTP_HOST", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING")
+    )
+
+
 def public_validators(response: Response) -> None:
     """An anonymous 200 may sit in shared caches, revalidated by its ETag each time."""
     if "ETag" not in response.headers:
@@ -110,7 +118,7 @@ def public_cache(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(*args, **kwargs)
         cache: PublicCache = current_app.extensions[EXTENSION_KEY]
         version, now = current_version(), request_now()
-        key = request.url
+        key = cache_key(request.environ)
         entry = cache.get(key, version, now)
         if entry is not None:
             return from_entry(entry)

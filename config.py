@@ -127,6 +127,8 @@ class Config:
         # PostgreSQL only (see extensions.Database): an unreachable server fails fast with a 503.
         self.DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)
         self.DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 0)
+        # SQLite file only: how long a writer waits for another process's write lock.
+        self.DATABASE_BUSY_TIMEOUT = env_int("DATABASE_BUSY_TIMEOUT", 10, minimum=1)
         self.SECRET_KEY = env_str("SECRET_KEY")
         self.JWT_SECRET_KEY = env_str("JWT_SECRET_KEY")
         self.JWT_ACCESS_TOKEN_EXPIRES = timedelta(

@@ -22,11 +22,14 @@ SQLITE = [
     for op in ("INSERT", "UPDATE", "DELETE")
     if table != "users" or op == "UPDATE"
 ]
+# PostgreSQL: BEFORE each statement, so that the counter's row lock is the first lock every
+# writing transaction takes. Taken AFTER (last), a delete holding it (from post_tags) waited
+# for the post's row while a publish holding that row waited for the counter: a deadlock.
 POSTGRESQL = [
     "CREATE OR REPLACE FUNCTION bump_content_version() RETURNS trigger LANGUAGE plpgsql AS "
     f"$$ BEGIN {BUMP}; RETURN NULL; END $$",
     *[
-        f"CREATE OR REPLACE TRIGGER content_version_{table} AFTER "
+        f"CREATE OR REPLACE TRIGGER content_version_{table} BEFORE "
         f"{'UPDATE' + columns if table == 'users' else 'INSERT OR UPDATE OR DELETE OR TRUNCATE'}"
         f" ON {table} FOR EACH STATEMENT EXECUTE FUNCTION bump_content_version()"
         for table, columns in WATCHED.items()

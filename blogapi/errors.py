@@ -129,10 +129,17 @@ def rate_limited_problem(error: HTTPException, headers: dict[str, str]) -> Respo
     return problem(429, f"Rate limit exceeded ({limit}); retry later.", headers=headers)
 
 
+def driver_reason(error: Exception) -> str:
+    """The driver's name for a database error: its class and SQLSTATE or SQLite code, no data."""
+    orig = getattr(error, "orig", None) or error
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None)
+    return f"{type(orig).__name__} ({code})" if code else type(orig).__name__
+
+
 def database_unavailable(error: Exception) -> Response:
-    """503 when the database cannot be reached, so clients retry."""
+    """503 when the database cannot be reached or is busy (locked, deadlocked), so clients retry."""
     db.session.rollback()
-    log.error("database unavailable: %s", type(error).__name__)
+    log.error("database unavailable: %s", driver_reason(error))
     return problem(
         503,
         "The database is unavailable; retry shortly.",

@@ -29,7 +29,7 @@ LIBPQ_DRIVERS = {"psycopg", "psycopg2"}
 
 
 def engine_options(config: dict[str, Any]) -> dict[str, Any]:
-    """SQLALCHEMY_ENGINE_OPTIONS plus libpq connect and statement timeouts for PostgreSQL."""
+    """SQLALCHEMY_ENGINE_OPTIONS plus connect, statement and lock timeouts for the database."""
     options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     uri = config.get("SQLALCHEMY_DATABASE_URI")
     if not uri:
@@ -37,6 +37,12 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
     url = make_url(uri)
     if url.get_backend_name() == "sqlite":
         options["pool_pre_ping"] = False  # a file has no server to restart: skip the ping
+        if url.database not in (None, "", ":memory:"):
+            # Processes sharing a SQLite file take turns to write: wait for the lock, then 503.
+            connect_args = dict(options.get("connect_args") or {})
+            connect_args.setdefault("timeout", config.get("DATABASE_BUSY_TIMEOUT", 10))
+            options["connect_args"] = connect_args
+        return options
     if url.get_backend_name() != "postgresql" or url.get_driver_name() not in LIBPQ_DRIVERS:
         return options
     connect_args = dict(options.get("connect_args") or {})

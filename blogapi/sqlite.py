@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 
 
 def unicode_lower(value: Any) -> Any:
@@ -12,11 +12,29 @@ def unicode_lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
+def is_sqlite(dbapi_connection: Any) -> bool:
+    """Whether a DBAPI connection is the standard library's sqlite3."""
+    return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
 @event.listens_for(Engine, "connect")
 def configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     """Unicode lower() and enforced foreign keys on every new SQLite connection."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
+    if is_sqlite(dbapi_connection):
         dbapi_connection.create_function("lower", 1, unicode_lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
+
+
+@event.listens_for(Engine, "savepoint")
+def begin_before_savepoint(conn: Connection, _name: str) -> None:
+    """Open the real transaction a SAVEPOINT belongs in, if sqlite3 has not yet."""
+    dbapi_connection = conn.connection.dbapi_connection
+    if is_sqlite(dbapi_connection) and not dbapi_connection.in_transaction:
+        # sqlite3 begins only before INSERT/UPDATE/DELETE. A SAVEPOINT outside a transaction
+        # starts one of its own, and its RELEASE commits: new tags were committed even when
+        # the post they came with was refused. IMMEDIATE: a savepoint here precedes a write,
+        # and taking the write lock now waits for other writers (busy timeout) instead of
+        # failing on a lock upgrade later.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # through SQLAlchemy: a lock timeout is a 503

@@ -89,11 +89,13 @@ def file_database_app(tmp_path: Path, **overrides: Any) -> Flask:
 
 @contextmanager
 def counted_queries(app: Flask) -> Iterator[list[str]]:
-    """Collect every SQL statement the app's engine runs inside the block."""
+    """Collect every SQL statement the app's engine runs inside the block, but BEGIN."""
     statements: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
+        # Like COMMIT, BEGIN is the transaction, not a query: only SQLite runs it as a statement.
+        if not statement.startswith("BEGIN"):
+            statements.append(statement)
 
     with app.app_context():
         engine = db.engine

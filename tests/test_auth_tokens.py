@@ -45,6 +45,26 @@ def test_a_rotated_refresh_token_presented_again_revokes_every_session(client, a
     assert login(client, author.username).status_code == 200
 
 
+def test_a_pair_rotated_while_a_duplicate_revokes_everything_is_revoked_too(
+    client, author, monkeypatch
+):
+    from blogapi.resources import auth as auth_resources
+
+    issue = auth_resources.issue_token_pair
+
+    def duplicate_got_in_first(user, **kwargs):
+        # A duplicate of the same refresh token, on another worker, right after this request
+        # committed the rotation: it finds the token spent and revokes every token of the user.
+        user.revoke_all_tokens()
+        db.session.commit()
+        return issue(user, **kwargs)
+
+    monkeypatch.setattr(auth_resources, "issue_token_pair", duplicate_got_in_first)
+    pair = refresh(client, author.refresh_token).get_json()
+    assert_problem(client.get(ME, headers=bearer(pair["access_token"])), 401)
+    assert_problem(refresh(client, pair["refresh_token"]), 401)
+
+
 def test_access_and_refresh_tokens_cannot_stand_in_for_each_other(client, author):
     assert_problem(refresh(client, author.access_token), 401)
     assert_problem(client.get(ME, headers=author.refresh_headers), 401)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import func, select
+
+from blogapi.extensions import db
+from blogapi.models import Tag
 from blogapi.timeutil import utcnow
-from tests.posts_helpers import API, new_post, publish, published_post
+from tests.posts_helpers import API, new_post, publish, published_post, write_post
 
 
 def test_no_posts_no_tags(client):
@@ -53,3 +57,11 @@ def test_untagging_and_unpublishing_update_the_counts(client, author):
     client.patch(f"{API}/posts/{one['id']}", json={"tags": ["a"]}, headers=author.headers)
     client.post(f"{API}/posts/{two['id']}/unpublish", headers=author.headers)
     assert client.get(f"{API}/tags").get_json() == [{"name": "a", "slug": "a", "post_count": 1}]
+
+
+def test_a_post_refused_for_its_slug_leaves_none_of_its_new_tags_behind(app, client, author):
+    new_post(client, author, slug="taken")
+    refused = write_post(client, author, slug="taken", tags=["orphan"])
+    assert refused.status_code == 409
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Tag)) == 0

@@ -143,7 +143,9 @@ class TokenRefresh(Resource):
             refresh_token_reused(user, payload)
             detail = "This refresh token was already used; every session has been revoked."
             raise ApiError(401, detail, headers=invalid_token_headers(detail)) from None
-        return issue_token_pair(user, fresh=False)
+        # The version the spent token was checked against, not the one read after COMMIT: when
+        # a duplicate of this token revoked everything meanwhile, the new pair is revoked too.
+        return issue_token_pair(user, fresh=False, version=payload["ver"])
 
 
 def refresh_payload_of(token: str, user: User) -> dict[str, Any]:

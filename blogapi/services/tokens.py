@@ -17,11 +17,12 @@ from blogapi.models import RevokedToken, User
 log = logging.getLogger("blogapi.tokens")
 
 
-def issue_token_pair(user: User, *, fresh: bool) -> dict[str, Any]:
-    """A new access and refresh token for `user`, with the contract's pair shape."""
+def issue_token_pair(user: User, *, fresh: bool, version: int | None = None) -> dict[str, Any]:
+    """A new access and refresh token for `user` (of token `version`, default the current one)."""
     from blogapi.schemas.users import private_user_schema
 
-    claims = {"role": user.role, "ver": user.token_version}
+    ver = user.token_version if version is None else version
+    claims = {"role": user.role, "ver": ver}
     access = create_access_token(identity=str(user.id), fresh=fresh, additional_claims=claims)
     refresh = create_refresh_token(identity=str(user.id), additional_claims=claims)
     lifetime = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]

@@ -1,0 +1,165 @@
+"""Two gunicorn instances on one database, and a barrier that makes their clients collide."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from sqlalchemy import Engine, create_engine, text
+
+from tests.live import LiveServer
+
+PASSWORD = "correct horse battery staple"
+TIMEOUT = 30
+
+
+@dataclass
+class Writer:
+    """A registered, logged-in account as its client holds it."""
+
+    username: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The Authorization header for the access token."""
+        return bearer(self.access_token)
+
+
+def bearer(token: str) -> dict[str, str]:
+    """An Authorization header for a token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def race(calls: Sequence[Callable[[], requests.Response]]) -> list[requests.Response]:
+    """Run every call on its own thread, all released at the same moment by a barrier."""
+    barrier = threading.Barrier(len(calls))
+
+    def fire(call: Callable[[], requests.Response]) -> requests.Response:
+        barrier.wait(timeout=TIMEOUT)
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(fire, calls))
+
+
+def statuses(responses: Sequence[requests.Response]) -> Counter[int]:
+    """How many responses had each status code."""
+    return Counter(response.status_code for response in responses)
+
+
+def server_errors(responses: Sequence[requests.Response]) -> list[str]:
+    """The 5xx answers, with their bodies, for an assertion message."""
+    return [f"{r.status_code} {r.text[:300]}" for r in responses if r.status_code >= 500]
+
+
+class Cluster:
+    """Instances A and B sharing one database, plus a direct connection for checking it."""
+
+    def __init__(self, backend: str, url: str, servers: list[LiveServer]) -> None:
+        self.backend = backend
+        self.url = url
+        self.servers = servers
+        self.engine: Engine = create_engine(url)
+        self._serial = 0
+
+    def api(self, n: int) -> str:
+        """The API base of instance n (mod 2): even is A, odd is B."""
+        return self.servers[n % len(self.servers)].api
+
+    def sql(self, query: str, **params: Any) -> list[Any]:
+        """Rows of a query run directly on the database, as an operator would."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(text(query), params))
+
+    def scalar(self, query: str, **params: Any) -> Any:
+        """The single value of a query run directly on the database."""
+        with self.engine.connect() as conn:
+            return conn.execute(text(query), params).scalar()
+
+    def account(self, role: str = "author") -> Writer:
+        """Register on A, set the role directly in the database, log in on B."""
+        self._serial += 1
+        name = f"{role}{self._serial}"
+        payload = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
+        created = requests.post(f"{self.api(0)}/auth/register", json=payload, timeout=TIMEOUT)
+        assert created.status_code == 201, created.text
+        with self.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE users SET role = :r WHERE username = :u"), {"r": role, "u": name}
+            )
+        return self.login(name, 1)
+
+    def login(self, username: str, instance: int, password: str = PASSWORD) -> Writer:
+        """Log in on one instance."""
+        pair = requests.post(
+            f"{self.api(instance)}/auth/login",
+            json={"username": username, "password": password},
+            timeout=TIMEOUT,
+        )
+        assert pair.status_code == 200, pair.text
+        body = pair.json()
+        return Writer(username, body["access_token"], body["refresh_token"])
+
+    def create_post(self, writer: Writer, instance: int = 0, **fields: Any) -> dict[str, Any]:
+        """A new draft, created through the API; returns the post with its ETag."""
+        payload = {"title": "A post", "body": "Some *Markdown*.", **fields}
+        created = requests.post(
+            f"{self.api(instance)}/posts", json=payload, headers=writer.headers, timeout=TIMEOUT
+        )
+        assert created.status_code == 201, created.text
+        return {**created.json(), "etag": created.headers["ETag"]}
+
+    @contextmanager
+    def writes_held(self, user_id: int) -> Iterator[None]:
+        """Hold the database so a request that writes for this user stops mid-way."""
+        with self.engine.connect() as conn:
+            if self.backend == "sqlite":
+                # SQLite has one writer: the request waits (busy timeout) before its first write.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                # The post's foreign key check waits for this row: the request stops after
+                # writing its tags and the post row, before post_tags and COMMIT.
+                conn.execute(
+                    text("SELECT id FROM users WHERE id = :id FOR UPDATE"), {"id": user_id}
+                )
+            try:
+                yield
+            finally:
+                conn.rollback()
+
+    def wait_for_lock_waiter(self, timeout: float = 10) -> str:
+        """The statement a request is blocked in (PostgreSQL); SQLite cannot say, so wait."""
+        if self.backend == "sqlite":
+            time.sleep(1.0)
+            return ""
+        deadline = time.monotonic() + timeout
+        query = "SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        while (statement := self.scalar(query)) is None:
+            assert time.monotonic() < deadline, "no request ever waited for the held lock"
+            time.sleep(0.05)
+        return statement
+
+    def wait_healthy(self, instance: int, timeout: float = 30) -> None:
+        """Wait until an instance answers /health again (after its workers were killed)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if requests.get(f"{self.api(instance)}/health", timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, "the instance did not recover"
+            time.sleep(0.1)
+
+    def close(self) -> None:
+        """Release the checking connection pool."""
+        self.engine.dispose()

@@ -1,0 +1,289 @@
+"""Races between two gunicorn instances on one database: the database decides, not luck.
+
+Each race is fired by threads released together by a barrier, spread over instances A and B
+(two workers each, production mode), first on a PostgreSQL server of the test's own, then on
+one SQLite file. It starts its own database, so it runs once: in the suite's SQLite pass.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from functools import partial
+
+import pytest
+import requests
+
+from tests.live import LiveServer, migrate, production_env
+from tests.races import (
+    PASSWORD,
+    TIMEOUT,
+    Cluster,
+    bearer,
+    race,
+    server_errors,
+    statuses,
+)
+from tests.servers import PostgresServer, find_pg_bindir
+
+pytestmark = pytest.mark.slow
+
+
+def postgres_url(stack: ExitStack) -> str:
+    """A database on a PostgreSQL server of our own; skip (fail on CI) without the binaries."""
+    bindir = find_pg_bindir()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail(
+                "PostgreSQL server binaries are not installed (scripts/install-system-deps)"
+            )
+        pytest.skip("PostgreSQL server binaries are not installed")
+    return stack.enter_context(PostgresServer("blogapi_races", bindir=bindir)).url
+
+
+@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
+def cluster(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
+    """Instances A and B (gunicorn, two workers each, production mode) on one database."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("runs once, in the SQLite pass: it starts its own PostgreSQL")
+    workdir = tmp_path_factory.mktemp(request.param)
+    with ExitStack() as stack:
+        url = (
+            postgres_url(stack)
+            if request.param == "postgresql"
+            else f"sqlite:///{workdir / 'races.db'}"
+        )
+        # One environment for both: the same signing key, as instances behind one balancer have.
+        env = production_env(url, RATELIMIT_ENABLED="false")
+        migrate(env)
+        servers = [LiveServer(env, workers=2, log_path=workdir / f"{name}.log") for name in "ab"]
+        for server in servers:
+            stack.callback(server.stop)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(LiveServer.start, servers))
+        cluster = Cluster(request.param, url, servers)
+        stack.callback(cluster.close)
+        yield cluster
+
+
+def test_sixteen_posts_with_one_title_get_sixteen_slugs(cluster: Cluster) -> None:
+    writer = cluster.account()
+    payload = {"title": "Race to the top", "body": "Go!", "tags": ["race", "photo finish"]}
+    responses = race(
+        [
+            partial(
+                requests.post,
+                f"{cluster.api(n)}/posts",
+                json=payload,
+                headers=writer.headers,
+                timeout=TIMEOUT,
+            )
+            for n in range(16)
+        ]
+    )
+    assert statuses(responses) == {201: 16}, server_errors(responses) or statuses(responses)
+    slugs = {response.json()["slug"] for response in responses}
+    assert slugs == {"race-to-the-top", *(f"race-to-the-top-{n}" for n in range(2, 17))}
+    assert cluster.scalar("SELECT count(*) FROM tags WHERE slug IN ('race', 'photo-finish')") == 2
+    assert cluster.scalar("SELECT count(*) FROM post_tags") == 32
+
+
+def test_of_eight_editors_with_one_if_match_exactly_one_wins(cluster: Cluster) -> None:
+    owner, editor = cluster.account(), cluster.account("editor")
+    post = cluster.create_post(owner, title="Contested")
+    calls = [
+        partial(
+            requests.patch,
+            f"{cluster.api(n)}/posts/{post['id']}",
+            json={"title": f"Edit {n}"},
+            headers={**(owner, editor)[n // 2 % 2].headers, "If-Match": post["etag"]},
+            timeout=TIMEOUT,
+        )
+        for n in range(8)
+    ]
+    responses = race(calls)
+    assert statuses(responses) == {200: 1, 412: 7}, server_errors(responses) or statuses(responses)
+    winner = next(r.json() for r in responses if r.status_code == 200)
+    stored = cluster.sql("SELECT title, version FROM posts WHERE id = :id", id=post["id"])
+    assert [tuple(row) for row in stored] == [(winner["title"], 2)]
+
+
+@pytest.mark.parametrize("shared", ["username", "email"])
+def test_of_sixteen_registrations_for_one_name_exactly_one_succeeds(
+    cluster: Cluster, shared: str
+) -> None:
+    spellings = ["racer", "Racer", "RACER", "rAcEr"]  # compared without case
+
+    def payload(n: int) -> dict[str, str]:
+        if shared == "username":
+            return {"username": spellings[n % 4], "email": f"racer{n}@example.com"}
+        return {"username": f"mailer{n}", "email": f"{spellings[n % 4]}@example.org"}
+
+    calls = [
+        partial(
+            requests.post,
+            f"{cluster.api(n)}/auth/register",
+            json={**payload(n), "password": PASSWORD},
+            timeout=TIMEOUT,
+        )
+        for n in range(16)
+    ]
+    responses = race(calls)
+    assert statuses(responses) == {201: 1, 409: 15}, server_errors(responses) or statuses(responses)
+    assert all(shared in r.json()["errors"] for r in responses if r.status_code == 409)
+    column = "username_key" if shared == "username" else "email_key"
+    key = "racer" if shared == "username" else "racer@example.org"
+    assert cluster.scalar(f"SELECT count(*) FROM users WHERE {column} = :k", k=key) == 1
+
+
+def test_publish_racing_delete_ends_in_a_whole_state(cluster: Cluster) -> None:
+    owner = cluster.account()
+    outcomes: Counter[tuple[int, int]] = Counter()
+    for round_ in range(10):
+        post = cluster.create_post(
+            owner, title=f"Doomed {round_}", tags=["doomed", f"round {round_}"]
+        )
+        url = f"/posts/{post['id']}"
+        publish, delete = race(
+            [
+                partial(
+                    requests.post,
+                    f"{cluster.api(round_)}{url}/publish",
+                    json={},
+                    headers=owner.headers,
+                    timeout=TIMEOUT,
+                ),
+                partial(
+                    requests.delete,
+                    f"{cluster.api(round_ + 1)}{url}",
+                    headers=owner.headers,
+                    timeout=TIMEOUT,
+                ),
+            ]
+        )
+        outcomes[publish.status_code, delete.status_code] += 1
+        assert not server_errors([publish, delete]), server_errors([publish, delete])
+        rows = cluster.sql("SELECT published_at FROM posts WHERE id = :id", id=post["id"])
+        links = cluster.scalar("SELECT count(*) FROM post_tags WHERE post_id = :id", id=post["id"])
+        seen = requests.get(f"{cluster.api(round_)}{url}", timeout=TIMEOUT).status_code
+        if delete.status_code == 204:
+            assert publish.status_code in {200, 404, 409}, publish.text
+            assert (rows, links, seen) == ([], 0, 404)
+        else:
+            # The delete read the post before the publish committed: it lost, and says so.
+            assert (publish.status_code, delete.status_code) == (200, 409), delete.text
+            assert len(rows) == 1 and rows[0][0] is not None and (links, seen) == (2, 200)
+    orphans = "SELECT count(*) FROM post_tags WHERE post_id NOT IN (SELECT id FROM posts)"
+    assert cluster.scalar(orphans) == 0
+    print(f"{cluster.backend} publish/delete outcomes: {dict(outcomes)}")
+
+
+def test_one_refresh_token_sent_eight_times_at_once_rotates_once(cluster: Cluster) -> None:
+    writer = cluster.account()
+    calls = [
+        partial(
+            requests.post,
+            f"{cluster.api(n)}/auth/refresh",
+            headers=bearer(writer.refresh_token),
+            timeout=TIMEOUT,
+        )
+        for n in range(8)
+    ]
+    responses = race(calls)
+    assert statuses(responses) == {200: 1, 401: 7}, server_errors(responses) or statuses(responses)
+    # The duplicates are reuse: every token of the user dies, the winner's new pair too.
+    winner = next(r.json() for r in responses if r.status_code == 200)
+    for n in range(4):
+        me = requests.get(
+            f"{cluster.api(n)}/auth/me", headers=bearer(winner["access_token"]), timeout=TIMEOUT
+        )
+        assert me.status_code == 401
+        old = requests.get(f"{cluster.api(n)}/auth/me", headers=writer.headers, timeout=TIMEOUT)
+        assert old.status_code == 401
+    again = requests.post(
+        f"{cluster.api(1)}/auth/refresh", headers=bearer(winner["refresh_token"]), timeout=TIMEOUT
+    )
+    assert again.status_code == 401
+
+
+def me_statuses(cluster: Cluster, instance: int, token: str) -> set[int]:
+    """GET /auth/me four times on one instance (both its workers), as a set of statuses."""
+    api = cluster.api(instance)
+    return {
+        requests.get(f"{api}/auth/me", headers=bearer(token), timeout=TIMEOUT).status_code
+        for _ in range(4)
+    }
+
+
+def test_tokens_and_their_revocation_hold_on_every_instance_at_once(cluster: Cluster) -> None:
+    writer = cluster.account()  # logged in on B
+    assert me_statuses(cluster, 0, writer.access_token) == {200}
+    api_a, api_b = cluster.api(0), cluster.api(1)
+    logout = requests.post(
+        f"{api_a}/auth/logout",
+        json={"refresh_token": writer.refresh_token},
+        headers=writer.headers,
+        timeout=TIMEOUT,
+    )
+    assert logout.status_code == 204
+    assert me_statuses(cluster, 1, writer.access_token) == {401}
+    refresh = requests.post(
+        f"{api_b}/auth/refresh", headers=bearer(writer.refresh_token), timeout=TIMEOUT
+    )
+    assert refresh.status_code == 401
+
+    on_a, on_b = cluster.login(writer.username, 0), cluster.login(writer.username, 1)
+    changed = requests.put(
+        f"{api_b}/auth/password",
+        json={"current_password": PASSWORD, "new_password": "a brand new passphrase"},
+        headers=on_b.headers,
+        timeout=TIMEOUT,
+    )
+    assert changed.status_code == 200, changed.text
+    assert me_statuses(cluster, 0, on_a.access_token) == {401}
+    assert me_statuses(cluster, 0, on_b.access_token) == {401}
+    refresh = requests.post(
+        f"{api_a}/auth/refresh", headers=bearer(on_a.refresh_token), timeout=TIMEOUT
+    )
+    assert refresh.status_code == 401
+    assert me_statuses(cluster, 0, changed.json()["access_token"]) == {200}
+
+
+def test_a_worker_killed_mid_request_leaves_no_half_written_post(cluster: Cluster) -> None:
+    writer = cluster.account()
+    user_id = cluster.scalar("SELECT id FROM users WHERE username = :u", u=writer.username)
+    payload = {"title": "Half written", "body": "Never committed.", "tags": ["kill switch"]}
+    outcome: list[object] = []
+
+    def create() -> None:
+        try:
+            outcome.append(
+                requests.post(
+                    f"{cluster.api(0)}/posts", json=payload, headers=writer.headers, timeout=TIMEOUT
+                )
+            )
+        except requests.RequestException as exc:
+            outcome.append(exc)
+
+    with cluster.writes_held(user_id):
+        thread = threading.Thread(target=create)
+        thread.start()
+        blocked_in = cluster.wait_for_lock_waiter()
+        if cluster.backend == "postgresql":  # its tags and the post row are written, uncommitted
+            assert blocked_in.startswith("INSERT INTO posts"), blocked_in
+        for pid in cluster.servers[0].worker_pids():
+            os.kill(pid, signal.SIGKILL)
+        thread.join(TIMEOUT)
+    assert len(outcome) == 1 and isinstance(outcome[0], requests.ConnectionError), outcome
+    cluster.wait_healthy(0)
+    assert cluster.scalar("SELECT count(*) FROM posts WHERE title = 'Half written'") == 0
+    assert cluster.scalar("SELECT count(*) FROM tags WHERE slug = 'kill-switch'") == 0
+    again = cluster.create_post(writer, 0, **payload)
+    assert again["tags"] == ["kill-switch"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 
 
 def unicode_lower(value: Any) -> Any:
@@ -20,3 +20,15 @@ def configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
+
+
+@event.listens_for(Engine, "savepoint")
+def begin_before_savepoint(connection: Connection, _name: str) -> None:
+    """Open the transaction before a savepoint that would otherwise be the outermost one."""
+    # pysqlite issues BEGIN only before the first INSERT, UPDATE or DELETE. A SAVEPOINT sent
+    # first starts a transaction of its own, and releasing it commits: a write that a later
+    # error rolls back (a new tag, then a taken slug) would already be stored. The BEGIN goes
+    # to the driver directly, as its own implicit one does (psycopg's is not seen either).
+    driver = connection.connection.dbapi_connection
+    if type(driver).__module__.startswith("sqlite3") and not driver.in_transaction:
+        driver.execute("BEGIN")

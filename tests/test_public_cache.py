@@ -103,3 +103,18 @@ def test_two_gunicorn_workers_see_each_others_writes_at_once(tmp_path):
                 )
                 listed = session.get(f"{api}/posts", timeout=10).json()["items"][0]["title"]
                 assert listed == f"v{version}"
+
+
+def test_list_totals_are_counted_once_yet_follow_every_write(client, author):
+    def my_drafts() -> int:
+        response = client.get(f"{API}/posts?status=draft", headers=author.headers)
+        return response.get_json()["meta"]["total"]
+
+    assert my_drafts() == 0
+    first = new_post(client, author, title="One")
+    assert my_drafts() == 1
+    new_post(client, author, title="Two")
+    assert my_drafts() == 2
+    publish(client, author, first["id"])
+    assert my_drafts() == 1
+    assert client.get(f"{API}/posts").get_json()["meta"]["total"] == 1

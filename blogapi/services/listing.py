@@ -13,6 +13,7 @@ from blogapi.extensions import db
 from blogapi.models import Post, Tag, User, post_tags, username_key
 from blogapi.services.access import request_now, status_filter
 from blogapi.services.cursors import Cursor, encode_cursor
+from blogapi.services.public_cache import cached_count
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,12 @@ def cursor_after(post: Post, order: SortOrder) -> str:
     return encode_cursor(Cursor(order.name, getattr(post, order.field), post.id))
 
 
+def count_key(args: dict[str, Any], user: User | None) -> tuple[Any, ...]:
+    """What a list's total depends on: its filters and, for unpublished posts, who asks."""
+    who = (user.id, user.role) if user is not None else None
+    return ("posts", args["status"], args.get("author"), args.get("tag"), args.get("q"), who)
+
+
 def page_query(filters: list[Any]) -> Select:
     """Posts with their authors and tags loaded in a fixed number of queries."""
     options = (joinedload(Post.author), selectinload(Post.tags))
@@ -114,7 +121,8 @@ def list_posts(args: dict[str, Any], user: User | None) -> tuple[list[Post], int
     order = SORTS[args["sort"]]
     nulls = may_hold_nulls(order, args["status"])
     filters = list_filters(args, user, now)
-    total = db.session.scalar(select(func.count()).select_from(Post).where(*filters)) or 0
+    count = select(func.count()).select_from(Post).where(*filters)
+    total = cached_count(count_key(args, user), lambda: db.session.scalar(count) or 0)
     per_page = args["per_page"]
     query = page_query(filters).order_by(*order_clauses(order, nulls)).limit(per_page + 1)
     cursor: Cursor | None = args.get("cursor")

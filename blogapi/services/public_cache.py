@@ -1,4 +1,5 @@
-"""An in-process cache of public (anonymous) read responses, checked against the content version.
+"""In-process caches of public (anonymous) read responses and of list totals, checked against
+the content version.
 
 An entry is served only while the content version it was made at is still current and no
 scheduled post has gone live since (its `valid_until`), so it is never stale, across processes.
@@ -14,7 +15,7 @@ from datetime import datetime
 from functools import wraps
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 from sqlalchemy import func, select
 
 from blogapi.extensions import db
@@ -23,46 +24,61 @@ from blogapi.services.access import request_now
 from blogapi.services.content_version import current_version
 
 EXTENSION_KEY = "blogapi.public_cache"
+COUNTS_KEY = "blogapi.list_counts"
 MAX_ENTRIES = 2048
 
 
 @dataclass(frozen=True)
 class Entry:
-    """A cached 200 response and when it stops being true."""
+    """A cached 200 response."""
 
-    version: int
-    valid_until: datetime | None
     body: bytes
     headers: tuple[tuple[str, str], ...]
 
 
-class PublicCache:
-    """A small LRU of responses, per process."""
+class VersionedCache:
+    """A small per-process LRU whose values hold only while the content version is unchanged
+    and no scheduled post has gone live since they were made."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
-        self.entries: OrderedDict[str, Entry] = OrderedDict()
+        self.entries: OrderedDict[Any, tuple[int, datetime | None, Any]] = OrderedDict()
         self.max_entries = max_entries
         self.lock = threading.Lock()
 
-    def get(self, key: str, version: int, now: datetime) -> Entry | None:
-        """The entry for `key` if it is still current."""
+    def get(self, key: Any, version: int, now: datetime) -> Any | None:
+        """The value for `key` if it is still current, else None."""
         with self.lock:
-            entry = self.entries.get(key)
-            if entry is None:
+            found = self.entries.get(key)
+            if found is None:
                 return None
-            if entry.version != version or (entry.valid_until and now >= entry.valid_until):
+            made_at, valid_until, value = found
+            if made_at != version or (valid_until is not None and now >= valid_until):
                 del self.entries[key]
                 return None
             self.entries.move_to_end(key)
-            return entry
+            return value
 
-    def put(self, key: str, entry: Entry) -> None:
-        """Remember an entry, forgetting the least recently used past the limit."""
+    def put(self, key: Any, version: int, valid_until: datetime | None, value: Any) -> None:
+        """Remember a value, forgetting the least recently used past the limit."""
         with self.lock:
-            self.entries[key] = entry
+            self.entries[key] = (version, valid_until, value)
             self.entries.move_to_end(key)
             while len(self.entries) > self.max_entries:
                 self.entries.popitem(last=False)
+
+
+def request_version() -> int:
+    """The content version, read once per request (before any content is read)."""
+    if "content_version" not in g:
+        g.content_version = current_version()
+    return g.content_version
+
+
+def request_go_live() -> datetime | None:
+    """When the next scheduled post goes live, asked once per request."""
+    if "next_go_live" not in g:
+        g.next_go_live = next_go_live(request_now())
+    return g.next_go_live
 
 
 def next_go_live(now: datetime) -> datetime | None:
@@ -116,23 +132,34 @@ def public_cache(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if "Authorization" in request.headers or request.method != "GET":
             return view(*args, **kwargs)
-        cache: PublicCache = current_app.extensions[EXTENSION_KEY]
-        version, now = current_version(), request_now()
+        cache: VersionedCache = current_app.extensions[EXTENSION_KEY]
+        version = request_version()
         key = cache_key(request.environ)
-        entry = cache.get(key, version, now)
+        entry = cache.get(key, version, request_now())
         if entry is not None:
             return from_entry(entry)
         response = response_of(view(*args, **kwargs))
         if response.status_code == 200:
             public_validators(response)
             headers = tuple((k, v) for k, v in response.headers.items() if k != "Content-Length")
-            entry = Entry(version, next_go_live(now), response.get_data(), headers)
-            cache.put(key, entry)
+            cache.put(key, version, request_go_live(), Entry(response.get_data(), headers))
         return response
 
     return wrapper
 
 
 def init_public_cache(app: Any) -> None:
-    """Give the app its (per-process) cache."""
-    app.extensions[EXTENSION_KEY] = PublicCache()
+    """Give the app its (per-process) caches: public responses, and list totals."""
+    app.extensions[EXTENSION_KEY] = VersionedCache()
+    app.extensions[COUNTS_KEY] = VersionedCache()
+
+
+def cached_count(key: Any, count: Callable[[], int]) -> int:
+    """A list total, counted once per content version and filter set, not on every page."""
+    cache: VersionedCache = current_app.extensions[COUNTS_KEY]
+    version = request_version()
+    total = cache.get(key, version, request_now())
+    if total is None:
+        total = count()
+        cache.put(key, version, request_go_live(), total)
+    return total

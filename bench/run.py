@@ -19,7 +19,7 @@ from typing import Any
 
 import requests
 
-from bench.report import write_report
+from bench.report import write_report, write_scaling
 from bench.wrk import WrkResult, run_wrk
 from tests.live import ROOT, LiveServer, migrate, production_env
 
@@ -238,32 +238,30 @@ def compare(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> dic
 
 
 def scaling(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
-    """List latency at each database size: first page and a cursor 30% deep."""
+    """List cost at each database size: first page and a cursor 30% deep, cached and not."""
     rows = []
+    miss = ROOT / "bench" / "uncached.lua"
+    wrk = dict(
+        seconds=max(3, args.seconds // 2), connections=args.connections, threads=args.threads
+    )
     for size in args.scaling:
         env = prepare_database(workdir, size, None, name="scale")
         with LiveServer(env, workers=args.workers, log_path=workdir / f"scale-{size}.log") as ours:
             published = requests.get(f"{ours.api}/posts?per_page=1", timeout=30).json()
             depth = max(20, int(published["meta"]["total"] * 0.3) // 100 * 100)
             deep = cursor_at_depth(ours.api, depth)
-            wrk = dict(
-                seconds=max(3, args.seconds // 2),
-                connections=args.connections,
-                threads=args.threads,
-            )
-            first = run_wrk(f"{ours.url}/api/v1/posts?per_page=20", **wrk)
-            far = run_wrk(f"{ours.url}/api/v1/posts?per_page=20&cursor={deep}", **wrk)
-            rows.append(
-                {
-                    "posts": size,
-                    "depth": depth,
-                    "first": first,
-                    "deep": far,
-                    "memory_mb": peak_worker_memory_mb(ours),
-                }
-            )
+            first_url = f"{ours.url}/api/v1/posts?per_page=20"
+            deep_url = f"{first_url}&cursor={deep}"
+            row = {"posts": size, "depth": depth}
+            row["first"] = run_wrk(first_url, **wrk)
+            row["deep"] = run_wrk(deep_url, **wrk)
+            row["first_miss"] = run_wrk(first_url, script=miss, **wrk)
+            row["deep_miss"] = run_wrk(deep_url, script=miss, **wrk)
+            row["memory_mb"] = peak_worker_memory_mb(ours)
+            rows.append(row)
         print(
-            f"scaling {size}: first p50 {first.p50_ms:.2f}ms, deep p50 {far.p50_ms:.2f}ms",
+            f"scaling {size}: uncached first {row['first_miss'].requests_per_second:.0f}/s, "
+            f"uncached deep {row['deep_miss'].requests_per_second:.0f}/s",
             flush=True,
         )
         Path(env["DATABASE_URL"].removeprefix("sqlite:///")).unlink(missing_ok=True)
@@ -287,6 +285,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=[],
         help="comma-separated sizes, e.g. 1000,10000,100000,1000000",
     )
+    parser.add_argument("--no-compare", action="store_true", help="only the scaling runs")
     parser.add_argument("--output", type=Path, default=RESULTS)
     return parser.parse_args(argv)
 
@@ -297,14 +296,13 @@ def main(argv: list[str] | None = None) -> int:
     subprocess.run([str(ROOT / "scripts" / "install-system-deps"), "--bench"], check=True)
     with tempfile.TemporaryDirectory(prefix="blogapi-bench-") as tmp:
         workdir = Path(tmp)
-        env = prepare_database(workdir, args.posts, args.database_url)
-        results = compare(args, env, workdir)
-        results["scaling"] = []
-        write_report(args, results, args.output)  # keep the comparison even if scaling fails
+        if not args.no_compare:
+            env = prepare_database(workdir, args.posts, args.database_url)
+            write_report(args, compare(args, env, workdir), args.output)
+            print(f"wrote {args.output / 'latest.md'} and {args.output / 'latest.png'}")
         if args.scaling:
-            results["scaling"] = scaling(args, workdir)
-            write_report(args, results, args.output)
-    print(f"wrote {args.output / 'latest.md'} and {args.output / 'latest.png'}")
+            write_scaling(args, scaling(args, workdir), args.output)
+            print(f"wrote {args.output / 'scaling.md'} and {args.output / 'scaling.png'}")
     return 0
 
 

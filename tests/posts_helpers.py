@@ -15,20 +15,9 @@ from sqlalchemy import event
 
 from blogapi.extensions import db
 from tests.conftest import PASSWORD, Account, login, make_app, register, set_role
+from tests.helpers import PROBLEM, assert_problem  # noqa: F401  (re-exported to posts tests)
 
 API = "/api/v1"
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    """Assert an RFC 9457 problem response with this status, and return its body."""
-    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
-    assert response.headers["Content-Type"] == PROBLEM
-    body = response.get_json(force=True)
-    assert body["status"] == status
-    assert body["type"] == "about:blank"
-    assert body["title"] and body["detail"]
-    return body
 
 
 def iso(moment: datetime) -> str:

@@ -19,10 +19,9 @@ from blogapi.cli.common import (
 from blogapi.errors import ApiError
 from blogapi.extensions import db
 from blogapi.models import User
-from blogapi.resources.users import active_admin_count
 from blogapi.roles import ROLES
 from blogapi.schemas.users import private_user_schema, register_schema
-from blogapi.services.accounts import create_user, set_password
+from blogapi.services.accounts import active_admin_count, create_user, set_password
 
 NAME_HELP = "NAME is a username or an email address, in any case."
 PASSWORD_HELP = "Passwords are never taken as arguments, where other users could see them."

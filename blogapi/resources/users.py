@@ -28,6 +28,7 @@ from blogapi.schemas.users import (
     private_user_schema,
     public_user_schema,
 )
+from blogapi.services.accounts import active_admin_count
 
 
 class UserListQuerySchema(PageQuerySchema):
@@ -46,12 +47,6 @@ def user_or_404(username: str, *, include_inactive: bool) -> User:
     if user is None or (not user.active and not include_inactive):
         raise ApiError(404, f"No user named {username!r}.")
     return user
-
-
-def active_admin_count() -> int:
-    """How many active admins there are."""
-    query = select(func.count()).select_from(User).where(User.role == "admin", User.active)
-    return db.session.scalar(query) or 0
 
 
 class UserList(Resource):

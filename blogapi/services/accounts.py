@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from blogapi.errors import ApiError
@@ -71,3 +71,9 @@ def set_password(user: User, password: str) -> None:
     """Store a new password and revoke every token issued before it (caller commits)."""
     user.password_hash = hasher().hash(password)
     user.revoke_all_tokens()
+
+
+def active_admin_count() -> int:
+    """How many active admins there are."""
+    query = select(func.count()).select_from(User).where(User.role == "admin", User.active)
+    return db.session.scalar(query) or 0

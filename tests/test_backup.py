@@ -13,6 +13,7 @@ import pytest
 from tests.admin import cli, create_user
 from tests.conftest import PASSWORD, login
 from tests.databases import all_rows, app_on, dispose, fresh_database, suite_admin_url, upgrade
+from tests.prerequisites import unavailable
 from tests.servers import PostgresServer, find_pg_bindir
 
 API = "/api/v1"
@@ -97,7 +98,7 @@ def other_backend_admin_url():
         yield None
         return
     if find_pg_bindir() is None:
-        pytest.skip("PostgreSQL server binaries are not installed")
+        unavailable("PostgreSQL server binaries are not installed")
     with PostgresServer() as server:
         yield server.admin_url
 
@@ -118,8 +119,6 @@ def test_a_database_moves_between_sqlite_and_postgresql(
 
 
 def test_the_posts_read_the_same_over_the_api_after_a_move(app, runner, client, tmp_path):
-    if not any(rule.rule.startswith(f"{API}/posts") for rule in app.url_map.iter_rules()):
-        pytest.skip("the posts resources are not on this branch yet")
     populate(runner, client)
     export_to(runner, tmp_path / "blog.jsonl")
     with fresh_database(tmp_path, suite_admin_url()) as url:

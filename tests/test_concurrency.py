@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from tests.live import LiveServer, migrate, production_env
+from tests.prerequisites import unavailable
 from tests.races import (
     PASSWORD,
     TIMEOUT,
@@ -38,11 +39,7 @@ def postgres_url(stack: ExitStack) -> str:
     """A database on a PostgreSQL server of our own; skip (fail on CI) without the binaries."""
     bindir = find_pg_bindir()
     if bindir is None:
-        if os.environ.get("CI"):
-            pytest.fail(
-                "PostgreSQL server binaries are not installed (scripts/install-system-deps)"
-            )
-        pytest.skip("PostgreSQL server binaries are not installed")
+        unavailable("PostgreSQL server binaries are not installed")
     return stack.enter_context(PostgresServer("blogapi_races", bindir=bindir)).url
 
 

@@ -15,12 +15,10 @@ from blogapi import create_app
 from blogapi.extensions import db, engine_options
 from tests.conftest import PASSWORD, login, register
 from tests.helpers import assert_problem, bearer
-from tests.servers import PostgresServer, find_pg_bindir
+from tests.prerequisites import needs_postgres
+from tests.servers import PostgresServer
 
 API = "/api/v1"
-needs_postgres = pytest.mark.skipif(
-    find_pg_bindir() is None, reason="PostgreSQL server binaries are not installed"
-)
 
 
 def production_like_app(url: str, **settings: object) -> Flask:

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from tests.live import ROOT
+from tests.prerequisites import unavailable
 from tests.servers import find_pg_bindir
 
 
@@ -17,7 +18,7 @@ def test_nothing_acknowledged_is_lost_and_nothing_fails_with_500(tmp_path):
     if os.environ.get("TEST_DATABASE_URL"):
         pytest.skip("runs once, in the SQLite pass: it starts its own PostgreSQL and Redis")
     if find_pg_bindir() is None:
-        pytest.skip("PostgreSQL server binaries are not installed")
+        unavailable("PostgreSQL server binaries are not installed")
     report = tmp_path / "scale.md"
     result = subprocess.run(
         [sys.executable, "-m", "bench.scale", "--small", "--output", str(report)],

@@ -18,14 +18,12 @@ from pathlib import Path
 import pytest
 
 from tests import servers
+from tests.prerequisites import needs_postgres as needs_pg
+from tests.prerequisites import unavailable
 from tests.servers import PostgresServer, RedisServer
 
 ROOT = Path(__file__).resolve().parents[1]
 URL_VARS = ("DATABASE_URL", "TEST_DATABASE_URL", "TEST_PG_ADMIN_URL", "REDIS_URL")
-
-needs_pg = pytest.mark.skipif(
-    servers.find_pg_bindir() is None, reason="PostgreSQL server binaries not installed"
-)
 
 
 def _port_refuses(port: int) -> bool:
@@ -80,7 +78,7 @@ def redis_binary() -> str:
     """Return redis-server, installing it with apt-get when possible."""
     binary = servers.ensure_redis_installed()
     if binary is None:
-        pytest.skip("redis-server missing and could not be installed (needs root + apt-get)")
+        unavailable("redis-server is missing and could not be installed (needs root + apt-get)")
     return binary
 
 

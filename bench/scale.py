@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import requests
@@ -97,7 +99,21 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] if ordered else 0.0
 
 
-def report(ledger: Ledger, result: dict, args: argparse.Namespace) -> str:
+UNAVAILABLE = re.compile(r"database unavailable: (.+)$")
+
+
+def unavailable_causes(logs: list[Path]) -> Counter:
+    """Why the instances answered 503: the driver's reason logged with each one."""
+    causes: Counter = Counter()
+    for log in logs:
+        for line in log.read_text(errors="replace").splitlines():
+            found = UNAVAILABLE.search(line)
+            if found:
+                causes[found.group(1).strip()] += 1
+    return causes
+
+
+def report(ledger: Ledger, result: dict, args: argparse.Namespace, causes: Counter) -> str:
     """Per-phase throughput, latency and status counts, as Markdown."""
     lines = [
         f"Scale test: {args.instances} instances x {args.workers} workers, {args.clients} clients, "
@@ -123,6 +139,14 @@ def report(ledger: Ledger, result: dict, args: argparse.Namespace) -> str:
         f"Acknowledged posts checked in the database: {result['posts_checked']}, lost or wrong: "
         f"{len(result['lost'])}. Acknowledged logouts checked: {result['logouts_checked']}, "
         f"not holding: {result['logouts_not_holding']}.",
+    ]
+    if causes:
+        listed = ", ".join(f"{cause} x{count}" for cause, count in causes.most_common())
+        lines += ["", f"Causes of 503 logged by the instances: {listed}."]
+    lines += [
+        "",
+        "A request counts in the phase it started in: requests in flight when PostgreSQL stops "
+        "or a worker is killed show in the phase before.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -163,10 +187,8 @@ def main(argv: list[str] | None = None) -> int:
             DATABASE_CONNECT_TIMEOUT="3",
         )
         migrate(env)
-        servers = [
-            LiveServer(env, workers=args.workers, log_path=Path(tmp) / f"i{n}.log").start()
-            for n in range(args.instances)
-        ]
+        logs = [Path(tmp) / f"i{n}.log" for n in range(args.instances)]
+        servers = [LiveServer(env, workers=args.workers, log_path=log).start() for log in logs]
         try:
             ledger = Ledger()
             ledger.enter("warm-up")
@@ -181,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             for server in servers:
                 server.stop()
-    text = report(ledger, result, args)
+        causes = unavailable_causes(logs)
+    text = report(ledger, result, args, causes)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)
     print(text)

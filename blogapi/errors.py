@@ -133,7 +133,12 @@ def driver_reason(error: Exception) -> str:
     """The driver's name for a database error: its class and SQLSTATE or SQLite code, no data."""
     orig = getattr(error, "orig", None) or error
     code = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None)
-    return f"{type(orig).__name__} ({code})" if code else type(orig).__name__
+    if code:
+        return f"{type(orig).__name__} ({code})"
+    # No code means the connection itself failed (refused, shutting down, closed): the driver's
+    # first line says which, and holds no statement or parameters.
+    first_line = (str(orig).splitlines() or [""])[0].strip()
+    return f"{type(orig).__name__}: {first_line[:200]}" if first_line else type(orig).__name__
 
 
 def database_unavailable(error: Exception) -> Response:

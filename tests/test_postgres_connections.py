@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 from collections.abc import Iterator
@@ -84,6 +85,21 @@ def test_a_server_that_never_answers_is_a_503_after_the_connect_timeout():
         health, seconds = timed(app.test_client().get, f"{API}/health")
     assert_problem(health, 503)
     assert 1.5 < seconds < 10
+
+
+def test_the_log_says_why_the_database_was_unavailable_without_the_request_data(caplog):
+    with socket.socket() as probe:  # a free port: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = production_like_app(
+        f"postgresql+psycopg://blogapi@127.0.0.1:{port}/blogapi", DATABASE_CONNECT_TIMEOUT=2
+    )
+    with caplog.at_level(logging.ERROR):
+        assert_problem(login(app.test_client(), "ada", "a secret passphrase"), 503)
+    logged = [r.getMessage() for r in caplog.records if "database unavailable" in r.getMessage()]
+    assert logged and "OperationalError: connection failed" in logged[0]
+    assert "refused" in logged[0].lower()
+    assert "a secret passphrase" not in caplog.text
 
 
 @needs_postgres

@@ -158,7 +158,9 @@ class Config:
         self.DEFAULT_ROLE = env_str("DEFAULT_ROLE", "author")
         self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
         self.LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "5 per minute")
-        self.RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", "memory://")
+        # A deployment that names its Redis once (REDIS_URL) shares its limits there too.
+        self.REDIS_URL = env_str("REDIS_URL")
+        self.RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", self.REDIS_URL or "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_KEY_PREFIX = "blogapi"
         # Redis down: count in this process's memory meanwhile, and never fail a request over it.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +26,7 @@ def env(monkeypatch, tmp_path):
             "CORS_ORIGINS",
             "MAX_CONTENT_LENGTH",
             "TRUSTED_PROXIES",
+            "REDIS_URL",
         }:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(settings, "INSTANCE_DIR", tmp_path / "instance")
@@ -66,6 +69,24 @@ def test_every_variable_is_read(env):
     assert config.CORS_ORIGINS == ["https://a.example", "https://b.example"]
     assert config.MAX_CONTENT_LENGTH == 2048
     assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@127.0.0.1/blog"
+
+
+def test_rate_limits_go_to_the_deployments_redis_unless_told_otherwise(env):
+    env.setenv("REDIS_URL", "redis://127.0.0.1:6379/2")
+    assert settings.load_config("development").RATELIMIT_STORAGE_URI == "redis://127.0.0.1:6379/2"
+    env.setenv("RATELIMIT_STORAGE_URI", "redis://limits.internal:6379/0")
+    assert settings.load_config("development").RATELIMIT_STORAGE_URI.startswith("redis://limits")
+
+
+def test_every_variable_config_reads_is_documented_in_env_example():
+    root = Path(settings.__file__).resolve().parent
+    source = (root / "config.py").read_text()
+    read = set(re.findall(r'(?:env_\w+|environ\.get)\("([A-Z][A-Z0-9_]+)"', source))
+    documented = set(
+        re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", (root / ".env.example").read_text(), re.M)
+    )
+    assert len(read) > 20
+    assert read - {"TEST_DATABASE_URL"} <= documented, read - documented
 
 
 def test_the_environment_name_picks_the_config(env):

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, Response, g
 from flask_jwt_extended import current_user, get_current_user, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTDecodeError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from blogapi.errors import BEARER_REALM, ApiError, problem
 from blogapi.extensions import db, jwt
@@ -50,14 +50,19 @@ def check_claims(payload: dict[str, Any]) -> None:
         raise JWTDecodeError("The token subject is not a user id")
 
 
+# Built once: constructing the statement cost a quarter of an authenticated request.
+USER_AND_REVOCATION = (
+    select(User, RevokedToken.jti)
+    .outerjoin(RevokedToken, RevokedToken.jti == bindparam("jti"))
+    .where(User.id == bindparam("user_id"))
+)
+
+
 def load_token_subject(payload: dict[str, Any]) -> tuple[User | None, bool]:
     """The token's user and whether its jti is revoked, in one query."""
     check_claims(payload)
-    subject = payload["sub"]
     row = db.session.execute(
-        select(User, RevokedToken.jti)
-        .outerjoin(RevokedToken, RevokedToken.jti == payload["jti"])
-        .where(User.id == int(subject))
+        USER_AND_REVOCATION, {"jti": payload["jti"], "user_id": int(payload["sub"])}
     ).first()
     if row is None:
         return None, False

@@ -10,6 +10,8 @@ import requests
 from sqlalchemy import text
 
 from blogapi.extensions import db
+from blogapi.services import public_cache
+from blogapi.services.public_cache import VersionedCache
 from blogapi.timeutil import utcnow
 from tests.live import LiveServer, fresh_database_url, migrate, production_env
 from tests.posts_helpers import API, new_post, publish, published_post
@@ -118,3 +120,33 @@ def test_list_totals_are_counted_once_yet_follow_every_write(client, author):
     publish(client, author, first["id"])
     assert my_drafts() == 1
     assert client.get(f"{API}/posts").get_json()["meta"]["total"] == 1
+
+
+def test_cached_bodies_stay_within_a_byte_budget_however_many_urls_are_asked(app, client, author):
+    for n in range(3):
+        published_post(client, author, title=f"Budget {n}", body="words " * 400)
+    budget = 20_000
+    cache = VersionedCache(max_bytes=budget)
+    app.extensions[public_cache.EXTENSION_KEY] = cache
+    first = client.get(f"{API}/posts")
+    for n in range(40):  # a unique ignored parameter: a new URL each time
+        page = client.get(f"{API}/posts?utm={n}")
+        assert page.status_code == 200 and page.get_json() == first.get_json()
+        assert 0 < cache.size <= budget
+    assert len(cache.entries) < 40
+    assert cache.size == sum(size for *_, size in cache.entries.values())
+
+
+def test_the_cache_forgets_by_bytes_and_counts_a_replaced_entry_once():
+    now = utcnow()
+    cache = VersionedCache(max_entries=10, max_bytes=100)
+    cache.put("a", 1, None, "A", size=60)
+    cache.put("a", 1, None, "A again", size=50)
+    assert cache.size == 50
+    cache.put("b", 1, None, "B", size=40)
+    cache.put("c", 1, None, "C", size=30)  # 120 bytes: "a", the least recently used, goes
+    assert cache.get("a", 1, now) is None and cache.get("b", 1, now) == "B"
+    assert cache.size == 70
+    cache.put("huge", 1, None, "H", size=101)  # never fits: not kept, nothing evicted for it
+    assert cache.get("huge", 1, now) is None and cache.size == 70
+    assert cache.get("c", 2, now) is None and cache.size == 40  # stale: dropped, bytes freed

@@ -26,6 +26,9 @@ from blogapi.services.content_version import current_version
 EXTENSION_KEY = "blogapi.public_cache"
 COUNTS_KEY = "blogapi.list_counts"
 MAX_ENTRIES = 2048
+# Response bodies kept per process. Unknown query parameters make distinct URLs, so without a
+# byte budget anyone could grow every worker by MAX_ENTRIES large list pages.
+MAX_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -40,9 +43,11 @@ class VersionedCache:
     """A small per-process LRU whose values hold only while the content version is unchanged
     and no scheduled post has gone live since they were made."""
 
-    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
-        self.entries: OrderedDict[Any, tuple[int, datetime | None, Any]] = OrderedDict()
+    def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int | None = None) -> None:
+        self.entries: OrderedDict[Any, tuple[int, datetime | None, Any, int]] = OrderedDict()
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.size = 0
         self.lock = threading.Lock()
 
     def get(self, key: Any, version: int, now: datetime) -> Any | None:
@@ -51,20 +56,30 @@ class VersionedCache:
             found = self.entries.get(key)
             if found is None:
                 return None
-            made_at, valid_until, value = found
+            made_at, valid_until, value, size = found
             if made_at != version or (valid_until is not None and now >= valid_until):
                 del self.entries[key]
+                self.size -= size
                 return None
             self.entries.move_to_end(key)
             return value
 
-    def put(self, key: Any, version: int, valid_until: datetime | None, value: Any) -> None:
-        """Remember a value, forgetting the least recently used past the limit."""
+    def put(
+        self, key: Any, version: int, valid_until: datetime | None, value: Any, size: int = 0
+    ) -> None:
+        """Remember a value of `size` bytes, forgetting the least recently used past the limits."""
+        if self.max_bytes is not None and size > self.max_bytes:
+            return
         with self.lock:
-            self.entries[key] = (version, valid_until, value)
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.max_entries:
-                self.entries.popitem(last=False)
+            replaced = self.entries.pop(key, None)
+            if replaced is not None:
+                self.size -= replaced[3]
+            self.entries[key] = (version, valid_until, value, size)
+            self.size += size
+            while len(self.entries) > self.max_entries or (
+                self.max_bytes is not None and self.size > self.max_bytes
+            ):
+                self.size -= self.entries.popitem(last=False)[1][3]
 
 
 def request_version() -> int:
@@ -142,7 +157,8 @@ def public_cache(view: Callable[..., Any]) -> Callable[..., Any]:
         if response.status_code == 200:
             public_validators(response)
             headers = tuple((k, v) for k, v in response.headers.items() if k != "Content-Length")
-            cache.put(key, version, request_go_live(), Entry(response.get_data(), headers))
+            body = response.get_data()
+            cache.put(key, version, request_go_live(), Entry(body, headers), size=len(body))
         return response
 
     return wrapper
@@ -150,7 +166,7 @@ def public_cache(view: Callable[..., Any]) -> Callable[..., Any]:
 
 def init_public_cache(app: Any) -> None:
     """Give the app its (per-process) caches: public responses, and list totals."""
-    app.extensions[EXTENSION_KEY] = VersionedCache()
+    app.extensions[EXTENSION_KEY] = VersionedCache(max_bytes=MAX_BYTES)
     app.extensions[COUNTS_KEY] = VersionedCache()
 
 

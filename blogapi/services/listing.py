@@ -124,11 +124,14 @@ def list_posts(args: dict[str, Any], user: User | None) -> tuple[list[Post], int
     count = select(func.count()).select_from(Post).where(*filters)
     total = cached_count(count_key(args, user), lambda: db.session.scalar(count) or 0)
     per_page = args["per_page"]
-    query = page_query(filters).order_by(*order_clauses(order, nulls)).limit(per_page + 1)
     cursor: Cursor | None = args.get("cursor")
-    if cursor is not None:
-        query = query.where(after_cursor(order, cursor, nulls))
-    else:
+    # The cursor's bound goes first: given two upper bounds on published_at (the cursor's and
+    # "published by now"), SQLite seeks with the first and walks the index from the other one
+    # down to the cursor, which made deep pages cost as much as their depth.
+    seek = [after_cursor(order, cursor, nulls)] if cursor is not None else []
+    query = page_query([*seek, *filters]).order_by(*order_clauses(order, nulls))
+    query = query.limit(per_page + 1)
+    if cursor is None:
         query = query.offset((args["page"] - 1) * per_page)
     posts = list(db.session.scalars(query).unique())
     more = len(posts) > per_page

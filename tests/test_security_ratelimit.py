@@ -206,3 +206,19 @@ def test_production_warns_when_limits_are_counted_per_process(caplog):
     caplog.clear()
     limited_app().test_client().get("/api/v1/health")
     assert "RATELIMIT_STORAGE_URI" not in caplog.text
+
+
+def test_reads_skip_the_limiter_until_an_operator_sets_a_default_limit():
+    plain = limited_app()
+    for _ in range(ATTEMPTS + 2):  # no limit on reading: the limiter is not even asked
+        assert plain.test_client().get("/api/v1/posts", **from_address(MALLORY)).status_code == 200
+    guarded = limited_app(RATELIMIT_DEFAULT="2 per minute")
+    client = guarded.test_client()
+    for _ in range(2):
+        assert client.get("/api/v1/posts", **from_address(MALLORY)).status_code == 200
+    refused = client.get("/api/v1/posts", **from_address(MALLORY))
+    assert_problem(refused, 429)
+    assert refused.headers["Retry-After"]
+    for app in (plain, guarded):
+        with app.app_context():
+            db.engine.dispose()

@@ -11,16 +11,19 @@ from werkzeug.exceptions import HTTPException
 from blogapi.errors import ApiError
 
 JSON_MIME = "application/json"
+# Only these four separate JSON tokens; bytes.strip() would also take \x0b and \x0c.
+JSON_WHITESPACE = b" \t\n\r"
 
 
 def json_body(*, optional: bool = False) -> dict[str, Any]:
     """The request's JSON object: 415 for another type, 400 when malformed or not an object."""
     raw = request.get_data(cache=True)  # werkzeug raises 413 past MAX_CONTENT_LENGTH
-    if optional and not raw.strip():
+    blank = not raw.strip(JSON_WHITESPACE)
+    if optional and blank:
         return {}
     if request.mimetype != JSON_MIME:
         raise ApiError(415, "Send the request body as Content-Type: application/json.")
-    if not raw.strip():
+    if blank:
         raise ApiError(400, "The request body is empty; send a JSON object.")
     try:
         data = orjson.loads(raw)  # strict UTF-8, no lone surrogates, nesting capped at 1024

@@ -82,6 +82,21 @@ def test_logout_revokes_the_access_token(client, author):
     assert refresh(client, author.refresh_token).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [(b"", 204), (b" \r\n\t", 204), (b"\x0c", 400), (b"\x0b{}", 400)],
+    ids=["empty", "json-whitespace", "form-feed", "vertical-tab"],
+)
+def test_a_logout_body_is_empty_only_by_jsons_own_whitespace(client, author, body, status):
+    headers = {**author.headers, "Content-Type": "application/json"}
+    response = client.post(f"{API}/auth/logout", data=body, headers=headers)
+    if status == 204:
+        assert response.status_code == 204
+    else:
+        assert_problem(response, status)
+        assert client.get(ME, headers=author.headers).status_code == 200  # nothing revoked
+
+
 def test_logout_can_also_revoke_the_refresh_token(client, author):
     response = client.post(
         f"{API}/auth/logout", json={"refresh_token": author.refresh_token}, headers=author.headers

@@ -82,6 +82,8 @@ def test_schemathesis_finds_nothing(tmp_path):
         result = subprocess.run(
             [
                 str(BIN / "schemathesis"),
+                "--config-file",
+                str(ROOT / "tests" / "fuzz" / "schemathesis.toml"),
                 "run",
                 f"{server.api}/openapi.json",
                 "--checks",

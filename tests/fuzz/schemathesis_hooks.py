@@ -14,7 +14,7 @@ class RealLogin:
     """Log in before each case, so a fuzzed logout or password change cannot starve later ones."""
 
     def get(self, case, ctx):
-        """A fresh access token for the fuzzing account."""
+        """A fresh token pair for the fuzzing account."""
         response = requests.post(
             f"{os.environ['BLOGAPI_FUZZ_API']}/auth/login",
             json={
@@ -24,12 +24,38 @@ class RealLogin:
             timeout=30,
         )
         response.raise_for_status()
-        return response.json()["access_token"]
+        return response.json()
 
     def set(self, case, data, ctx):
-        """Send it as a bearer token."""
+        """Send the token the operation takes: the refresh token to /auth/refresh, else access."""
+        refresh = case.method.upper() == "POST" and case.path.endswith("/auth/refresh")
         case.headers = case.headers or {}
-        case.headers["Authorization"] = f"Bearer {data}"
+        case.headers["Authorization"] = (
+            f"Bearer {data['refresh_token' if refresh else 'access_token']}"
+        )
+
+
+def is_positive(case) -> bool:
+    """Whether schemathesis generated this case to be valid (negative cases must stay invalid)."""
+    meta = getattr(case, "meta", None)
+    mode = getattr(getattr(meta, "generation", None), "mode", None)
+    return getattr(mode, "value", mode) == "positive"
+
+
+@schemathesis.hook
+def before_call(context, case, **kwargs):
+    """Let valid password changes know the password, so they reach the 200 path, not only 401.
+
+    The new password is the same one, so the next case can still log in.
+    """
+    if (
+        case.method.upper() == "PUT"
+        and case.path.endswith("/auth/password")
+        and isinstance(case.body, dict)
+        and is_positive(case)
+    ):
+        password = os.environ["BLOGAPI_FUZZ_PASSWORD"]
+        case.body = {**case.body, "current_password": password, "new_password": password}
 
 
 POST_IDENT = re.compile(r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")

@@ -12,10 +12,12 @@ from cryptography.hazmat.primitives import serialization
 from flask import Flask, Response, current_app
 from flask_jwt_extended.exceptions import JWTDecodeError
 
+from blogapi.apidoc import Reply, document
 from blogapi.auth import check_claims
 from blogapi.errors import ApiError
 from blogapi.extensions import jwt
 from blogapi.jwk import VerifyingKey, verifying_key
+from blogapi.schemas.responses import JwksSchema
 from config import ConfigError
 
 EXTENSION_KEY = "blogapi.keys"
@@ -129,6 +131,19 @@ def token_headers(_identity: Any) -> dict[str, str]:
     return {"kid": ring.signing_kid} if ring.signing_kid else {}
 
 
+@document(
+    summary="Public keys that verify our tokens",
+    description="The JSON Web Key Set other services use to verify blogapi's tokens, at the "
+    "site root (not under the API prefix). Present when tokens are signed with EdDSA or RS256 "
+    "(JWT_PRIVATE_KEY_FILE); a retired key stays listed until its tokens have expired. "
+    "Cacheable for five minutes; refetch when a token names an unknown kid.",
+    tag="service",
+    responses={
+        200: Reply(JwksSchema, "The current signing key and any retired keys."),
+        404: "Tokens are signed with a shared secret: there are no public keys.",
+    },
+    extra={"servers": [{"url": "/"}]},
+)
 def jwks() -> Response:
     """GET /.well-known/jwks.json: the public keys that verify our tokens."""
     ring = key_ring()

@@ -199,6 +199,9 @@ def build_document(app: Flask) -> dict[str, Any]:
             operations[method.lower()] = operation(doc, path_params, f"{endpoint}_{method.lower()}")
         spec.path(path=openapi_path(rule), operations=operations)
     spec.path(path="/docs", operations={"get": DOCS_PAGE})
+    from blogapi.keys import JWKS_PATH, jwks
+
+    spec.path(path=JWKS_PATH, operations={"get": operation(jwks.__apidoc__, [], "jwks_get")})
     return spec.to_dict()
 
 

@@ -46,8 +46,13 @@ def test_the_document_is_valid_openapi_3(document):
 
 
 def test_every_route_is_documented_and_every_documented_operation_exists(app, document):
-    routed = {op for op in app_operations(app) if not op[0].startswith("/.well-known")}
-    assert routed == documented_operations(document)
+    assert app_operations(app) == documented_operations(document)
+
+
+def test_the_key_set_is_documented_at_the_site_root(document):
+    jwks = document["paths"]["/.well-known/jwks.json"]["get"]
+    assert jwks["servers"] == [{"url": "/"}] and jwks["security"] == []
+    assert set(jwks["responses"]) >= {"200", "404", "503"}
 
 
 def test_every_operation_is_explained_with_its_errors(document):

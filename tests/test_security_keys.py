@@ -121,9 +121,12 @@ def test_the_jwks_publishes_only_public_key_material(client, author):
     response = client.get(JWKS)
     assert response.status_code == 200
     assert response.mimetype == "application/json"
+    documented = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["Jwk"]
     for key in response.get_json()["keys"]:
         assert key["use"] == "sig"
         assert not PRIVATE_MEMBERS & set(key)
+        # What the OpenAPI document promises: its required members, nothing it does not name.
+        assert set(documented["required"]) <= set(key) <= set(documented["properties"])
 
 
 def test_another_service_verifies_our_tokens_with_the_published_jwks(client, author):

@@ -24,6 +24,27 @@ class ProblemSchema(Schema):
     )
 
 
+class JwkSchema(StrictSchema):
+    """One public key (RFC 7517): Ed25519 keys carry crv and x, RSA keys n and e."""
+
+    kty = fields.String(dump_only=True, required=True, metadata={"example": "OKP"})
+    kid = fields.String(
+        dump_only=True, required=True, metadata={"description": "RFC 7638 thumbprint."}
+    )
+    alg = fields.String(dump_only=True, required=True, metadata={"example": "EdDSA"})
+    use = fields.String(dump_only=True, required=True, metadata={"example": "sig"})
+    crv = fields.String(dump_only=True, metadata={"example": "Ed25519"})
+    x = fields.String(dump_only=True)
+    n = fields.String(dump_only=True)
+    e = fields.String(dump_only=True)
+
+
+class JwksSchema(StrictSchema):
+    """A JSON Web Key Set: the signing key and any retired keys still verifying."""
+
+    keys = fields.List(fields.Nested(JwkSchema), dump_only=True, required=True)
+
+
 class TokenPairSchema(StrictSchema):
     """An access and a refresh token, and who they belong to."""
 

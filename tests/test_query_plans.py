@@ -212,5 +212,5 @@ def test_a_deep_cursor_page_costs_what_a_shallow_one_does(app, client, make_acco
         assert page.status_code == 200 and len(page.get_json()["items"]) == 20
         [(statement, parameters)] = [(s, p) for s, p in statements if "LIMIT" in s]
         cost[depth] = rows_read_for(app, statement, parameters)
-    # Walking the index from the newest post down to the cursor would cost ~50 times more.
+    # Walking the index from the newest post down to the cursor cost 635 steps against 95.
     assert cost[550] <= 2 * cost[10], cost

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres lint format venv clean
+.PHONY: run test test-sqlite test-postgres bench scale lint format venv clean
 
 venv: $(STAMP)
 
@@ -32,6 +32,17 @@ test-sqlite: $(STAMP)
 
 test-postgres: $(STAMP)
 	$(PY) -m tests.servers postgres -- $(PY) -m pytest $(PYTEST_ARGS)
+
+## Read benchmark against bare Flask (bench/README.md): installs wrk and matplotlib, ~6 minutes.
+## More: make bench BENCH_ARGS="--scaling 1000,10000,100000,1000000"
+bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+## Scale test on PostgreSQL and Redis under faults (bench/README.md): ~2.5 minutes.
+scale: $(STAMP)
+	scripts/install-system-deps
+	$(PY) -m bench.scale $(SCALE_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

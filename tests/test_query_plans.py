@@ -52,26 +52,18 @@ def raw_plan(plan: str) -> Any:
     return json.loads(plan)
 
 
-def nodes_on_posts(plan: Any, under_posts: bool = False) -> list[str]:
+def nodes_on_posts(plan: Any) -> list[str]:
     """Seq Scan nodes reading posts, and Sort nodes above a read of posts."""
     found: list[str] = []
-    if isinstance(plan, list):
-        for item in plan:
-            found += nodes_on_posts(item)
-        return found
-    if not isinstance(plan, dict):
-        return found
-    node = plan.get("Plan", plan)
-    children = node.get("Plans", [])
-    reads_posts = node.get("Relation Name") == "posts" or any(
-        c.get("Relation Name") == "posts" for c in children
-    )
-    if node.get("Node Type") == "Seq Scan" and node.get("Relation Name") == "posts":
-        found.append("Seq Scan")
-    if node.get("Node Type") == "Sort" and reads_posts:
-        found.append("Sort")
-    for child in children:
-        found += nodes_on_posts(child)
+    for node in plan_nodes(plan):
+        children = node.get("Plans", [])
+        reads_posts = node.get("Relation Name") == "posts" or any(
+            c.get("Relation Name") == "posts" for c in children
+        )
+        if node.get("Node Type") == "Seq Scan" and node.get("Relation Name") == "posts":
+            found.append("Seq Scan")
+        if node.get("Node Type") == "Sort" and reads_posts:
+            found.append("Sort")
     return found
 
 

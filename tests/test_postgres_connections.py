@@ -9,11 +9,12 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 import config as blog_config
 from blogapi import create_app
 from blogapi.extensions import db, engine_options
+from blogapi.services import content_version
 from tests.conftest import PASSWORD, login, register
 from tests.helpers import assert_problem, bearer
 from tests.prerequisites import needs_postgres
@@ -70,6 +71,42 @@ def test_503_while_postgres_is_down_then_200_again_without_restarting_the_app(se
         me = client.get(f"{API}/auth/me", headers=bearer(token))
         assert me.status_code == 200 and me.get_json()["username"] == "ada"
         assert login(client, "ada", PASSWORD).status_code == 200
+    with app.app_context():
+        db.engine.dispose()
+
+
+@needs_postgres
+def test_postgres_dropping_every_connection_mid_request_is_a_503_not_a_500(server, caplog):
+    app = production_like_app(server.url)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    client = app.test_client()
+    assert register(client, "ada", "ada@example.com").status_code == 201
+    token = login(client, "ada").get_json()["access_token"]
+
+    # A signed-in list reads the account on the session's connection, then the content version
+    # on a connection of its own: PostgreSQL's shutdown ends both between the two.
+    def shutdown_between(conn, cursor, statement, parameters, context, executemany):
+        if statement == content_version.QUERY and armed:
+            armed.clear()
+            with server.connect(autocommit=True) as admin:
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+
+    armed = [True]
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", shutdown_between)
+    with caplog.at_level(logging.ERROR):
+        listing = client.get(f"{API}/posts", headers=bearer(token))
+    body = assert_problem(listing, 503)
+    assert body["database"] == "unavailable"
+    assert "rollback failed, connection discarded: AdminShutdown (57P01)" in caplog.text
+
+    again = client.get(f"{API}/posts", headers=bearer(token))
+    assert again.status_code == 200 and again.get_json()["meta"]["total"] == 0
     with app.app_context():
         db.engine.dispose()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import signal
 import sys
 import tempfile
@@ -113,7 +114,36 @@ def unavailable_causes(logs: list[Path]) -> Counter:
     return causes
 
 
-def report(ledger: Ledger, result: dict, args: argparse.Namespace, causes: Counter) -> str:
+TRACEBACK_END = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit)\w*)(?::|$)")
+
+
+# Our last-resort handler, Flask's when a handler itself fails, gunicorn's outside Flask.
+TRACEBACK_STARTS = ("unhandled error", "Exception on ", "Error handling request")
+
+
+def server_error_causes(logs: list[Path]) -> Counter:
+    """Why the instances answered 500: the last exception of each logged traceback's chain."""
+    causes: Counter = Counter()
+    for log in logs:
+        last: str | None = None
+        for line in [*log.read_text(errors="replace").splitlines(), "[end]"]:
+            if line.startswith(("[", "{", "database unavailable")):  # the next log record
+                if last:
+                    causes[last] += 1
+                last = "" if any(start in line for start in TRACEBACK_STARTS) else None
+            elif last is not None:
+                found = TRACEBACK_END.match(line)
+                last = found.group(1) if found else last
+    return causes
+
+
+def report(
+    ledger: Ledger,
+    result: dict,
+    args: argparse.Namespace,
+    causes: Counter,
+    crashes: Counter | None = None,
+) -> str:
     """Per-phase throughput, latency and status counts, as Markdown."""
     lines = [
         f"Scale test: {args.instances} instances x {args.workers} workers, {args.clients} clients, "
@@ -143,6 +173,18 @@ def report(ledger: Ledger, result: dict, args: argparse.Namespace, causes: Count
     if causes:
         listed = ", ".join(f"{cause} x{count}" for cause, count in causes.most_common())
         lines += ["", f"Causes of 503 logged by the instances: {listed}."]
+    failing = Counter()
+    for counts in ledger.statuses.values():
+        for key, count in counts.items():
+            action, _, status = key.rpartition(" ")
+            if status == "500" and action != "status":
+                failing[action] += count
+    if failing:
+        listed = ", ".join(f"{action} x{count}" for action, count in failing.most_common())
+        lines += ["", f"Requests answered 500: {listed}."]
+    if crashes:
+        listed = ", ".join(f"{cause} x{count}" for cause, count in crashes.most_common())
+        lines += ["", f"Exceptions behind 500s logged by the instances: {listed}."]
     lines += [
         "",
         "A request counts in the phase it started in: requests in flight when PostgreSQL stops "
@@ -204,11 +246,17 @@ def main(argv: list[str] | None = None) -> int:
             for server in servers:
                 server.stop()
         causes = unavailable_causes(logs)
-    text = report(ledger, result, args, causes)
+        crashes = server_error_causes(logs)
+        server_errors = sum(c.get("status 500", 0) for c in ledger.statuses.values())
+        if server_errors:
+            keep = args.output.with_suffix(".logs")
+            keep.mkdir(parents=True, exist_ok=True)
+            for log in logs:
+                shutil.copy(log, keep / log.name)
+    text = report(ledger, result, args, causes, crashes)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)
     print(text)
-    server_errors = sum(c.get("status 500", 0) for c in ledger.statuses.values())
     failed = result["lost"] or result["logouts_not_holding"] or server_errors
     return 1 if failed else 0
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
 import config as blog_config
@@ -37,6 +38,18 @@ def server() -> Iterator[PostgresServer]:
         yield pg
 
 
+def ada_signed_in(url: str, **settings: object) -> tuple[Flask, FlaskClient, str]:
+    """A production-like app on a fresh schema, with ada registered and her access token."""
+    app = production_like_app(url, **settings)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    client = app.test_client()
+    assert register(client, "ada", "ada@example.com").status_code == 201
+    token = login(client, "ada").get_json()["access_token"]
+    return app, client, token
+
+
 def timed(call, *args, **kwargs):
     """(the result of call, seconds it took)."""
     started = time.monotonic()
@@ -46,13 +59,7 @@ def timed(call, *args, **kwargs):
 
 @needs_postgres
 def test_503_while_postgres_is_down_then_200_again_without_restarting_the_app(server):
-    app = production_like_app(server.url, DATABASE_CONNECT_TIMEOUT=3)
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-    client = app.test_client()
-    assert register(client, "ada", "ada@example.com").status_code == 201
-    token = login(client, "ada").get_json()["access_token"]
+    app, client, token = ada_signed_in(server.url, DATABASE_CONNECT_TIMEOUT=3)
     assert client.get(f"{API}/health").status_code == 200
 
     for outage in (server.stop, server.kill):  # a clean shutdown, then a crash
@@ -77,13 +84,7 @@ def test_503_while_postgres_is_down_then_200_again_without_restarting_the_app(se
 
 @needs_postgres
 def test_postgres_dropping_every_connection_mid_request_is_a_503_not_a_500(server, caplog):
-    app = production_like_app(server.url)
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-    client = app.test_client()
-    assert register(client, "ada", "ada@example.com").status_code == 201
-    token = login(client, "ada").get_json()["access_token"]
+    app, client, token = ada_signed_in(server.url)
 
     # A signed-in list reads the account on the session's connection, then the content version
     # on a connection of its own: PostgreSQL's shutdown ends both between the two.

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections import Counter
 
 import pytest
 
+from bench.scale import server_error_causes
 from tests.live import ROOT
 from tests.prerequisites import unavailable
 from tests.servers import find_pg_bindir
@@ -31,3 +33,29 @@ def test_nothing_acknowledged_is_lost_and_nothing_fails_with_500(tmp_path):
     assert result.returncode == 0, output
     text = report.read_text()
     assert "lost or wrong: 0." in text and "not holding: 0." in text, text
+
+
+def test_the_report_names_the_exception_behind_each_500(tmp_path):
+    log = tmp_path / "i0.log"
+    log.write_text(
+        "database unavailable: OperationalError: connection failed: Connection refused\n"
+        "[2026-11-29 22:44:58,523] ERROR in app: Exception on /api/v1/posts [GET]\n"
+        "Traceback (most recent call last):\n"
+        '  File "sqlalchemy/engine/base.py", line 1184, in _rollback_impl\n'
+        "psycopg.errors.AdminShutdown: terminating connection due to administrator command\n"
+        "\n"
+        "The above exception was the direct cause of the following exception:\n"
+        "\n"
+        "Traceback (most recent call last):\n"
+        '  File "blogapi/errors.py", line 146, in database_unavailable\n'
+        "sqlalchemy.exc.OperationalError: (psycopg.errors.AdminShutdown) terminating connection\n"
+        "(Background on this error at: https://sqlalche.me/e/21/e3q8)\n"
+        '{"event":"login","user_id":7}\n'
+        "[2026-11-29 22:45:01,000] ERROR in errors: unhandled error\n"
+        "Traceback (most recent call last):\n"
+        '  File "blogapi/resources/posts.py", line 96, in get\n'
+        "KeyError: 'title'\n"
+    )
+    assert server_error_causes([log]) == Counter(
+        {"sqlalchemy.exc.OperationalError": 1, "KeyError": 1}
+    )

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from flask import Flask, Response
 from marshmallow import ValidationError
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from blogapi.extensions import db
@@ -141,23 +141,9 @@ def driver_reason(error: Exception) -> str:
     return f"{type(orig).__name__}: {first_line[:200]}" if first_line else type(orig).__name__
 
 
-def end_failed_transaction() -> None:
-    """Roll back the request's transaction; a connection that died meanwhile is dropped instead.
-
-    Error handlers call this, and must still answer: when the server goes away mid-request, the
-    error may come from one connection while the session's own is dead too, and its rollback
-    raising would turn the 503 being built into a 500.
-    """
-    try:
-        db.session.rollback()
-    except SQLAlchemyError as error:
-        log.error("rollback failed, connection discarded: %s", driver_reason(error))
-        db.session().invalidate()  # the scoped_session proxy does not forward invalidate()
-
-
 def database_unavailable(error: Exception) -> Response:
     """503 when the database cannot be reached or is busy (locked, deadlocked), so clients retry."""
-    end_failed_transaction()
+    db.end_session()
     log.error("database unavailable: %s", driver_reason(error))
     return problem(
         503,
@@ -197,7 +183,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(IntegrityError)
     def handle_integrity_error(error: IntegrityError) -> Response:
-        end_failed_transaction()
+        db.end_session()
         return problem(409, "The request conflicts with data that already exists.")
 
     @app.errorhandler(DBAPIError)
@@ -208,6 +194,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> Response:
-        end_failed_transaction()
+        db.end_session()
         app.logger.exception("unhandled error", exc_info=error)
         return problem(500, "An unexpected error occurred; it has been logged.")

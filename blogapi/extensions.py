@@ -9,7 +9,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 
 from blogapi import sqlite as _sqlite  # noqa: F401  (registers the SQLite connection setup)
 from blogapi.client import client_address
@@ -63,19 +63,28 @@ class Database(SQLAlchemy):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
         super().init_app(app)
 
-    def _teardown_session(self, exc: BaseException | None) -> None:
-        """End the request's session; a connection the database dropped (a restart) is discarded.
+    def end_session(self) -> None:
+        """End the request's session; a connection that died meanwhile is dropped, not raised.
 
-        The answer is already made by then: a rollback failing on a dead connection must not
-        turn it into gunicorn's HTML 500.
+        The error handlers and the request's teardown call this, and must still answer: when the
+        server goes away mid-request, the error may come from one connection while the session's
+        own is dead too, and its rollback raising would turn the 503 being built (or the answer
+        already made) into a 500.
         """
         try:
             self.session.remove()
-        except DBAPIError as error:
-            logging.getLogger("blogapi.db").warning(
-                "discarded a broken database connection: %s", type(error.orig).__name__
+        except SQLAlchemyError as error:
+            from blogapi.errors import driver_reason  # errors.py imports this module
+
+            logging.getLogger("blogapi.db").error(
+                "rollback failed, connection discarded: %s", driver_reason(error)
             )
+            self.session().invalidate()  # the scoped_session proxy does not forward invalidate()
             self.session.registry.clear()
+
+    def _teardown_session(self, exc: BaseException | None) -> None:
+        """Flask-SQLAlchemy's end-of-request hook, through the same guard."""
+        self.end_session()
 
 
 class DecoratedLimitsOnly(Limiter):

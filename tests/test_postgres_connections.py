@@ -82,6 +82,15 @@ def test_503_while_postgres_is_down_then_200_again_without_restarting_the_app(se
         db.engine.dispose()
 
 
+def end_every_connection(server: PostgresServer) -> None:
+    """What PostgreSQL's shutdown does to each client: end its backend (57P01)."""
+    with server.connect(autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @needs_postgres
 def test_postgres_dropping_every_connection_mid_request_is_a_503_not_a_500(server, caplog):
     app, client, token = ada_signed_in(server.url)
@@ -91,11 +100,7 @@ def test_postgres_dropping_every_connection_mid_request_is_a_503_not_a_500(serve
     def shutdown_between(conn, cursor, statement, parameters, context, executemany):
         if statement == content_version.QUERY and armed:
             armed.clear()
-            with server.connect(autocommit=True) as admin:
-                admin.execute(
-                    "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
+            end_every_connection(server)
 
     armed = [True]
     with app.app_context():
@@ -108,6 +113,31 @@ def test_postgres_dropping_every_connection_mid_request_is_a_503_not_a_500(serve
 
     again = client.get(f"{API}/posts", headers=bearer(token))
     assert again.status_code == 200 and again.get_json()["meta"]["total"] == 0
+    with app.app_context():
+        db.engine.dispose()
+
+
+@needs_postgres
+def test_postgres_dropping_the_connection_after_the_answer_is_made_costs_nothing(server, caplog):
+    app, client, token = ada_signed_in(server.url)
+
+    # /auth/me reads the account, then answers from it: the connection dies before the
+    # request's session is ended, so the rollback at teardown meets a dead connection.
+    def shutdown_after(conn, cursor, statement, parameters, context, executemany):
+        if armed:
+            armed.clear()
+            end_every_connection(server)
+
+    armed = [True]
+    with app.app_context():
+        event.listen(db.engine, "after_cursor_execute", shutdown_after)
+    with caplog.at_level(logging.ERROR):
+        me = client.get(f"{API}/auth/me", headers=bearer(token))
+    assert me.status_code == 200 and me.get_json()["username"] == "ada"
+    assert "rollback failed, connection discarded: AdminShutdown (57P01)" in caplog.text
+
+    again = client.get(f"{API}/auth/me", headers=bearer(token))
+    assert again.status_code == 200 and again.get_json()["username"] == "ada"
     with app.app_context():
         db.engine.dispose()
 

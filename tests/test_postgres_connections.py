@@ -91,20 +91,28 @@ def end_every_connection(server: PostgresServer) -> None:
         )
 
 
+def end_every_connection_once(
+    app: Flask, server: PostgresServer, hook: str, statement: str | None = None
+) -> None:
+    """End every connection once, at the engine's `hook` for `statement` (or the first one)."""
+    armed = [True]
+
+    def shutdown(conn, cursor, executing, parameters, context, executemany):
+        if armed and statement in (None, executing):
+            armed.clear()
+            end_every_connection(server)
+
+    with app.app_context():
+        event.listen(db.engine, hook, shutdown)
+
+
 @needs_postgres
 def test_postgres_dropping_every_connection_mid_request_is_a_503_not_a_500(server, caplog):
     app, client, token = ada_signed_in(server.url)
 
     # A signed-in list reads the account on the session's connection, then the content version
     # on a connection of its own: PostgreSQL's shutdown ends both between the two.
-    def shutdown_between(conn, cursor, statement, parameters, context, executemany):
-        if statement == content_version.QUERY and armed:
-            armed.clear()
-            end_every_connection(server)
-
-    armed = [True]
-    with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", shutdown_between)
+    end_every_connection_once(app, server, "before_cursor_execute", content_version.QUERY)
     with caplog.at_level(logging.ERROR):
         listing = client.get(f"{API}/posts", headers=bearer(token))
     body = assert_problem(listing, 503)
@@ -123,14 +131,7 @@ def test_postgres_dropping_the_connection_after_the_answer_is_made_costs_nothing
 
     # /auth/me reads the account, then answers from it: the connection dies before the
     # request's session is ended, so the rollback at teardown meets a dead connection.
-    def shutdown_after(conn, cursor, statement, parameters, context, executemany):
-        if armed:
-            armed.clear()
-            end_every_connection(server)
-
-    armed = [True]
-    with app.app_context():
-        event.listen(db.engine, "after_cursor_execute", shutdown_after)
+    end_every_connection_once(app, server, "after_cursor_execute")
     with caplog.at_level(logging.ERROR):
         me = client.get(f"{API}/auth/me", headers=bearer(token))
     assert me.status_code == 200 and me.get_json()["username"] == "ada"

@@ -143,10 +143,8 @@ class Config:
         self.JWT_DECODE_ISSUER = self.JWT_ISSUER
         self.JWT_ENCODE_AUDIENCE = self.JWT_AUDIENCE
         self.JWT_DECODE_AUDIENCE = self.JWT_AUDIENCE
-        # HS256 with JWT_SECRET_KEY unless a private key file is given; blogapi.keys then pins
-        # both settings below to the keys' algorithms (EdDSA for Ed25519, RS256 for RSA).
-        self.JWT_ALGORITHM = "HS256"
-        self.JWT_DECODE_ALGORITHMS = ["HS256"]
+        # HS256 with JWT_SECRET_KEY unless a private key file is given: security/keys.py sets
+        # JWT_ALGORITHM and JWT_DECODE_ALGORITHMS from the key ring (EdDSA, RS256), never here.
         self.JWT_PRIVATE_KEY_FILE = env_str("JWT_PRIVATE_KEY_FILE")
         self.JWT_PUBLIC_KEY_FILE = env_str("JWT_PUBLIC_KEY_FILE")
         # Old public keys that still verify (never sign) until their tokens have expired.
@@ -174,7 +172,7 @@ class Config:
 
     def check_role(self) -> None:
         """Refuse a DEFAULT_ROLE that is not one of the roles."""
-        from blogapi.roles import ROLES
+        from blogapi.security.roles import ROLES
 
         if self.DEFAULT_ROLE not in ROLES:
             raise ConfigError(f"DEFAULT_ROLE must be one of {', '.join(ROLES)}")

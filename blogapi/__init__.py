@@ -10,7 +10,20 @@ from typing import Any, NoReturn
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from blogapi.sessions import NoSessions
+from blogapi import cli
+from blogapi.db import triggers as _triggers  # noqa: F401  (create_all installs the triggers too)
+from blogapi.extensions import db, jwt, migrate
+from blogapi.routes import register_routes
+from blogapi.security.jwt import register_jwt_callbacks
+from blogapi.security.keys import register_signing_keys as register_keys
+from blogapi.security.passwords import init_passwords
+from blogapi.security.ratelimit import init_rate_limits
+from blogapi.web.body import refuse_nul_in_url
+from blogapi.web.cors import register_cors as register_cors_headers
+from blogapi.web.errors import register_error_handlers
+from blogapi.web.headers import register_security_headers
+from blogapi.web.public_cache import init_public_cache
+from blogapi.web.sessions import NoSessions
 from config import INSTANCE_DIR, Config, ConfigError, load_config
 
 
@@ -73,13 +86,6 @@ def register_proxy_fix(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind database, migrations, JWT, rate limiter and password hashing."""
-    from blogapi import dbtriggers  # noqa: F401  (create_all installs the triggers too)
-    from blogapi.auth import register_jwt_callbacks
-    from blogapi.extensions import db, jwt, migrate
-    from blogapi.passwords import init_passwords
-    from blogapi.ratelimit import init_rate_limits
-    from blogapi.services.public_cache import init_public_cache
-
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     jwt.init_app(app)
@@ -90,55 +96,41 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_signing_keys(app: Flask) -> None:
-    """Token signing keys (HS256, or EdDSA/RS256 from key files) and the JWKS."""
-    from blogapi.keys import register_signing_keys as register
-
+    """Token signing keys (HS256, or EdDSA/RS256 from key files)."""
     try:
-        register(app)
+        register_keys(app)
     except ConfigError as exc:
         config_failed(exc)
 
 
 def register_errors(app: Flask) -> None:
     """Every error becomes problem+json."""
-    from blogapi.errors import register_error_handlers
-
     register_error_handlers(app)
 
 
 def register_request_checks(app: Flask) -> None:
     """Refuse what no endpoint should see, before any view or query runs."""
-    from blogapi.http import refuse_nul_in_url
-
     app.before_request(refuse_nul_in_url)
 
 
 def register_resources(app: Flask) -> None:
-    """Mount the Api and its routing table."""
-    from blogapi.resources import register_api
-
-    register_api(app)
+    """Mount every route of the routing table (routes.py)."""
+    register_routes(app)
 
 
 def register_headers(app: Flask) -> None:
     """Security headers on every response."""
-    from blogapi.headers import register_security_headers
-
     register_security_headers(app)
 
 
 def register_cors(app: Flask) -> None:
     """CORS headers for the CORS_ORIGINS allowlist (none when it is empty)."""
-    from blogapi.cors import register_cors as register
-
     try:
-        register(app)
+        register_cors_headers(app)
     except ConfigError as exc:
         config_failed(exc)
 
 
 def register_cli(app: Flask) -> None:
     """The admin commands."""
-    from blogapi.cli import init_app
-
-    init_app(app)
+    cli.init_app(app)

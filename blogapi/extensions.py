@@ -1,96 +1,38 @@
-"""Extension objects, created unbound here and bound to the app in create_app."""
+"""Extension objects, created unbound and bound to the app in create_app.
 
-import logging
+`db` is made in db/engine.py, beside the engine rules it carries (the db layer never imports
+this module); the others are made here.
+
+The two subclasses below change how Flask-Limiter and flask-jwt-extended work inside, through
+private hooks: the versions are bounded in pyproject.toml and tests/test_library_hooks.py checks
+that each hook still exists.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
 from typing import Any
 
-from flask import Flask
+from flask import current_app
+from flask_jwt_extended import JWTManager
+from flask_jwt_extended.config import config as jwt_config
 from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
-from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
-from blogapi import sqlite as _sqlite  # noqa: F401  (registers the SQLite connection setup)
-from blogapi.client import client_address
-from blogapi.dbtypes import render_item
-from blogapi.tokencache import CachingJWTManager
+from blogapi.db.engine import db
+from blogapi.db.types import render_item
 
-# Explicit constraint names keep migrations identical on SQLite and PostgreSQL.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-LIBPQ_DRIVERS = {"psycopg", "psycopg2"}
-
-
-def engine_options(config: dict[str, Any]) -> dict[str, Any]:
-    """SQLALCHEMY_ENGINE_OPTIONS plus connect, statement and lock timeouts for the database."""
-    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-    uri = config.get("SQLALCHEMY_DATABASE_URI")
-    if not uri:
-        return options
-    url = make_url(uri)
-    if url.get_backend_name() == "sqlite":
-        options["pool_pre_ping"] = False  # a file has no server to restart: skip the ping
-        if url.database not in (None, "", ":memory:"):
-            # Processes sharing a SQLite file take turns to write: wait for the lock, then 503.
-            connect_args = dict(options.get("connect_args") or {})
-            connect_args.setdefault("timeout", config.get("DATABASE_BUSY_TIMEOUT", 10))
-            options["connect_args"] = connect_args
-        return options
-    if url.get_backend_name() != "postgresql" or url.get_driver_name() not in LIBPQ_DRIVERS:
-        return options
-    connect_args = dict(options.get("connect_args") or {})
-    if "connect_timeout" not in url.query:
-        connect_args.setdefault("connect_timeout", config.get("DATABASE_CONNECT_TIMEOUT", 5))
-    statement_timeout = config.get("DATABASE_STATEMENT_TIMEOUT", 0)
-    if statement_timeout and "options" not in url.query:
-        connect_args.setdefault("options", f"-c statement_timeout={statement_timeout * 1000}")
-    options["connect_args"] = connect_args
-    return options
-
-
-class Database(SQLAlchemy):
-    """Flask-SQLAlchemy, with the timeouts of engine_options applied to the app's engine."""
-
-    def init_app(self, app: Flask) -> None:
-        """Bind to the app, its engine options completed for the configured database."""
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
-        super().init_app(app)
-
-    def end_session(self) -> None:
-        """End the request's session; a connection that died meanwhile is dropped, not raised.
-
-        The error handlers and the request's teardown call this, and must still answer: when the
-        server goes away mid-request, the error may come from one connection while the session's
-        own is dead too, and its rollback raising would turn the 503 being built (or the answer
-        already made) into a 500.
-        """
-        try:
-            self.session.remove()
-        except SQLAlchemyError as error:
-            from blogapi.errors import driver_reason  # errors.py imports this module
-
-            logging.getLogger("blogapi.db").error(
-                "rollback failed, connection discarded: %s", driver_reason(error)
-            )
-            self.session().invalidate()  # the scoped_session proxy does not forward invalidate()
-            self.session.registry.clear()
-
-    def _teardown_session(self, exc: BaseException | None) -> None:
-        """Flask-SQLAlchemy's end-of-request hook, through the same guard."""
-        self.end_session()
+VERIFIED_TOKENS_KEY = "blogapi.verified_tokens"
+MAX_VERIFIED_TOKENS = 4096
 
 
 class DecoratedLimitsOnly(Limiter):
     """Flask-Limiter, skipping its before-request pass while no default, application or meta
-    limits exist: our limits sit on the views that spend passwords (ratelimit.py) and are
-    checked when those views run, so the pass only cost every other request about 9%."""
+    limits exist: our limits sit on the views that spend passwords (security/ratelimit.py) and
+    are checked when those views run, so the pass only cost every other request about 9%."""
 
     def _check_request_limit(
         self, callable_name: str | None = None, in_middleware: bool = True
@@ -106,7 +48,63 @@ class DecoratedLimitsOnly(Limiter):
         super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
 
 
-db = Database(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+class VerifiedTokens:
+    """An LRU of token string -> verified claims, per app (so per set of keys).
+
+    Verifying a signature is deterministic for the same token bytes and keys, so caching the
+    verified claims is safe; expiry is still checked on every use, and revocation, the user and
+    their role are still read from the database on every request (security/jwt.py).
+    """
+
+    def __init__(self, max_tokens: int = MAX_VERIFIED_TOKENS) -> None:
+        self.claims: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.max_tokens = max_tokens
+        self.lock = threading.Lock()
+
+    def get(self, token: str) -> dict[str, Any] | None:
+        """Verified claims of a token that has not expired (leeway included), else None."""
+        with self.lock:
+            claims = self.claims.get(token)
+            if claims is None:
+                return None
+            if time.time() >= claims["exp"] + jwt_config.leeway:
+                del self.claims[token]
+                return None
+            self.claims.move_to_end(token)
+            return dict(claims)
+
+    def put(self, token: str, claims: dict[str, Any]) -> None:
+        """Remember a token that just verified."""
+        with self.lock:
+            self.claims[token] = dict(claims)
+            while len(self.claims) > self.max_tokens:
+                self.claims.popitem(last=False)
+
+
+class CachingJWTManager(JWTManager):
+    """A JWTManager that decodes and verifies each distinct token once per process."""
+
+    def init_app(self, app: Any, add_context_processor: bool = False) -> None:
+        """Bind to the app and give it its own cache of verified tokens."""
+        super().init_app(app, add_context_processor=add_context_processor)
+        app.extensions[VERIFIED_TOKENS_KEY] = VerifiedTokens()
+
+    def _decode_jwt_from_config(
+        self, encoded_token: str, csrf_value: Any = None, allow_expired: bool = False
+    ) -> dict[str, Any]:
+        if csrf_value is not None or allow_expired:
+            return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
+        cache: VerifiedTokens = current_app.extensions[VERIFIED_TOKENS_KEY]
+        claims = cache.get(encoded_token)
+        if claims is None:
+            claims = super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
+            cache.put(encoded_token, claims)
+        return claims
+
+
+__all__ = ["db", "jwt", "limiter", "migrate"]
+
 migrate = Migrate(render_as_batch=True, compare_type=True, render_item=render_item)
 jwt = CachingJWTManager()
-limiter = DecoratedLimitsOnly(key_func=client_address, default_limits=[])
+# Every limit names its own key function (security/ratelimit.py); this default serves none.
+limiter = DecoratedLimitsOnly(key_func=get_remote_address, default_limits=[])

@@ -1,6 +1,8 @@
-"""UTC time helpers shared by models, schemas and tokens."""
+"""UTC time helpers shared by models, schemas and tokens, and a request's one idea of now."""
 
 from datetime import UTC, datetime
+
+from flask import g, has_request_context
 
 
 def utcnow() -> datetime:
@@ -13,3 +15,13 @@ def isoformat_z(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def request_now() -> datetime:
+    """The request's single idea of "now", so filters and each post's status agree."""
+    if not has_request_context():
+        return utcnow()  # the CLI and scripts: a long-lived app context must not freeze time
+    if "posts_now" not in g:
+        g.posts_now = utcnow()
+    now: datetime = g.posts_now
+    return now

@@ -12,9 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from blogapi import create_app, dbtriggers
+from blogapi import create_app
+from blogapi.db import triggers as dbtriggers
+from blogapi.db.models import User
 from blogapi.extensions import db
-from blogapi.models import User
 from config import TestingConfig
 
 PASSWORD = "correct horse battery staple"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import jwt
 import pytest
 
+from blogapi.db.models import User
 from blogapi.extensions import db
-from blogapi.models import User
 from tests.conftest import PASSWORD, login, register
 from tests.helpers import assert_problem, bearer
 

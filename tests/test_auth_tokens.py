@@ -9,8 +9,9 @@ import jwt
 import pytest
 from flask_jwt_extended import create_access_token
 
+from blogapi.accounts import auth_resources
+from blogapi.db.models import User
 from blogapi.extensions import db
-from blogapi.models import User
 from tests.conftest import login
 from tests.helpers import assert_problem, bearer
 
@@ -48,8 +49,6 @@ def test_a_rotated_refresh_token_presented_again_revokes_every_session(client, a
 def test_a_pair_rotated_while_a_duplicate_revokes_everything_is_revoked_too(
     client, author, monkeypatch
 ):
-    from blogapi.resources import auth as auth_resources
-
     issue = auth_resources.issue_token_pair
 
     def duplicate_got_in_first(user, **kwargs):

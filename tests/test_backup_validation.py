@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
+from blogapi.backup.export import count_rows
 from blogapi.extensions import db
-from blogapi.services.backup import count_rows
 from tests.admin import assert_one_line_error, cli, create_user
 from tests.conftest import make_app
 

@@ -12,12 +12,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from blogapi.backup.seed import seed
+from blogapi.backup.seed_text import TAG_NAMES
+from blogapi.db.models import Post, Tag, User, post_tags
 from blogapi.extensions import db
-from blogapi.models import Post, Tag, User, post_tags
-from blogapi.services.markdown import render_markdown
-from blogapi.services.seed import seed
-from blogapi.services.seed_text import TAG_NAMES
-from blogapi.services.slugs import is_valid_slug, slugify
+from blogapi.posts.markdown import render_markdown
+from blogapi.posts.slugs import is_valid_slug, slugify
 from blogapi.timeutil import utcnow
 from tests.admin import assert_one_line_error, assert_usage_error, cli
 from tests.conftest import PASSWORD, login, make_app

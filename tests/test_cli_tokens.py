@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from blogapi.db.models import RevokedToken
 from blogapi.extensions import db
-from blogapi.models import RevokedToken
 from blogapi.timeutil import utcnow
 from tests.admin import assert_one_line_error, cli
 from tests.conftest import login

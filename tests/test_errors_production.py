@@ -6,7 +6,7 @@ import pytest
 
 import config as settings
 from blogapi import create_app
-from blogapi.resources.auth import Me
+from blogapi.accounts.auth_resources import Me
 from tests.conftest import make_app, register
 from tests.helpers import assert_problem
 

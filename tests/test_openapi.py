@@ -7,10 +7,10 @@ import re
 import pytest
 from openapi_spec_validator import validate
 
-from blogapi.resources import API_PREFIX
+from blogapi.routes import API_PREFIX, ROUTES
 
 METHODS = {"get", "post", "put", "patch", "delete"}
-NOT_DOCUMENTED = {"docs.docs_asset"}  # static files of the docs page
+NOT_DOCUMENTED = {route.endpoint for route in ROUTES if not route.documented}  # static files
 
 
 @pytest.fixture
@@ -47,6 +47,12 @@ def test_the_document_is_valid_openapi_3(document):
 
 def test_every_route_is_documented_and_every_documented_operation_exists(app, document):
     assert app_operations(app) == documented_operations(document)
+
+
+def test_the_routing_table_lists_every_url_the_app_serves(app):
+    served = {(rule.endpoint, rule.rule) for rule in app.url_map.iter_rules()}
+    assert served == {(route.endpoint, route.path) for route in ROUTES}
+    assert {"docs_asset"} == NOT_DOCUMENTED
 
 
 def test_the_key_set_is_documented_at_the_site_root(document):

@@ -6,7 +6,7 @@ from importlib.resources import files
 
 import pytest
 
-from blogapi.password_policy import (
+from blogapi.security.password_policy import (
     REPEATED_CHARACTER,
     SAME_AS_EMAIL,
     SAME_AS_USERNAME,
@@ -128,7 +128,7 @@ def test_the_common_list_holds_ten_thousand_lowercase_entries() -> None:
 
 
 def test_the_data_file_explains_where_it_came_from() -> None:
-    text = files("blogapi.data").joinpath("common-passwords.txt").read_text("utf-8")
+    text = files("blogapi.security.data").joinpath("common-passwords.txt").read_text("utf-8")
     header = text.splitlines()[:2]
 
     assert all(line.startswith("#") for line in header)

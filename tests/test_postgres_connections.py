@@ -14,8 +14,9 @@ from sqlalchemy import event, text
 
 import config as blog_config
 from blogapi import create_app
-from blogapi.extensions import db, engine_options
-from blogapi.services import content_version
+from blogapi.db import content_version
+from blogapi.db.engine import engine_options
+from blogapi.extensions import db
 from tests.conftest import PASSWORD, login, register
 from tests.helpers import assert_problem, bearer
 from tests.prerequisites import needs_postgres

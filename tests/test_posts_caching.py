@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-import blogapi.resources.posts as post_resources
+import blogapi.posts.resources as post_resources
 from blogapi.extensions import db
 from blogapi.timeutil import utcnow
 from tests.posts_helpers import (
@@ -171,7 +171,7 @@ def test_a_write_overtaken_between_read_and_update_loses(
     """Another request bumps the row's version after this one checked If-Match."""
     post = new_post(client, author)
     etag = client.get(f"{API}/posts/{post['id']}", headers=author.headers).headers["ETag"]
-    checked = post_resources.check_if_match
+    checked = post_resources.check_post_if_match
 
     def check_then_lose_the_race(loaded):
         checked(loaded)
@@ -180,7 +180,7 @@ def test_a_write_overtaken_between_read_and_update_loses(
             {"id": loaded.id},
         )
 
-    monkeypatch.setattr(post_resources, "check_if_match", check_then_lose_the_race)
+    monkeypatch.setattr(post_resources, "check_post_if_match", check_then_lose_the_race)
     headers = author.headers | ({"If-Match": etag} if with_if_match else {})
     response = client.patch(f"{API}/posts/{post['id']}", json={"title": "mine"}, headers=headers)
     assert_problem(response, status)
@@ -193,13 +193,13 @@ def test_two_concurrent_patches_with_one_if_match_have_exactly_one_winner(monkey
     post = new_post(client, writer)
     etag = client.get(f"{API}/posts/{post['id']}", headers=writer.headers).headers["ETag"]
     both_checked = threading.Barrier(2, timeout=10)
-    checked = post_resources.check_if_match
+    checked = post_resources.check_post_if_match
 
     def check_and_wait(loaded):
         checked(loaded)
         both_checked.wait()  # both requests have read the post and passed If-Match
 
-    monkeypatch.setattr(post_resources, "check_if_match", check_and_wait)
+    monkeypatch.setattr(post_resources, "check_post_if_match", check_and_wait)
     results: dict[str, int] = {}
 
     def edit(title: str) -> None:

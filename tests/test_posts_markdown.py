@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-import blogapi.services.posts as post_service
+import blogapi.posts.service as post_service
 from tests.posts_helpers import API, new_post, published_post
 
 XSS_PAYLOADS = [

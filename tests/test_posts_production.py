@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
-import blogapi.resources.posts as post_resources
+import blogapi.posts.resources as post_resources
 from blogapi.extensions import db
 from tests.conftest import make_app
 from tests.posts_helpers import API, assert_problem, log_in_new, new_post
@@ -78,13 +78,13 @@ def test_a_lost_race_is_412_in_production_too(monkeypatch, production_app):
     writer = log_in_new(client, production_app, "racer", "author")
     post = new_post(client, writer)
     etag = client.get(f"{API}/posts/{post['id']}", headers=writer.headers).headers["ETag"]
-    checked = post_resources.check_if_match
+    checked = post_resources.check_post_if_match
 
     def check_then_lose(loaded):
         checked(loaded)
         db.session.execute(text("UPDATE posts SET version = version + 1"))
 
-    monkeypatch.setattr(post_resources, "check_if_match", check_then_lose)
+    monkeypatch.setattr(post_resources, "check_post_if_match", check_then_lose)
     response = client.delete(
         f"{API}/posts/{post['id']}", headers=writer.headers | {"If-Match": etag}
     )

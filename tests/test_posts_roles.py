@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from blogapi.db.models import User
 from blogapi.extensions import db
-from blogapi.models import User
 from blogapi.timeutil import utcnow
 from tests.conftest import set_role
 from tests.posts_helpers import API, assert_problem, new_post, publish

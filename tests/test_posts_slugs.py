@@ -8,10 +8,10 @@ import threading
 import pytest
 from sqlalchemy import select
 
-import blogapi.services.posts as post_service
-import blogapi.services.tags as tag_service
+import blogapi.posts.service as post_service
+import blogapi.posts.tags as tag_service
+from blogapi.db.models import Tag
 from blogapi.extensions import db
-from blogapi.models import Tag
 from tests.posts_helpers import (
     API,
     assert_problem,

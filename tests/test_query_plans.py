@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select, text
 
+from blogapi.db.models import Post, User
 from blogapi.extensions import db
-from blogapi.models import Post, User
-from blogapi.services.cursors import Cursor, encode_cursor
 from blogapi.timeutil import utcnow
+from blogapi.web.cursors import Cursor, encode_cursor
 from tests.posts_helpers import API, counted_queries, published_post
 
 LIST_QUERIES = [

@@ -10,9 +10,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from blogapi.audit import audit
+from blogapi.db.models import User
 from blogapi.extensions import db
-from blogapi.models import User
+from blogapi.security.audit import audit
 from tests.conftest import PASSWORD, Account, make_app
 from tests.security_support import bearer
 
@@ -49,7 +49,7 @@ def only(caplog: pytest.LogCaptureFixture, name: str) -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def capture(caplog: pytest.LogCaptureFixture) -> None:
-    """Audit lines are INFO records on blogapi.audit."""
+    """Audit lines are INFO records on blogapi.security.audit."""
     caplog.set_level("INFO", logger="blogapi.audit")
 
 

@@ -18,7 +18,7 @@ from flask import Flask
 import config
 from blogapi import create_app
 from blogapi.extensions import db
-from blogapi.jwk import thumbprint
+from blogapi.security.jwk import thumbprint
 from tests.conftest import make_app
 from tests.security_support import (
     assert_problem,

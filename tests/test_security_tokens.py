@@ -12,8 +12,8 @@ import orjson
 import pytest
 from sqlalchemy import select
 
+from blogapi.db.models import User
 from blogapi.extensions import db
-from blogapi.models import User
 from tests.conftest import Account
 from tests.security_support import assert_refused, b64url, claims_of, forge, get_me
 

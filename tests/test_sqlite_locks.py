@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from blogapi.extensions import db, engine_options
+from blogapi.db.engine import engine_options
+from blogapi.extensions import db
 from tests.conftest import make_app
 from tests.helpers import assert_problem
 from tests.posts_helpers import log_in_new, write_post

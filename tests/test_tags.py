@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from blogapi.db.models import Tag
 from blogapi.extensions import db
-from blogapi.models import Tag
 from blogapi.timeutil import utcnow
 from tests.posts_helpers import API, new_post, publish, published_post, write_post
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from blogapi.services.markdown import render_markdown
-from blogapi.services.slugs import is_valid_slug, slugify, with_suffix
+from blogapi.posts.markdown import render_markdown
+from blogapi.posts.slugs import is_valid_slug, slugify, with_suffix
 
 LINK_REL = "nofollow noopener noreferrer"
 ALLOWED_TAGS = {

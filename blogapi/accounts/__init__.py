@@ -1,0 +1,1 @@
+"""Accounts: registration, login and tokens, profiles, admin user management (API and CLI)."""

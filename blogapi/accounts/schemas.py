@@ -1,0 +1,131 @@
+"""Schemas for accounts: registration, login, profiles and admin changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from blogapi.security.password_policy import password_problems
+from blogapi.security.roles import ROLES
+from blogapi.web.fields import StrictBoolean, StrictSchema, TrimmedString, UTCDateTimeField
+from blogapi.web.schemas import page_of
+
+USERNAME = validate.Regexp(
+    r"^[A-Za-z0-9_-]{3,32}$",
+    error="Use 3 to 32 letters, digits, hyphens or underscores.",
+)
+PASSWORD_MAX = 1024
+
+
+def password_field(**kwargs: Any) -> fields.String:
+    """A write-only password field; the policy is checked where the username is known."""
+    return fields.String(
+        required=True, load_only=True, validate=validate.Length(min=1, max=PASSWORD_MAX), **kwargs
+    )
+
+
+def check_password(password: str, username: str, email: str, field: str) -> None:
+    """Raise a field error when the password breaks the policy."""
+    problems = password_problems(password, username=username, email=email)
+    if problems:
+        raise ValidationError(problems, field)
+
+
+class RegisterSchema(StrictSchema):
+    """POST /auth/register."""
+
+    username = TrimmedString(required=True, validate=USERNAME)
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = password_field()
+    display_name = TrimmedString(validate=validate.Length(max=100))
+
+    @validates_schema(skip_on_field_errors=False)
+    def _password_policy(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if "password" in data:
+            check_password(
+                data["password"], data.get("username", ""), data.get("email", ""), "password"
+            )
+
+
+class LoginSchema(StrictSchema):
+    """POST /auth/login: `username` may also be the email."""
+
+    username = TrimmedString(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(max=PASSWORD_MAX)
+    )
+
+
+class LogoutSchema(StrictSchema):
+    """POST /auth/logout."""
+
+    refresh_token = fields.String(validate=validate.Length(min=1, max=4096))
+    all = StrictBoolean(load_default=False)
+
+
+class PasswordChangeSchema(StrictSchema):
+    """PUT /auth/password."""
+
+    current_password = fields.String(
+        required=True, load_only=True, validate=validate.Length(max=PASSWORD_MAX)
+    )
+    new_password = password_field()
+
+
+class MeUpdateSchema(StrictSchema):
+    """PATCH /auth/me: the fields a user may change about themselves."""
+
+    email = fields.Email(validate=validate.Length(max=254))
+    display_name = TrimmedString(validate=validate.Length(max=100))
+    bio = TrimmedString(validate=validate.Length(max=1000))
+
+
+class AdminUserUpdateSchema(StrictSchema):
+    """PATCH /users/{username}: what an admin may change."""
+
+    role = fields.String(validate=validate.OneOf(ROLES))
+    active = StrictBoolean()
+
+
+class PublicUserSchema(StrictSchema):
+    """A profile anyone may see: never the email."""
+
+    username = fields.String(dump_only=True)
+    display_name = fields.String(dump_only=True)
+    bio = fields.String(dump_only=True)
+    role = fields.String(dump_only=True)
+    created_at = UTCDateTimeField(dump_only=True)
+
+
+class PrivateUserSchema(PublicUserSchema):
+    """The profile its owner and admins see."""
+
+    id = fields.Integer(dump_only=True)
+    email = fields.String(dump_only=True)
+    active = fields.Boolean(dump_only=True)
+    updated_at = UTCDateTimeField(dump_only=True)
+
+
+class TokenPairSchema(StrictSchema):
+    """An access and a refresh token, and who they belong to."""
+
+    access_token = fields.String(dump_only=True, required=True)
+    refresh_token = fields.String(dump_only=True, required=True)
+    token_type = fields.String(dump_only=True, required=True, metadata={"example": "Bearer"})
+    expires_in = fields.Integer(
+        dump_only=True, required=True, metadata={"description": "Access token life in seconds."}
+    )
+    user = fields.Nested(PrivateUserSchema, dump_only=True, required=True)
+
+
+UserPageSchema = page_of(PrivateUserSchema, "UserPage")
+
+register_schema = RegisterSchema()
+login_schema = LoginSchema()
+logout_schema = LogoutSchema()
+password_change_schema = PasswordChangeSchema()
+me_update_schema = MeUpdateSchema()
+admin_user_update_schema = AdminUserUpdateSchema()
+public_user_schema = PublicUserSchema()
+private_user_schema = PrivateUserSchema()

@@ -1,0 +1,137 @@
+"""Accounts' rules, shared by the API and the CLI: creating users, credentials, roles, tokens.
+
+Each function that changes an account commits it (or, where it says so, leaves the commit to
+its caller's single transaction); the API's resources and the CLI's commands never repeat a rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask_jwt_extended import create_access_token, create_refresh_token
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from blogapi.accounts.schemas import private_user_schema
+from blogapi.db.models import User, email_key, username_key
+from blogapi.extensions import db
+from blogapi.security.audit import audit
+from blogapi.security.passwords import hasher
+from blogapi.web.errors import ApiError
+
+
+def find_user(name: str) -> User | None:
+    """A user by username or email, compared without regard to case."""
+    key = name.strip().casefold()
+    column = User.email_key if "@" in key else User.username_key
+    return db.session.scalar(select(User).where(column == key))
+
+
+def taken_fields(
+    username: str | None, email: str | None, exclude_id: int | None = None
+) -> dict[str, list[str]]:
+    """Which of username/email another user already has, as field errors."""
+    conditions = []
+    if username is not None:
+        conditions.append(User.username_key == username_key(username))
+    if email is not None:
+        conditions.append(User.email_key == email_key(email))
+    if not conditions:
+        return {}
+    query = select(User.username_key, User.email_key).where(or_(*conditions))
+    if exclude_id is not None:
+        query = query.where(User.id != exclude_id)
+    errors: dict[str, list[str]] = {}
+    for found_username, found_email in db.session.execute(query):
+        if username is not None and found_username == username_key(username):
+            errors["username"] = ["This username is already taken."]
+        if email is not None and found_email == email_key(email):
+            errors["email"] = ["This email is already registered."]
+    return errors
+
+
+def conflict(errors: dict[str, list[str]]) -> ApiError:
+    """A 409 naming the fields that are taken."""
+    return ApiError(409, "An account with these details already exists.", errors=errors)
+
+
+def create_user(
+    username: str, email: str, password: str, role: str, display_name: str | None = None
+) -> User:
+    """Add and commit a user; 409 when the username or email is taken, even in a race."""
+    errors = taken_fields(username, email)
+    if errors:
+        raise conflict(errors)
+    user = User(
+        username=username,
+        email=email,
+        password_hash=hasher().hash(password),
+        display_name=display_name or username,
+        role=role,
+    )
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise conflict(taken_fields(username, email) or {"username": ["Already taken."]}) from None
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Store a new password and revoke every token issued before it (caller commits)."""
+    user.password_hash = hasher().hash(password)
+    user.revoke_all_tokens()
+
+
+def active_admin_count() -> int:
+    """How many active admins there are."""
+    query = select(func.count()).select_from(User).where(User.role == "admin", User.active)
+    return db.session.scalar(query) or 0
+
+
+def loses_admin(user: User, changes: dict[str, Any]) -> bool:
+    """Whether these changes take an active admin's role or active state away."""
+    return (
+        user.role == "admin"
+        and user.active
+        and (changes.get("role", "admin") != "admin" or changes.get("active", True) is False)
+    )
+
+
+def change_account(user: User, wanted: dict[str, Any], *, by: str | None = None) -> dict[str, Any]:
+    """Change role and/or active state and commit; what changed (409 for the last active admin).
+
+    The last active admin can be neither demoted nor deactivated, and deactivating revokes
+    every token the user holds at once.
+    """
+    changes = {field: value for field, value in wanted.items() if getattr(user, field) != value}
+    if loses_admin(user, changes) and active_admin_count() <= 1:
+        raise ApiError(409, f"{user.username} is the last active admin; make another admin first.")
+    previous = {field: getattr(user, field) for field in changes}
+    for field, value in changes.items():
+        setattr(user, field, value)
+    if changes.get("active") is False:
+        user.revoke_all_tokens()
+    db.session.commit()
+    if changes:
+        extra = {"by": by} if by else {}
+        audit("user_changed", user=user, changes=changes, previous=previous, **extra)
+    return changes
+
+
+def issue_token_pair(user: User, *, fresh: bool, version: int | None = None) -> dict[str, Any]:
+    """A new access and refresh token for `user` (of token `version`, default the current one)."""
+    ver = user.token_version if version is None else version
+    claims = {"role": user.role, "ver": ver}
+    access = create_access_token(identity=str(user.id), fresh=fresh, additional_claims=claims)
+    refresh = create_refresh_token(identity=str(user.id), additional_claims=claims)
+    lifetime = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+    return {
+        "access_token": access,
+        "refresh_token": refresh,
+        "token_type": "Bearer",
+        "expires_in": int(lifetime.total_seconds()),
+        "user": private_user_schema.dump(user),
+    }

@@ -1,0 +1,215 @@
+"""Import an export file into an empty database: every record checked, ids kept, one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
+
+import orjson
+from marshmallow import ValidationError
+from sqlalchemy import Connection, insert, text
+from sqlalchemy.exc import IntegrityError
+
+from blogapi.backup.export import BATCH, TABLES, Progress, count_rows, describe, no_progress
+from blogapi.backup.schemas import FORMAT, KINDS, RECORDS, header_record
+from blogapi.db.models import email_key, post_tags, username_key
+from blogapi.extensions import db
+from blogapi.web.errors import flatten_messages
+
+# Values that must be unique besides the id, in the form the database compares them.
+UNIQUE = {
+    "user": (("username", username_key), ("email", email_key)),
+    "tag": (("slug", str),),
+    "post": (("slug", str),),
+}
+REFERENCES = {"post": ("author_id", "user"), "revoked_token": ("user_id", "user")}
+SEQUENCED = ("users", "tags", "posts")  # tables whose ids come from a sequence on PostgreSQL
+
+
+class ImportProblem(Exception):
+    """The file cannot be imported; the message says on which line and why."""
+
+
+def import_database(lines: IO[bytes], progress: Progress = no_progress) -> dict[str, int]:
+    """Load an export into this empty database and commit, or change nothing; the counts."""
+    conn = locked_connection()
+    try:
+        refuse_non_empty(conn)
+        records = numbered_records(lines)
+        expected = read_header(records)
+        importer = Importer(conn)
+        with progress(sum(expected.values())) as advance:
+            for number, record in records:
+                advance(importer.add(number, record))
+            advance(importer.flush())
+        importer.check_counts(expected)
+        reset_sequences(conn)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return importer.counts
+
+
+def locked_connection() -> Connection:
+    """The session's connection, holding off other writers until the import commits."""
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        tables = ", ".join([*(t.name for t in TABLES.values()), post_tags.name])
+        conn.exec_driver_sql(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
+    elif conn.dialect.name == "sqlite" and not conn.connection.driver_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    return conn
+
+
+def refuse_non_empty(conn: Connection) -> None:
+    """Stop unless the database has no records at all."""
+    found = {kind: n for kind, n in count_rows(conn).items() if n}
+    if found:
+        raise ImportProblem(
+            f"the database is not empty (it has {describe(found)}); import only into "
+            "a new database made with `manage.py db upgrade`"
+        )
+
+
+def numbered_records(lines: Iterable[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, JSON object) for every non-blank line."""
+    for number, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise ImportProblem(f"line {number}: not valid JSON ({exc.msg})") from None
+        if not isinstance(value, dict):
+            raise ImportProblem(f"line {number}: a record must be a JSON object")
+        yield number, value
+
+
+def read_header(records: Iterator[tuple[int, dict[str, Any]]]) -> dict[str, int]:
+    """The record counts the header promises; a file without a header is refused."""
+    number, record = next(records, (0, None))
+    if record is None:
+        raise ImportProblem("the file is empty")
+    if record.get("type") != "header":
+        raise ImportProblem(f"line {number}: not a blogapi export (it must start with a header)")
+    return {**dict.fromkeys(KINDS, 0), **load(number, "header", record)["counts"]}
+
+
+def load(number: int, kind: str, record: dict[str, Any]) -> dict[str, Any]:
+    """A record checked against its schema, or a problem naming the line and the fields."""
+    record = dict(record)
+    record.pop("type")
+    version = record.pop("format", None)
+    if version != FORMAT:
+        raise ImportProblem(
+            f"line {number}: format {version!r} is not one this blogapi reads ({FORMAT})"
+        )
+    try:
+        return (header_record if kind == "header" else RECORDS[kind]).load(record)
+    except ValidationError as exc:
+        fields = flatten_messages(exc.normalized_messages())
+        detail = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in fields.items())
+        raise ImportProblem(f"line {number}: bad {kind} record: {detail}") from None
+
+
+class Importer:
+    """Checks records against each other and inserts them in batches, in file order."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.lines: dict[str, dict[Any, int]] = {kind: {} for kind in KINDS}  # id -> line
+        self.unique: dict[str, dict[str, int]] = {}  # "kind field value" -> line
+        self.counts = dict.fromkeys(KINDS, 0)
+        self.kind = ""
+        self.rows: list[dict[str, Any]] = []
+        self.links: list[dict[str, int]] = []
+
+    def add(self, number: int, record: dict[str, Any]) -> int:
+        """Check one record and queue it; how many records were written to make room."""
+        kind = record.get("type")
+        if kind not in RECORDS:
+            raise ImportProblem(f"line {number}: unknown record type {kind!r}")
+        data = load(number, kind, record)
+        self.check_identity(number, kind, data)
+        self.check_references(number, kind, data)
+        written = self.flush() if kind != self.kind or len(self.rows) >= BATCH else 0
+        self.kind = kind
+        self.queue(kind, data)
+        self.counts[kind] += 1
+        return written
+
+    def check_identity(self, number: int, kind: str, data: dict[str, Any]) -> None:
+        """Refuse a record whose id, or a value that must be unique, came before."""
+        ident = data["jti"] if kind == "revoked_token" else data["id"]
+        if ident in self.lines[kind]:
+            first = self.lines[kind][ident]
+            raise ImportProblem(f"line {number}: {kind} {ident!r} is already on line {first}")
+        self.lines[kind][ident] = number
+        for field, key in UNIQUE.get(kind, ()):
+            name = f"{kind} {field} {key(data[field])}"
+            if name in self.unique:
+                raise ImportProblem(
+                    f"line {number}: {field} {data[field]!r} is already used on line "
+                    f"{self.unique[name]} (compared without regard to case)"
+                )
+            self.unique[name] = number
+
+    def check_references(self, number: int, kind: str, data: dict[str, Any]) -> None:
+        """Refuse a record that points to a user or tag not defined on an earlier line."""
+        wanted = [REFERENCES[kind]] if kind in REFERENCES else []
+        wanted += [("tags", "tag")] if kind == "post" else []
+        for field, target in wanted:
+            values = data[field] if isinstance(data[field], list) else [data[field]]
+            for value in values:
+                if value not in self.lines[target]:
+                    raise ImportProblem(
+                        f"line {number}: {field} refers to {target} {value}, "
+                        "which no earlier line defines"
+                    )
+
+    def queue(self, kind: str, data: dict[str, Any]) -> None:
+        """Turn a record into a table row (and post_tags rows) waiting to be inserted."""
+        if kind == "user":
+            data["username_key"] = username_key(data["username"])
+            data["email_key"] = email_key(data["email"])
+        if kind == "post":
+            self.links += [{"post_id": data["id"], "tag_id": tag} for tag in data.pop("tags")]
+        self.rows.append(data)
+
+    def flush(self) -> int:
+        """Insert the queued rows; how many records that was."""
+        if not self.rows:
+            return 0
+        try:
+            self.conn.execute(insert(TABLES[self.kind]), self.rows)
+            if self.links:
+                self.conn.execute(insert(post_tags), self.links)
+        except IntegrityError as exc:
+            detail = str(exc.orig).strip().splitlines()[0]
+            raise ImportProblem(f"the database refused {self.kind} records: {detail}") from None
+        written = len(self.rows)
+        self.rows, self.links = [], []
+        return written
+
+    def check_counts(self, expected: dict[str, int]) -> None:
+        """Refuse a file with fewer or more records than its header says (cut short, edited)."""
+        for kind in KINDS:
+            if self.counts[kind] != expected[kind]:
+                raise ImportProblem(
+                    f"the file has {self.counts[kind]} {kind} records but its header says "
+                    f"{expected[kind]}: it is incomplete or was edited"
+                )
+
+
+def reset_sequences(conn: Connection) -> None:
+    """On PostgreSQL, move each id sequence past the imported ids so new rows do not collide."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in SEQUENCED:
+        conn.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"COALESCE(MAX(id), 0) + 1, false) FROM {table}"
+            )
+        )

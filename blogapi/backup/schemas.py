@@ -1,0 +1,119 @@
+"""The record formats of `export`/`import` files: one JSON object a line, typed and versioned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates
+
+from blogapi.accounts.schemas import USERNAME
+from blogapi.posts.slugs import is_valid_slug
+from blogapi.security.passwords import hasher
+from blogapi.security.roles import ROLES
+from blogapi.web.fields import StrictSchema, UTCDateTimeField
+
+FORMAT = 1  # bump when a record changes shape; import refuses formats it does not know
+KINDS = ("user", "tag", "post", "revoked_token")
+
+
+def valid_slug(value: str) -> None:
+    """Lower-case words joined by hyphens, as slugify makes them."""
+    if not is_valid_slug(value):
+        raise ValidationError("Not a valid slug.")
+
+
+def required_id(**kwargs: Any) -> fields.Integer:
+    """A positive whole number, never a string or a float."""
+    return fields.Integer(required=True, strict=True, validate=validate.Range(min=1), **kwargs)
+
+
+def text(low: int, high: int | None) -> fields.String:
+    """A required string taken exactly as written, of `low` to `high` characters."""
+    return fields.String(required=True, validate=validate.Length(min=low, max=high))
+
+
+def timestamp(**kwargs: Any) -> UTCDateTimeField:
+    """A required ISO 8601 time with its zone, kept to the microsecond."""
+    return UTCDateTimeField(required=True, **kwargs)
+
+
+class HeaderRecord(StrictSchema):
+    """Line 1: what the file is, when it was made and how many records of each kind follow."""
+
+    app = fields.String(required=True, validate=validate.Equal("blogapi"))
+    exported_at = timestamp()
+    counts = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(KINDS)),
+        values=fields.Integer(strict=True, validate=validate.Range(min=0)),
+        required=True,
+    )
+
+
+class UserRecord(StrictSchema):
+    """A user with the password hash, so every login keeps working."""
+
+    id = required_id()
+    username = fields.String(required=True, validate=USERNAME)
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password_hash = text(1, 255)
+    display_name = text(0, 100)
+    bio = text(0, 1000)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    active = fields.Boolean(required=True, truthy={True}, falsy={False})
+    token_version = required_id()
+    created_at = timestamp()
+    updated_at = timestamp()
+
+    @validates("password_hash")
+    def _known_scheme(self, value: str, **_kwargs: Any) -> None:
+        if hasher().context.identify(value, required=False) is None:
+            raise ValidationError("Not a password hash blogapi can verify.")
+
+
+class TagRecord(StrictSchema):
+    """A tag."""
+
+    id = required_id()
+    name = text(1, 40)
+    slug = fields.String(required=True, validate=[validate.Length(max=40), valid_slug])
+
+
+class PostRecord(StrictSchema):
+    """A post with its exact slug, timestamps, version and tag ids."""
+
+    id = required_id()
+    slug = fields.String(required=True, validate=valid_slug)
+    title = text(1, 200)
+    summary = text(0, 500)
+    body = text(1, 200_000)
+    body_html = text(0, None)
+    author_id = required_id()
+    created_at = timestamp()
+    updated_at = timestamp()
+    published_at = timestamp(allow_none=True)
+    version = required_id()
+    tags = fields.List(fields.Integer(strict=True), required=True)
+
+    @validates("tags")
+    def _distinct(self, value: list[int], **_kwargs: Any) -> None:
+        if len(set(value)) != len(value):
+            raise ValidationError("A tag id appears twice.")
+
+
+class RevokedTokenRecord(StrictSchema):
+    """A revoked token that must stay revoked after the import."""
+
+    jti = text(1, 64)
+    user_id = required_id()
+    token_type = fields.String(required=True, validate=validate.OneOf(["access", "refresh"]))
+    expires_at = timestamp()
+    revoked_at = timestamp()
+
+
+header_record = HeaderRecord()
+RECORDS: dict[str, StrictSchema] = {
+    "user": UserRecord(),
+    "tag": TagRecord(),
+    "post": PostRecord(),
+    "revoked_token": RevokedTokenRecord(),
+}

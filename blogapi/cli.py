@@ -1,0 +1,19 @@
+"""Admin commands for `python manage.py …` (and `flask --app blogapi …`), from every feature."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from blogapi.accounts import cli as account_commands
+from blogapi.accounts import tokens_cli as token_commands
+from blogapi.backup import cli as backup_commands
+from blogapi.backup import seed_cli as seed_commands
+
+FEATURES = (account_commands, token_commands, seed_commands, backup_commands)
+
+
+def init_app(app: Flask) -> None:
+    """Register the admin commands on the app's CLI."""
+    for module in FEATURES:
+        for command in module.COMMANDS:
+            app.cli.add_command(command)

@@ -1,0 +1,1 @@
+"""The database layer: engine set-up, column types, tables, triggers and the content version."""

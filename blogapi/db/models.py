@@ -1,0 +1,156 @@
+"""Database models: users, posts, tags and revoked tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from blogapi.db.engine import db
+from blogapi.db.types import UTCDateTime
+from blogapi.timeutil import utcnow
+
+
+def username_key(username: str) -> str:
+    """The form usernames are compared in: case-insensitive."""
+    return username.strip().casefold()
+
+
+def email_key(email: str) -> str:
+    """The form emails are compared in: case-insensitive."""
+    return email.strip().casefold()
+
+
+class User(db.Model):
+    """A person who writes or administers; readers need no account."""
+
+    __tablename__ = "users"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(32))
+    username_key: Mapped[str] = mapped_column(String(32), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    email_key: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    bio: Mapped[str] = mapped_column(String(1000), default="")
+    role: Mapped[str] = mapped_column(String(16), default="author")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped to revoke every token the user holds at once; tokens carry it as `ver`.
+    token_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @validates("username")
+    def _set_username_key(self, _key: str, value: str) -> str:
+        self.username_key = username_key(value)
+        return value
+
+    @validates("email")
+    def _set_email_key(self, _key: str, value: str) -> str:
+        self.email_key = email_key(value)
+        return value
+
+    def revoke_all_tokens(self) -> None:
+        """Make every token issued so far invalid."""
+        self.token_version = (self.token_version or 1) + 1
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+post_tags = Table(
+    "post_tags",
+    db.metadata,
+    Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_post_tags_tag_id_post_id", "tag_id", "post_id"),
+)
+
+
+class Tag(db.Model):
+    """A topic; its slug is its identity, its name how it was first written."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+
+    def __repr__(self) -> str:
+        return f"<Tag {self.slug}>"
+
+
+class Post(db.Model):
+    """A post; its status is derived from published_at (null, future or past)."""
+
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Optimistic lock: an UPDATE that finds another version touched the row fails.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    author: Mapped[User] = relationship(lazy="raise_on_sql")
+    tags: Mapped[list[Tag]] = relationship(
+        secondary=post_tags, lazy="raise_on_sql", order_by=Tag.slug
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_posts_published_at_id", "published_at", "id"),
+        Index("ix_posts_created_at_id", "created_at", "id"),
+        Index("ix_posts_author_id_published_at_id", "author_id", "published_at", "id"),
+        Index("ix_posts_title_id", "title", "id"),
+        # Never reuse a deleted post's id on SQLite: old URLs and ETags must not name a new post.
+        {"sqlite_autoincrement": True},
+    )
+
+    def status_at(self, now: datetime) -> str:
+        """draft, scheduled or published, as of `now`."""
+        if self.published_at is None:
+            return "draft"
+        return "published" if self.published_at <= now else "scheduled"
+
+    def __repr__(self) -> str:
+        return f"<Post {self.slug}>"
+
+
+class ContentVersion(db.Model):
+    """One row counting changes to what readers see; public response caches key on it."""
+
+    __tablename__ = "content_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RevokedToken(db.Model):
+    """A single revoked token, kept until it would have expired anyway."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_type: Mapped[str] = mapped_column(String(10))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

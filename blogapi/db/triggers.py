@@ -1,0 +1,56 @@
+"""Database triggers that bump content_version on any write readers could see.
+
+They live in the database so that every writer counts: the API, bulk CLI imports, an admin's
+SQL. The migration installs the same statements; create_all() (tests) installs them here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, text
+
+from blogapi.db.engine import db
+
+BUMP = "UPDATE content_version SET value = value + 1 WHERE id = 1"
+WATCHED = {"posts": "", "tags": "", "post_tags": "", "users": " OF username, display_name"}
+
+SQLITE = [
+    f"CREATE TRIGGER IF NOT EXISTS content_version_{table}_{op.lower()} AFTER {op}"
+    f"{columns if op == 'UPDATE' else ''} ON {table} BEGIN {BUMP}; END"
+    for table, columns in WATCHED.items()
+    for op in ("INSERT", "UPDATE", "DELETE")
+    if table != "users" or op == "UPDATE"
+]
+# PostgreSQL: BEFORE each statement, so that the counter's row lock is the first lock every
+# writing transaction takes. Taken AFTER (last), a delete holding it (from post_tags) waited
+# for the post's row while a publish holding that row waited for the counter: a deadlock.
+POSTGRESQL = [
+    "CREATE OR REPLACE FUNCTION bump_content_version() RETURNS trigger LANGUAGE plpgsql AS "
+    f"$$ BEGIN {BUMP}; RETURN NULL; END $$",
+    *[
+        f"CREATE OR REPLACE TRIGGER content_version_{table} BEFORE "
+        f"{'UPDATE' + columns if table == 'users' else 'INSERT OR UPDATE OR DELETE OR TRUNCATE'}"
+        f" ON {table} FOR EACH STATEMENT EXECUTE FUNCTION bump_content_version()"
+        for table, columns in WATCHED.items()
+    ],
+]
+STATEMENTS = {"sqlite": SQLITE, "postgresql": POSTGRESQL}
+
+
+def install(connection: Any) -> None:
+    """Create the triggers and the counter's one row on this connection's database."""
+    for statement in STATEMENTS.get(connection.dialect.name, []):
+        connection.execute(text(statement))
+    connection.execute(
+        text(
+            "INSERT INTO content_version (id, value) SELECT 1, 0 WHERE NOT EXISTS "
+            "(SELECT 1 FROM content_version WHERE id = 1)"
+        )
+    )
+
+
+@event.listens_for(db.metadata, "after_create")
+def install_after_create_all(_target: Any, connection: Any, **_kw: Any) -> None:
+    """create_all() builds what the migration builds, triggers included."""
+    install(connection)

@@ -1,0 +1,1 @@
+"""The API describing itself: the OpenAPI document and the interactive docs page."""

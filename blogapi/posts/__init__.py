@@ -1,0 +1,1 @@
+"""Posts: writing, publishing, listing and tags (resources, schemas, rules)."""

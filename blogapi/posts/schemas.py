@@ -1,0 +1,178 @@
+"""Schemas for posts and tags: what clients may send, and what they get back."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from marshmallow import ValidationError, fields, post_load, validate, validates
+
+from blogapi.accounts.schemas import USERNAME
+from blogapi.posts.access import STATUSES
+from blogapi.posts.listing import DEFAULT_SORT, SORTS
+from blogapi.posts.slugs import is_valid_slug
+from blogapi.posts.tags import TAG_MAX_LENGTH, merge_tags, tag_slug
+from blogapi.timeutil import request_now
+from blogapi.web.cursors import CursorError, decode_cursor
+from blogapi.web.fields import StrictSchema, TrimmedString, UTCDateTimeField
+from blogapi.web.paging import PageQuerySchema
+from blogapi.web.schemas import page_of
+
+TITLE_MAX = 200
+SUMMARY_MAX = 500
+BODY_MAX = 200_000
+TAGS_MAX = 10
+Q_MAX = 200
+
+
+def no_nul(value: str) -> None:
+    """Refuse NUL characters, which PostgreSQL cannot store in text."""
+    if "\x00" in value:
+        raise ValidationError("Text may not contain NUL characters.")
+
+
+def one_line(value: str) -> None:
+    """Refuse control characters (new lines, tabs, NUL …) in titles and tags."""
+    if any(unicodedata.category(char) == "Cc" for char in value):
+        raise ValidationError("Control characters such as new lines are not allowed here.")
+
+
+def not_blank(value: str) -> None:
+    """Refuse text that is only white space."""
+    if not value.strip():
+        raise ValidationError("Field may not be blank.")
+
+
+def client_slug(value: str) -> None:
+    """A slug a client chooses: lowercase words of a-z and 0-9 joined by hyphens."""
+    if not is_valid_slug(value):
+        raise ValidationError(
+            "Use 1 to 80 lowercase letters, digits and single hyphens, e.g. my-first-post."
+        )
+    if value.isdigit():
+        raise ValidationError("A slug of digits only would read as a post id; add a word.")
+
+
+def has_slug(value: str) -> None:
+    """A tag must keep at least one letter or digit once folded to a slug."""
+    if not tag_slug(value):
+        raise ValidationError("A tag needs at least one letter or digit.")
+
+
+def query_slug(value: str) -> None:
+    """A tag slug in a query (any case)."""
+    if not is_valid_slug(value.lower()):
+        raise ValidationError("Give a tag slug: letters, digits and single hyphens.")
+
+
+class PostWriteSchema(StrictSchema):
+    """POST /posts, and with partial=True PATCH /posts/{id}; ids, authors, dates are not here."""
+
+    title = TrimmedString(required=True, validate=[validate.Length(min=1, max=TITLE_MAX), one_line])
+    body = fields.String(
+        required=True, validate=[validate.Length(min=1, max=BODY_MAX), not_blank, no_nul]
+    )
+    summary = TrimmedString(validate=[validate.Length(max=SUMMARY_MAX), no_nul])
+    tags = fields.List(
+        TrimmedString(validate=[validate.Length(min=1, max=TAG_MAX_LENGTH), one_line, has_slug])
+    )
+    slug = fields.String(validate=client_slug)
+
+    @validates("tags")
+    def _at_most_ten(self, value: list[str], **_kwargs: Any) -> None:
+        if len(merge_tags(value)) > TAGS_MAX:
+            raise ValidationError(f"At most {TAGS_MAX} different tags.")
+
+    @post_load
+    def _merge_tags(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        if "tags" in data:
+            data["tags"] = merge_tags(data["tags"])
+        return data
+
+
+class PublishSchema(StrictSchema):
+    """POST /posts/{id}/publish: when it goes live (default now; a future time schedules)."""
+
+    publish_at = UTCDateTimeField()
+
+
+class UnpublishSchema(StrictSchema):
+    """POST /posts/{id}/unpublish takes no fields."""
+
+
+class PostListQuerySchema(PageQuerySchema):
+    """GET /posts: filters, sort and paging; bad values are 422, never 500."""
+
+    author = TrimmedString(validate=USERNAME)
+    tag = TrimmedString(validate=[validate.Length(max=TAG_MAX_LENGTH), query_slug])
+    q = TrimmedString(validate=[validate.Length(min=1, max=Q_MAX), no_nul])
+    status = fields.String(load_default="published", validate=validate.OneOf(STATUSES))
+    sort = fields.String(load_default=DEFAULT_SORT, validate=validate.OneOf(list(SORTS)))
+    cursor = fields.String(validate=validate.Length(min=1))
+
+    @post_load
+    def _decode_cursor(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        if "tag" in data:
+            data["tag"] = data["tag"].lower()
+        if "cursor" in data:
+            order = SORTS[data["sort"]]
+            try:
+                data["cursor"] = decode_cursor(data["cursor"], order.name, order.key_kind)
+            except CursorError as exc:
+                raise ValidationError(str(exc), "cursor") from None
+        return data
+
+
+class AuthorSchema(StrictSchema):
+    """The author as a post shows them."""
+
+    username = fields.String(dump_only=True, required=True)
+    display_name = fields.String(dump_only=True, required=True)
+
+
+class PostSchema(StrictSchema):
+    """A post as clients see it; status is derived from published_at at this request's now."""
+
+    id = fields.Integer(dump_only=True, required=True)
+    slug = fields.String(dump_only=True, required=True)
+    title = fields.String(dump_only=True, required=True)
+    summary = fields.String(dump_only=True, required=True)
+    body = fields.String(dump_only=True, required=True, metadata={"description": "Markdown."})
+    body_html = fields.String(
+        dump_only=True, required=True, metadata={"description": "Rendered and sanitized."}
+    )
+    status = fields.Function(
+        lambda post: post.status_at(request_now()),
+        dump_only=True,
+        required=True,
+        metadata={"type": "string", "enum": ["draft", "scheduled", "published"]},
+    )
+    tags = fields.Function(
+        lambda post: [tag.slug for tag in post.tags],
+        dump_only=True,
+        required=True,
+        metadata={"type": "array", "items": {"type": "string"}},
+    )
+    author = fields.Nested(AuthorSchema, dump_only=True, required=True)
+    created_at = UTCDateTimeField(dump_only=True, required=True)
+    updated_at = UTCDateTimeField(dump_only=True, required=True)
+    published_at = UTCDateTimeField(dump_only=True, required=True, allow_none=True)
+
+
+class TagSchema(StrictSchema):
+    """A tag in GET /tags, with how many published posts carry it."""
+
+    name = fields.String(dump_only=True, required=True)
+    slug = fields.String(dump_only=True, required=True)
+    post_count = fields.Integer(dump_only=True, required=True)
+
+
+PostPageSchema = page_of(PostSchema, "PostPage")
+
+post_create_schema = PostWriteSchema()
+post_update_schema = PostWriteSchema(partial=True)
+publish_schema = PublishSchema()
+unpublish_schema = UnpublishSchema()
+post_list_query_schema = PostListQuerySchema()
+post_schema = PostSchema()
+tag_schema = TagSchema()

@@ -1,0 +1,186 @@
+"""The life of a post: find it, create it, edit it, publish, unpublish and delete it.
+
+The commit rule: every function here that changes a post commits before it returns (and hands
+back the post as now stored), or rolls back and raises; resources never commit. A write that
+another request overtook is 409, or 412 when the caller made it conditional on an ETag.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from blogapi.db.models import Post, User
+from blogapi.extensions import db
+from blogapi.posts.access import can_see
+from blogapi.posts.markdown import render_markdown
+from blogapi.posts.slugs import MAX_SLUG_LENGTH, is_valid_slug, slugify, with_suffix
+from blogapi.posts.tags import resolve_tags
+from blogapi.timeutil import request_now
+from blogapi.web.cursors import MAX_ID
+from blogapi.web.errors import ApiError
+
+NUMBERED_SLUG_TRIES = 20
+RANDOM_SLUG_TRIES = 5
+SLUG_TAKEN = "This slug is already taken."
+OVERTAKEN = "The post changed while this request ran; fetch it again and retry."
+
+
+def load_post(ident: str) -> Post | None:
+    """A post by id (all digits) or slug, with its author and tags loaded."""
+    query = select(Post).options(joinedload(Post.author), selectinload(Post.tags))
+    if ident.isascii() and ident.isdigit():
+        post_id = int(ident)
+        if not 1 <= post_id <= MAX_ID:
+            return None
+        query = query.where(Post.id == post_id)
+    elif is_valid_slug(ident.lower()):
+        query = query.where(Post.slug == ident.lower())
+    else:
+        return None  # no post has such a slug; and PostgreSQL refuses some (NUL) outright
+    return db.session.scalars(query.execution_options(populate_existing=True)).first()
+
+
+def visible_post(ident: str, user: User | None) -> Post:
+    """The post if the caller may see it; 404 when it is absent or not theirs to see."""
+    post = load_post(ident)
+    if post is None or not can_see(user, post, request_now()):
+        raise ApiError(404, f"No post {ident!r}.")
+    return post
+
+
+def slug_candidates(title: str) -> Iterator[str]:
+    """The title's slug, then -2, -3 …, then random suffixes; never digits only."""
+    base = slugify(title, MAX_SLUG_LENGTH - 5) or "post"
+    if base.isdigit():
+        base = f"post-{base}"  # a bare number would read as an id in /posts/{id or slug}
+    yield base
+    for n in range(2, NUMBERED_SLUG_TRIES + 1):
+        yield with_suffix(base, n)
+    for _ in range(RANDOM_SLUG_TRIES):
+        yield with_suffix(base, 10**8 + secrets.randbelow(9 * 10**8))  # nine digits
+
+
+def is_slug_conflict(error: IntegrityError) -> bool:
+    """Whether the unique constraint on posts.slug is what failed (SQLite or PostgreSQL)."""
+    message = str(error.orig)
+    return "uq_posts_slug" in message or "posts.slug" in message
+
+
+def slug_taken() -> ApiError:
+    """409 for a client-chosen slug another post has."""
+    return ApiError(409, "Another post already uses this slug.", errors={"slug": [SLUG_TAKEN]})
+
+
+def create_post(data: dict[str, Any], author: User) -> Post:
+    """Insert a draft, trying slug suffixes until the unique constraint accepts one."""
+    now = request_now()
+    post = Post(
+        title=data["title"],
+        body=data["body"],
+        body_html=render_markdown(data["body"]),
+        summary=data.get("summary", ""),
+        author=author,
+        created_at=now,
+        updated_at=now,
+    )
+    post.tags = resolve_tags(data.get("tags", {}))
+    chosen = data.get("slug")
+    for slug in [chosen] if chosen else slug_candidates(data["title"]):
+        post.slug = slug
+        try:
+            with db.session.begin_nested():  # a lost slug race undoes only this insert
+                db.session.add(post)
+        except IntegrityError as exc:
+            if not is_slug_conflict(exc):
+                raise
+            continue
+        post_id = post.id
+        db.session.commit()
+        return stored(post_id)
+    db.session.rollback()
+    if chosen:
+        raise slug_taken()
+    raise ApiError(409, "No free slug could be found for this title; choose a slug.")
+
+
+def stored(post_id: int) -> Post:
+    """The post as now committed, author and tags loaded."""
+    post = load_post(str(post_id))
+    if post is None:  # deleted by another request between our commit and this read
+        raise ApiError(409, OVERTAKEN)
+    return post
+
+
+def update_post(post: Post, data: dict[str, Any], *, conditional: bool) -> Post:
+    """Apply a partial edit (the slug changes only when asked) and commit it."""
+    changes = {k: v for k, v in data.items() if k != "tags" and getattr(post, k) != v}
+    if "tags" in data and set(data["tags"]) != {tag.slug for tag in post.tags}:
+        post.tags = resolve_tags(data["tags"])
+        changes["tags"] = True
+    for field, value in changes.items():
+        if field != "tags":
+            setattr(post, field, value)
+    if "body" in changes:
+        post.body_html = render_markdown(post.body)
+    return commit_change(post, bool(changes), conditional=conditional)
+
+
+def publish_post(post: Post, publish_at: datetime | None, *, conditional: bool) -> Post:
+    """Publish now, or at `publish_at` (future: scheduled; past: backdated), and commit.
+
+    Publishing an already published post without a time keeps its original date.
+    """
+    now = request_now()
+    keep = post.published_at if post.status_at(now) == "published" else now
+    return set_published_at(post, keep if publish_at is None else publish_at, conditional)
+
+
+def unpublish_post(post: Post, *, conditional: bool) -> Post:
+    """Back to draft, and commit."""
+    return set_published_at(post, None, conditional)
+
+
+def set_published_at(post: Post, when: datetime | None, conditional: bool) -> Post:
+    """Publish, schedule or unpublish; commit when anything changed."""
+    changed = post.published_at != when
+    if changed:
+        post.published_at = when
+    return commit_change(post, changed, conditional=conditional)
+
+
+def commit_change(post: Post, changed: bool, *, conditional: bool) -> Post:
+    """Stamp updated_at and commit when something changed; the post as now stored."""
+    if not changed:
+        return post
+    post.updated_at = request_now()
+    post_id = post.id
+    save(conditional=conditional)
+    return stored(post_id)
+
+
+def save(*, conditional: bool) -> None:
+    """Commit a change; 409 for a taken slug, 412/409 when another write got there first."""
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        if is_slug_conflict(exc):
+            raise slug_taken() from None
+        raise
+    except StaleDataError:
+        db.session.rollback()
+        raise ApiError(412 if conditional else 409, OVERTAKEN) from None
+
+
+def delete_post(post: Post, *, conditional: bool) -> None:
+    """Delete the post (its tag links go with it) and commit."""
+    db.session.delete(post)
+    save(conditional=conditional)

@@ -1,0 +1,69 @@
+"""The routing table: every endpoint of blogapi, API and site root alike, is listed here once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask
+from flask_restful import Resource
+
+from blogapi.accounts.auth_resources import Login, Logout, Me, Password, Register, TokenRefresh
+from blogapi.accounts.user_resources import UserItem, UserList
+from blogapi.docs.openapi import init_openapi
+from blogapi.docs.resources import DocsAsset, DocsPage, OpenApiDocument
+from blogapi.posts.resources import PostItem, PostList, PostPublish, PostUnpublish, TagList
+from blogapi.security.jwks import JWKS_PATH, Jwks
+from blogapi.web.api import make_api
+from blogapi.web.health import Health
+
+API_PREFIX = "/api/v1"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One resource at one URL rule, with its endpoint name (also its operationId's stem)."""
+
+    resource: type[Resource]
+    rule: str
+    endpoint: str
+    at_site_root: bool = False  # served outside API_PREFIX (well-known URLs)
+    documented: bool = True  # an operation of the OpenAPI document (not a static asset)
+
+    @property
+    def path(self) -> str:
+        """The URL rule as served, prefix included."""
+        return self.rule if self.at_site_root else API_PREFIX + self.rule
+
+
+ROUTES: tuple[Route, ...] = (
+    Route(Health, "/health", "health"),
+    Route(OpenApiDocument, "/openapi.json", "openapi"),
+    Route(Register, "/auth/register", "auth_register"),
+    Route(Login, "/auth/login", "auth_login"),
+    Route(TokenRefresh, "/auth/refresh", "auth_refresh"),
+    Route(Logout, "/auth/logout", "auth_logout"),
+    Route(Me, "/auth/me", "auth_me"),
+    Route(Password, "/auth/password", "auth_password"),
+    Route(UserList, "/users", "user_list"),
+    Route(UserItem, "/users/<string:username>", "user_item"),
+    Route(PostList, "/posts", "post_list"),
+    Route(PostItem, "/posts/<string:ident>", "post_item"),
+    Route(PostPublish, "/posts/<string:ident>/publish", "post_publish"),
+    Route(PostUnpublish, "/posts/<string:ident>/unpublish", "post_unpublish"),
+    Route(TagList, "/tags", "tag_list"),
+    Route(DocsPage, "/docs", "docs"),
+    Route(DocsAsset, "/docs/assets/<path:filename>", "docs_asset", documented=False),
+    Route(Jwks, JWKS_PATH, "jwks", at_site_root=True),
+)
+
+
+def register_routes(app: Flask) -> None:
+    """Bind every resource of the routing table to the app."""
+    api = make_api(API_PREFIX)
+    for route in ROUTES:
+        if route.at_site_root:
+            app.add_url_rule(route.rule, view_func=route.resource.as_view(route.endpoint))
+        else:
+            api.add_resource(route.resource, route.rule, endpoint=route.endpoint)
+    api.init_app(app)
+    init_openapi(app, ROUTES, API_PREFIX)

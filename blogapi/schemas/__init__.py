@@ -1,1 +1,0 @@
-"""Marshmallow schemas: one module per area, instances made once at module top."""

@@ -1,0 +1,116 @@
+"""Rate limits on the endpoints that guess or spend passwords."""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import time
+
+from flask import Flask, Response, current_app, request
+from flask_limiter import RequestLimit
+from werkzeug.exceptions import HTTPException
+
+from blogapi.extensions import limiter
+from blogapi.security.audit import audit
+from blogapi.web.body import peek_json_object
+from blogapi.web.client import client_address
+from blogapi.web.errors import error_headers, problem
+
+log = logging.getLogger("blogapi.ratelimit")
+LIMITER_LOGGER = "flask-limiter"
+
+
+def auth_limit() -> str:
+    """The configured limit for login, register, refresh and password change."""
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def account_key() -> str:
+    """Rate-limit key for the account a login names, whatever address it comes from."""
+    data = peek_json_object()
+    name = data.get("username") if data is not None else None
+    if not isinstance(name, str) or not name.strip():
+        return f"address:{client_address()}"
+    return f"account:{name.strip().casefold()[:254]}"
+
+
+def audit_breach(limit: RequestLimit) -> None:
+    """Flask-Limiter's on_breach: one audit line per limit hit."""
+    *_prefix, key, scope = limit.request_args  # [key prefix,] key, scope
+    fields = {"endpoint": request.endpoint, "scope": scope.rpartition(":")[2]}
+    fields["limit"] = str(limit.limit)
+    if key.startswith("account:"):
+        audit("rate_limited", username=key.removeprefix("account:"), **fields)
+    else:
+        audit("rate_limited", **fields)
+
+
+per_address = limiter.limit(
+    auth_limit, key_func=client_address, scope="auth-address", on_breach=audit_breach
+)
+per_account = limiter.limit(
+    auth_limit, key_func=account_key, scope="auth-account", on_breach=audit_breach
+)
+
+
+class StorageEvents(logging.Filter):
+    """Keep Flask-Limiter's storage news (down, falling back, recovered); drop per-hit lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Per-hit lines are already audited as rate_limited."""
+        return not str(record.msg).startswith("ratelimit ")
+
+
+def log_limiter_storage() -> None:
+    """Send Flask-Limiter's storage warnings to stderr, which otherwise go nowhere."""
+    logger = logging.getLogger(LIMITER_LOGGER)
+    if any(getattr(h, "blogapi_limiter", False) for h in logger.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.INFO)
+    handler.addFilter(StorageEvents())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.blogapi_limiter = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+def rate_limited(error: HTTPException) -> Response:
+    """429 with Retry-After, as the contract asks."""
+    headers = error_headers(error)
+    headers.setdefault("Retry-After", str(retry_after_seconds()))
+    limit = error.description or "too many requests"
+    return problem(429, f"Rate limit exceeded ({limit}); retry later.", headers=headers)
+
+
+def init_rate_limits(app: Flask) -> None:
+    """Bind the limiter, answer its 429s, and make its storage trouble visible."""
+    limiter.init_app(app)
+    app.register_error_handler(429, rate_limited)
+    log_limiter_storage()
+    uri = app.config.get("RATELIMIT_STORAGE_URI", "memory://")
+    production = app.config.get("ENV_NAME") == "production"
+    if production and app.config.get("RATELIMIT_ENABLED") and uri.startswith("memory"):
+        warn_once_serving(app)
+
+
+def warn_once_serving(app: Flask) -> None:
+    """Warn about per-process limits when the app first serves, not in every CLI command."""
+    warned: list[bool] = []
+
+    @app.before_request
+    def memory_storage_warning() -> None:
+        if not warned:
+            warned.append(True)
+            log.warning(
+                "rate limits are counted per process (memory://); set RATELIMIT_STORAGE_URI"
+            )
+
+
+def retry_after_seconds() -> int:
+    """Seconds until the limit that was just hit resets (at least 1)."""
+    current = getattr(limiter, "current_limit", None)
+    if current is None:
+        return 60
+    return max(1, math.ceil(current.reset_at - time.time()))

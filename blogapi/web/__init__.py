@@ -1,0 +1,1 @@
+"""Flask-only plumbing: errors, bodies, headers, CORS, paging, ETags, the public cache."""

@@ -1,0 +1,32 @@
+"""The Api object's class and its JSON representation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from flask import Response
+from flask_restful import Api
+
+
+class BlogApi(Api):
+    """Flask-RESTful's Api, but errors go to the app's own handlers (web/errors.py)."""
+
+    def handle_error(self, e: Exception) -> Response:
+        """Re-raise, so Flask's registered handlers answer with problem+json."""
+        raise e
+
+
+def output_json(data: Any, code: int, headers: dict[str, str] | None = None) -> Response:
+    """Serialize a resource's return value with orjson (no body for 204 and 304)."""
+    body = b"" if code in (204, 304) else orjson.dumps(data)
+    response = Response(body, status=code, mimetype="application/json")
+    response.headers.update(headers or {})
+    return response
+
+
+def make_api(prefix: str) -> BlogApi:
+    """An Api under `prefix` that speaks JSON through orjson."""
+    api = BlogApi(prefix=prefix, default_mediatype="application/json")
+    api.representations = {"application/json": output_json}
+    return api

@@ -1,0 +1,174 @@
+"""One place that turns every error into RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from flask import Flask, Response
+from marshmallow import ValidationError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from blogapi.db.errors import driver_reason, is_disconnect
+from blogapi.extensions import db
+
+PROBLEM_MIME = "application/problem+json"
+BEARER_REALM = 'Bearer realm="blogapi"'
+# RFC 9110 names where Python's HTTPStatus still has the older ones.
+TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
+log = logging.getLogger("blogapi.errors")
+
+
+def status_title(status: int) -> str:
+    """The standard reason phrase for a status code."""
+    if status in TITLES:
+        return TITLES[status]
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+class ApiError(Exception):
+    """An error a resource raises on purpose; becomes a problem response."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        errors: Mapping[str, list[str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.errors = errors
+        self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    errors: Mapping[str, list[str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Response:
+    """Build a problem+json response."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": status_title(status),
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = dict(errors)
+    if extra:
+        body.update(extra)
+    response = Response(orjson.dumps(body), status=status, mimetype=PROBLEM_MIME)
+    response.headers.update(headers or {})
+    if status == 401 and "WWW-Authenticate" not in response.headers:
+        response.headers["WWW-Authenticate"] = BEARER_REALM
+    return response
+
+
+def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Flatten marshmallow's nested messages into field -> list of sentences."""
+    if isinstance(messages, Mapping):
+        flat: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(flatten_messages(value, name))
+        return flat
+    if isinstance(messages, list | tuple) and all(isinstance(m, str) for m in messages):
+        return {prefix or "_schema": [str(m) for m in messages]}
+    if isinstance(messages, list | tuple):
+        flat = {}
+        for index, value in enumerate(messages):
+            flat.update(flatten_messages(value, f"{prefix}.{index}" if prefix else str(index)))
+        return flat
+    return {prefix or "_schema": [str(messages)]}
+
+
+def validation_problem(error: ValidationError) -> Response:
+    """422 naming each field that failed and why."""
+    errors = flatten_messages(error.normalized_messages())
+    fields = ", ".join(sorted(errors))
+    return problem(422, f"The request has invalid fields: {fields}.", errors=errors)
+
+
+def error_headers(error: HTTPException) -> dict[str, str]:
+    """The headers werkzeug gives an HTTP error, less the ones of its HTML body."""
+    return {
+        key: value
+        for key, value in error.get_headers()
+        if key.lower() not in {"content-type", "content-length"}
+    }
+
+
+def http_problem(error: HTTPException) -> Response:
+    """Problem response for werkzeug's HTTP errors (404, 405, 413 …)."""
+    status = error.code or 500
+    detail = error.description or status_title(status)
+    data = getattr(error, "data", None)  # Flask-RESTful's abort() puts its message here.
+    if isinstance(data, Mapping) and isinstance(data.get("message"), str):
+        detail = data["message"]
+    return problem(status, detail, headers=error_headers(error))
+
+
+def database_unavailable(error: Exception) -> Response:
+    """503 when the database cannot be reached or is busy (locked, deadlocked), so clients retry."""
+    db.end_session()
+    log.error("database unavailable: %s", driver_reason(error))
+    return problem(
+        503,
+        "The database is unavailable; retry shortly.",
+        headers={"Retry-After": "5"},
+        extra={"database": "unavailable"},
+    )
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Send every error, expected or not, through problem()."""
+
+    @app.errorhandler(ApiError)
+    def handle_api_error(error: ApiError) -> Response:
+        return problem(
+            error.status,
+            error.detail,
+            errors=error.errors,
+            headers=error.headers,
+            extra=error.extra,
+        )
+
+    @app.errorhandler(ValidationError)
+    def handle_validation_error(error: ValidationError) -> Response:
+        return validation_problem(error)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_exception(error: HTTPException) -> Response:
+        return http_problem(error)
+
+    @app.errorhandler(IntegrityError)
+    def handle_integrity_error(error: IntegrityError) -> Response:
+        db.end_session()
+        return problem(409, "The request conflicts with data that already exists.")
+
+    @app.errorhandler(DBAPIError)
+    def handle_database_error(error: DBAPIError) -> Response:
+        if is_disconnect(error):
+            return database_unavailable(error)
+        return handle_unexpected(error)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception) -> Response:
+        db.end_session()
+        app.logger.exception("unhandled error", exc_info=error)
+        return problem(500, "An unexpected error occurred; it has been logged.")

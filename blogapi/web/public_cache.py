@@ -1,0 +1,179 @@
+"""In-process caches of public (anonymous) read responses and of list totals, checked against
+the content version.
+
+An entry is served only while the content version it was made at is still current and no
+scheduled post has gone live since (its `valid_until`), so it is never stale, across processes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import wraps
+from typing import Any
+
+from flask import Response, current_app, g, request
+from sqlalchemy import func, select
+
+from blogapi.db.content_version import current_version
+from blogapi.db.models import Post
+from blogapi.extensions import db
+from blogapi.timeutil import request_now
+from blogapi.web.api import output_json
+from blogapi.web.etags import etag_of
+
+EXTENSION_KEY = "blogapi.public_cache"
+COUNTS_KEY = "blogapi.list_counts"
+MAX_ENTRIES = 2048
+# Response bodies kept per process. Unknown query parameters make distinct URLs, so without a
+# byte budget anyone could grow every worker by MAX_ENTRIES large list pages.
+MAX_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A cached 200 response."""
+
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+
+
+class VersionedCache:
+    """A small per-process LRU whose values hold only while the content version is unchanged
+    and no scheduled post has gone live since they were made."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int | None = None) -> None:
+        self.entries: OrderedDict[Any, tuple[int, datetime | None, Any, int]] = OrderedDict()
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def get(self, key: Any, version: int, now: datetime) -> Any | None:
+        """The value for `key` if it is still current, else None."""
+        with self.lock:
+            found = self.entries.get(key)
+            if found is None:
+                return None
+            made_at, valid_until, value, size = found
+            if made_at != version or (valid_until is not None and now >= valid_until):
+                del self.entries[key]
+                self.size -= size
+                return None
+            self.entries.move_to_end(key)
+            return value
+
+    def put(
+        self, key: Any, version: int, valid_until: datetime | None, value: Any, size: int = 0
+    ) -> None:
+        """Remember a value of `size` bytes, forgetting the least recently used past the limits."""
+        if self.max_bytes is not None and size > self.max_bytes:
+            return
+        with self.lock:
+            replaced = self.entries.pop(key, None)
+            if replaced is not None:
+                self.size -= replaced[3]
+            self.entries[key] = (version, valid_until, value, size)
+            self.size += size
+            while len(self.entries) > self.max_entries or (
+                self.max_bytes is not None and self.size > self.max_bytes
+            ):
+                self.size -= self.entries.popitem(last=False)[1][3]
+
+
+def request_version() -> int:
+    """The content version, read once per request (before any content is read)."""
+    if "content_version" not in g:
+        g.content_version = current_version()
+    return g.content_version
+
+
+def request_go_live() -> datetime | None:
+    """When the next scheduled post goes live, asked once per request."""
+    if "next_go_live" not in g:
+        g.next_go_live = next_go_live(request_now())
+    return g.next_go_live
+
+
+def next_go_live(now: datetime) -> datetime | None:
+    """When the next scheduled post goes live (public content changes then, with no write)."""
+    return db.session.scalar(select(func.min(Post.published_at)).where(Post.published_at > now))
+
+
+def response_of(result: Any) -> Response:
+    """A Flask-RESTful return value as a Response."""
+    if isinstance(result, Response):
+        return result
+    body, status, headers = (
+        (*result, {}, 200)[:3] if isinstance(result, tuple) else (result, 200, {})
+    )
+    return output_json(body, status, headers)
+
+
+def from_entry(entry: Entry) -> Response:
+    """A response rebuilt from a cache entry; 304 when If-None-Match names its ETag."""
+    headers = dict(entry.headers)
+    etag = headers.get("ETag")
+    if etag and request.if_none_match.contains_weak(etag.strip('"')):
+        return Response(status=304, headers=headers)
+    return Response(entry.body, status=200, headers=headers, mimetype="application/json")
+
+
+def cache_key(environ: dict[str, Any]) -> str:
+    """The request's URL as WSGI gives it (scheme and host too: Link headers hold them)."""
+    return "|".join(
+        str(environ.get(name, ""))
+        for name in ("wsgi.url_scheme", "HTTP_HOST", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING")
+    )
+
+
+def public_validators(response: Response) -> None:
+    """An anonymous 200 may sit in shared caches, revalidated by its ETag each time."""
+    if "ETag" not in response.headers:
+        response.headers["ETag"] = etag_of(response.get_data())
+    response.headers["Cache-Control"] = "public, no-cache"
+    response.headers["Vary"] = "Authorization"
+
+
+def public_cache(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Serve anonymous reads from the cache while the content version says they are current."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if "Authorization" in request.headers or request.method != "GET":
+            return view(*args, **kwargs)
+        cache: VersionedCache = current_app.extensions[EXTENSION_KEY]
+        version = request_version()
+        key = cache_key(request.environ)
+        entry = cache.get(key, version, request_now())
+        if entry is not None:
+            return from_entry(entry)
+        response = response_of(view(*args, **kwargs))
+        if response.status_code == 200:
+            public_validators(response)
+            headers = tuple((k, v) for k, v in response.headers.items() if k != "Content-Length")
+            body = response.get_data()
+            cache.put(key, version, request_go_live(), Entry(body, headers), size=len(body))
+        return response
+
+    return wrapper
+
+
+def init_public_cache(app: Any) -> None:
+    """Give the app its (per-process) caches: public responses, and list totals."""
+    app.extensions[EXTENSION_KEY] = VersionedCache(max_bytes=MAX_BYTES)
+    app.extensions[COUNTS_KEY] = VersionedCache()
+
+
+def cached_count(key: Any, count: Callable[[], int]) -> int:
+    """A list total, counted once per content version and filter set, not on every page."""
+    cache: VersionedCache = current_app.extensions[COUNTS_KEY]
+    version = request_version()
+    total = cache.get(key, version, request_now())
+    if total is None:
+        total = count()
+        cache.put(key, version, request_go_live(), total)
+    return total

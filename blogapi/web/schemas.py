@@ -1,0 +1,48 @@
+"""Schemas of replies every feature shares: problems and page envelopes."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from blogapi.web.fields import StrictSchema
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details; `errors` only on validation failures."""
+
+    type = fields.String(dump_only=True, metadata={"example": "about:blank"})
+    title = fields.String(dump_only=True, metadata={"example": "Unprocessable Content"})
+    status = fields.Integer(dump_only=True, metadata={"example": 422})
+    detail = fields.String(dump_only=True, metadata={"example": "The request has invalid fields."})
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        dump_only=True,
+        metadata={"example": {"title": ["Field may not be blank."]}},
+    )
+
+
+class PageMetaSchema(StrictSchema):
+    """Where a page sits in the whole list."""
+
+    page = fields.Integer(dump_only=True, required=True)
+    per_page = fields.Integer(dump_only=True, required=True)
+    total = fields.Integer(dump_only=True, required=True)
+    pages = fields.Integer(dump_only=True, required=True)
+    next_cursor = fields.String(
+        dump_only=True,
+        required=True,
+        allow_none=True,
+        metadata={"description": "Pass as `cursor` for the next page; null on the last page."},
+    )
+
+
+def page_of(item: type[Schema], name: str) -> type[Schema]:
+    """A page envelope schema for a list of `item`."""
+    return StrictSchema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item), dump_only=True, required=True),
+            "meta": fields.Nested(PageMetaSchema, dump_only=True, required=True),
+        },
+        name=name,
+    )

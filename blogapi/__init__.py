@@ -24,16 +24,17 @@ from blogapi.web.errors import register_error_handlers
 from blogapi.web.headers import register_security_headers
 from blogapi.web.public_cache import init_public_cache
 from blogapi.web.sessions import NoSessions
-from config import INSTANCE_DIR, Config, ConfigError, load_config
+from config import Config, ConfigError, load_config
 
 
 def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     """Build the app from a Config (default: from BLOGAPI_ENV), with optional overrides."""
-    app = Flask(__name__, instance_path=str(INSTANCE_DIR), static_folder=None)
+    settings = resolve_config(config)
+    app = Flask(__name__, instance_path=str(settings.INSTANCE_DIR), static_folder=None)
     # Werkzeug answers "//" in a path with an HTML 308 to a Location built from the Host
     # header, past every error handler; a JSON API answers it with a 404 problem instead.
     app.url_map.merge_slashes = False
-    app.config.from_object(resolve_config(config))
+    app.config.from_object(settings)
     app.config.update(overrides)
     app.session_interface = NoSessions()
     register_logging(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,10 @@ from blogapi.db import triggers as dbtriggers
 from blogapi.db.models import User
 from blogapi.extensions import db
 from config import TestingConfig
+
+# Flask's own switch: config.load_config() then never reads a developer's .env, and the servers
+# tests start inherit it, so a .env cannot change what the suite sees.
+os.environ["FLASK_SKIP_DOTENV"] = "1"
 
 PASSWORD = "correct horse battery staple"
 _schema_ready: set[str] = set()

@@ -6,10 +6,12 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import jwt as pyjwt
 import pytest
 
 import config as settings
 from blogapi import create_app
+from blogapi.extensions import db
 
 STRONG = "k" * 16 + "q7Zr9vX2mB4nL8pT6wY3sD5fH1jK0aQe"
 
@@ -29,7 +31,7 @@ def env(monkeypatch, tmp_path):
             "REDIS_URL",
         }:
             monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(settings, "INSTANCE_DIR", tmp_path / "instance")
+    monkeypatch.setenv("BLOGAPI_INSTANCE_DIR", str(tmp_path / "instance"))
     return monkeypatch
 
 
@@ -119,7 +121,7 @@ def test_development_generates_secrets_once(env):
     assert len(first.SECRET_KEY) >= 32 and len(first.JWT_SECRET_KEY) >= 32
     assert first.SECRET_KEY != first.JWT_SECRET_KEY
     assert (first.SECRET_KEY, first.JWT_SECRET_KEY) == (second.SECRET_KEY, second.JWT_SECRET_KEY)
-    secret_file = settings.INSTANCE_DIR / "jwt_secret_key.secret"
+    secret_file = settings.instance_dir() / "jwt_secret_key.secret"
     assert secret_file.stat().st_mode & 0o077 == 0
 
 
@@ -146,7 +148,7 @@ def test_production_starts_with_strong_secrets(env):
     env.setenv("JWT_SECRET_KEY", STRONG[::-1])
     config = settings.load_config("production")
     assert config.SECRET_KEY == STRONG and not config.TESTING
-    assert not (settings.INSTANCE_DIR / "secret_key.secret").exists()
+    assert not (settings.instance_dir() / "secret_key.secret").exists()
 
 
 def test_the_factory_exits_with_one_line_on_a_bad_environment(env, capsys):
@@ -164,3 +166,85 @@ def test_the_factory_takes_its_config_and_overrides():
     app = create_app(config, MAX_CONTENT_LENGTH=10)
     assert app.testing and app.config["MAX_CONTENT_LENGTH"] == 10
     assert app.config["JWT_ACCESS_TOKEN_EXPIRES"] == timedelta(minutes=15)
+
+
+HOSTILE_DOTENV = {
+    "BLOGAPI_ENV": "production",
+    "TEST_DATABASE_URL": "sqlite:////nonexistent/hostile.db",
+    "DEFAULT_ROLE": "admin",
+    "REGISTRATION_OPEN": "false",
+    "JWT_ACCESS_TOKEN_EXPIRES": "1",
+    "JWT_ISSUER": "hostile",
+}
+
+
+@pytest.fixture
+def hostile_dotenv(env, tmp_path):
+    """A developer's `.env` that would change every result it reached, put where config looks."""
+    path = tmp_path / ".env"
+    path.write_text("".join(f"{name}={value}\n" for name, value in HOSTILE_DOTENV.items()))
+    env.setattr(settings, "DOTENV_PATH", path)
+    for name in HOSTILE_DOTENV:  # reading .env writes os.environ: have the fixture restore it
+        env.setenv(name, "")
+        env.delenv(name)
+    return path
+
+
+def test_the_suite_never_reads_a_developers_dotenv(hostile_dotenv):
+    assert __import__("os").environ.get("FLASK_SKIP_DOTENV") == "1"  # conftest sets it
+    testing = settings.TestingConfig()
+    assert testing.SQLALCHEMY_DATABASE_URI == "sqlite://" and testing.REGISTRATION_OPEN is True
+    development = settings.load_config("development")
+    assert (development.DEFAULT_ROLE, development.JWT_ISSUER) == ("author", "blogapi")
+    assert timedelta(minutes=15) == development.JWT_ACCESS_TOKEN_EXPIRES
+
+
+def test_a_server_reads_dotenv_where_the_environment_says_nothing(hostile_dotenv, env):
+    env.delenv("FLASK_SKIP_DOTENV", raising=False)
+    env.setenv("JWT_ISSUER", "from-the-environment")
+    env.setenv("SECRET_KEY", STRONG)
+    env.setenv("JWT_SECRET_KEY", STRONG[::-1])
+    config = settings.load_config()  # BLOGAPI_ENV comes from .env too
+    assert (config.ENV_NAME, config.DEFAULT_ROLE, config.REGISTRATION_OPEN) == (
+        "production",
+        "admin",
+        False,
+    )
+    assert config.JWT_ISSUER == "from-the-environment"
+
+
+def test_tokens_carry_and_check_the_configured_issuer_and_audience(env):
+    env.setenv("JWT_ISSUER", "https://blog.example")
+    env.setenv("JWT_AUDIENCE", "blog-clients")
+    app = create_app(settings.TestingConfig())
+    with app.app_context():
+        db.create_all()
+    client = app.test_client()
+    account = {"username": "ada", "email": "ada@example.com", "password": "analytical engine"}
+    assert client.post("/api/v1/auth/register", json=account).status_code == 201
+    credentials = {"username": "ada", "password": account["password"]}
+    login = client.post("/api/v1/auth/login", json=credentials).get_json()
+    claims = pyjwt.decode(login["access_token"], options={"verify_signature": False})
+    assert (claims["iss"], claims["aud"]) == ("https://blog.example", "blog-clients")
+    key = app.config["JWT_SECRET_KEY"]
+    for forged in ({"iss": "https://other.example"}, {"aud": "someone-else"}):
+        token = pyjwt.encode({**claims, **forged}, key, algorithm="HS256")
+        response = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401, forged
+    honest = pyjwt.encode(claims, key, algorithm="HS256")
+    me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {honest}"})
+    assert me.status_code == 200
+
+
+def test_the_key_ring_alone_sets_the_token_algorithms():
+    config = settings.TestingConfig()
+    assert not hasattr(config, "JWT_ALGORITHM") and not hasattr(config, "JWT_DECODE_ALGORITHMS")
+    app = create_app(config)
+    assert (app.config["JWT_ALGORITHM"], app.config["JWT_DECODE_ALGORITHMS"]) == (
+        "HS256",
+        ["HS256"],
+    )
+
+
+def test_development_changes_nothing_the_base_config_sets():
+    assert set(vars(settings.DevelopmentConfig)) <= {"__module__", "__doc__", "__qualname__"}

@@ -1,6 +1,9 @@
-"""The roles, in order of power, and what each may do."""
+"""The roles, in order of power (config.ROLES, which DEFAULT_ROLE is checked against)."""
 
-ROLES: tuple[str, ...] = ("contributor", "author", "editor", "admin")
+from config import ROLES
+
+__all__ = ["RANK", "ROLES", "at_least"]
+
 RANK = {name: rank for rank, name in enumerate(ROLES)}
 
 

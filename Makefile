@@ -1,4 +1,5 @@
-# blogapi: `make run` starts the API, `make test` runs every test. Both set up .venv by themselves.
+# blogapi: `make run` starts the API, `make test` runs every test, `make lint` checks the code.
+# Each sets up .venv by itself.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -44,13 +45,16 @@ scale: $(STAMP)
 	scripts/install-system-deps
 	$(PY) -m bench.scale $(SCALE_ARGS)
 
+## ruff (lint and format), mypy --strict and the import-linter contracts (pyproject.toml).
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 format: $(STAMP)
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

@@ -82,7 +82,10 @@ def register_proxy_fix(app: Flask) -> None:
     """Trust X-Forwarded-* only from as many proxies as TRUSTED_PROXIES says."""
     hops = app.config.get("TRUSTED_PROXIES", 0)
     if hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Flask's documented way to add WSGI middleware; its stubs declare wsgi_app a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
 
 
 def register_extensions(app: Flask) -> None:

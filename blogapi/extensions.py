@@ -15,7 +15,7 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from flask_jwt_extended import JWTManager
 from flask_jwt_extended.config import config as jwt_config
 from flask_limiter import Limiter
@@ -84,7 +84,7 @@ class VerifiedTokens:
 class CachingJWTManager(JWTManager):
     """A JWTManager that decodes and verifies each distinct token once per process."""
 
-    def init_app(self, app: Any, add_context_processor: bool = False) -> None:
+    def init_app(self, app: Flask, add_context_processor: bool = False) -> None:
         """Bind to the app and give it its own cache of verified tokens."""
         super().init_app(app, add_context_processor=add_context_processor)
         app.extensions[VERIFIED_TOKENS_KEY] = VerifiedTokens()

@@ -214,7 +214,8 @@ class Me(Resource):
     )
     def get(self) -> dict[str, Any]:
         """The caller's profile, with email."""
-        return private_user_schema.dump(signed_in())
+        profile: dict[str, Any] = private_user_schema.dump(signed_in())
+        return profile
 
     @endpoint(
         summary="Update my profile",
@@ -239,7 +240,8 @@ class Me(Resource):
         except IntegrityError:
             db.session.rollback()
             raise conflict({"email": ["This email is already registered."]}) from None
-        return private_user_schema.dump(user)
+        profile: dict[str, Any] = private_user_schema.dump(user)
+        return profile
 
 
 class Password(Resource):

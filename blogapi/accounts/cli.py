@@ -56,7 +56,9 @@ def create_user_command(name: str, email: str, role: str, password_stdin: bool) 
     try:
         data = register_schema.load({"username": name, "email": email, "password": password})
     except ValidationError as exc:
-        problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.messages.items())
+        problems = "; ".join(
+            f"{field}: {' '.join(msgs)}" for field, msgs in exc.messages_dict.items()
+        )
         raise click.UsageError(problems) from None
     try:
         user = create_user(data["username"], data["email"], data["password"], role=role)

@@ -122,10 +122,5 @@ class TokenPairSchema(StrictSchema):
 UserPageSchema = page_of(PrivateUserSchema, "UserPage")
 
 register_schema = RegisterSchema()
-login_schema = LoginSchema()
-logout_schema = LogoutSchema()
-password_change_schema = PasswordChangeSchema()
-me_update_schema = MeUpdateSchema()
-admin_user_update_schema = AdminUserUpdateSchema()
 public_user_schema = PublicUserSchema()
 private_user_schema = PrivateUserSchema()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, cast
 
 import click
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 
 from blogapi.accounts.cli_input import user_or_fail
 from blogapi.db.commands import admin_command
@@ -43,7 +44,11 @@ def purge_tokens_command() -> None:
     if not isinstance(leeway, timedelta):
         leeway = timedelta(seconds=leeway)
     cutoff = utcnow() - leeway
-    purged = db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < cutoff))
+    # A DELETE's result is a CursorResult (it has rowcount); Session.execute is typed Result.
+    purged = cast(
+        CursorResult[Any],
+        db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < cutoff)),
+    )
     db.session.commit()
     remaining = db.session.scalar(select(func.count()).select_from(RevokedToken)) or 0
     audit("revocations_purged", purged=purged.rowcount)

@@ -91,7 +91,10 @@ class UserItem(Resource):
         """The public profile (admins also find deactivated users)."""
         user = caller()
         is_admin = user is not None and at_least(user.role, "admin")
-        return public_user_schema.dump(user_or_404(username, include_inactive=is_admin))
+        profile: dict[str, Any] = public_user_schema.dump(
+            user_or_404(username, include_inactive=is_admin)
+        )
+        return profile
 
     @endpoint(
         summary="Change a user's role or active state",
@@ -112,4 +115,5 @@ class UserItem(Resource):
         """Change role or active state; deactivation revokes the user's tokens at once."""
         user = user_or_404(username, include_inactive=True)
         change_account(user, body, by=signed_in().username)
-        return private_user_schema.dump(user)
+        account: dict[str, Any] = private_user_schema.dump(user)
+        return account

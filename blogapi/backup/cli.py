@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 import click
 
@@ -83,7 +83,7 @@ def atomic_output(path: Path) -> Iterator[IO[bytes]]:
         with os.fdopen(fd, "wb") as raw:
             if path.suffix == ".gz":
                 with gzip.GzipFile(fileobj=raw, mode="wb") as compressed:
-                    yield compressed
+                    yield cast(IO[bytes], compressed)  # typeshed: a BufferedIOBase, not IO
             else:
                 yield raw
         os.replace(temporary, path)
@@ -99,7 +99,7 @@ def open_input(file: str) -> Iterator[IO[bytes]]:
         yield sys.stdin.buffer
     elif file.endswith(".gz"):
         with gzip.open(file, "rb") as lines:
-            yield lines
+            yield cast(IO[bytes], lines)  # typeshed: a GzipFile is a BufferedIOBase, not IO
     else:
         with open(file, "rb") as lines:
             yield lines

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Table, func, select
 
 from blogapi.backup.schemas import FORMAT, KINDS, RECORDS, header_record
 from blogapi.db.models import Post, RevokedToken, Tag, User, post_tags
+from blogapi.db.sqlite import sqlite_in_transaction
 from blogapi.extensions import db
 from blogapi.timeutil import utcnow
 
@@ -37,7 +38,7 @@ def snapshot_connection() -> Connection:
         options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
         return db.session.connection(execution_options=options)
     conn = db.session.connection()
-    if conn.dialect.name == "sqlite" and not conn.connection.driver_connection.in_transaction:
+    if conn.dialect.name == "sqlite" and not sqlite_in_transaction(conn):
         # pysqlite starts no transaction for SELECTs: each query would see its own state.
         conn.exec_driver_sql("BEGIN")
     return conn

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from blogapi.backup.export import BATCH, TABLES, Progress, count_rows, describe, no_progress
 from blogapi.backup.schemas import FORMAT, KINDS, RECORDS, header_record
 from blogapi.db.models import email_key, post_tags, username_key
+from blogapi.db.sqlite import sqlite_in_transaction
 from blogapi.extensions import db
 from blogapi.web.errors import flatten_messages
 
@@ -57,7 +58,7 @@ def locked_connection() -> Connection:
     if conn.dialect.name == "postgresql":
         tables = ", ".join([*(t.name for t in TABLES.values()), post_tags.name])
         conn.exec_driver_sql(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
-    elif conn.dialect.name == "sqlite" and not conn.connection.driver_connection.in_transaction:
+    elif conn.dialect.name == "sqlite" and not sqlite_in_transaction(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     return conn
 
@@ -106,7 +107,8 @@ def load(number: int, kind: str, record: dict[str, Any]) -> dict[str, Any]:
             f"line {number}: format {version!r} is not one this blogapi reads ({FORMAT})"
         )
     try:
-        return (header_record if kind == "header" else RECORDS[kind]).load(record)
+        data: dict[str, Any] = (header_record if kind == "header" else RECORDS[kind]).load(record)
+        return data
     except ValidationError as exc:
         fields = flatten_messages(exc.normalized_messages())
         detail = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in fields.items())
@@ -119,7 +121,7 @@ class Importer:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.lines: dict[str, dict[Any, int]] = {kind: {} for kind in KINDS}  # id -> line
-        self.unique: dict[str, dict[str, int]] = {}  # "kind field value" -> line
+        self.unique: dict[str, int] = {}  # "kind field value" -> line
         self.counts = dict.fromkeys(KINDS, 0)
         self.kind = ""
         self.rows: list[dict[str, Any]] = []

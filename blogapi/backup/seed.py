@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select
 
@@ -101,12 +102,12 @@ def insert_users(
 ) -> list[tuple[int, str]]:
     """Insert `count` users of every role; the writers of the posts as (id, role)."""
     if count == 0:
-        rows = conn.execute(select(USERS.c.id, USERS.c.role).where(USERS.c.active)).all()
-        return [(row.id, row.role) for row in rows]
+        writers = conn.execute(select(USERS.c.id, USERS.c.role).where(USERS.c.active)).all()
+        return [(row.id, row.role) for row in writers]
     names = UniqueNames(set(conn.scalars(select(USERS.c.username_key))), lambda b, n: f"{b}{n}")
     emails = UniqueNames(set(conn.scalars(select(USERS.c.email_key))), lambda b, n: f"{b}{n}")
     password_hash = hasher().hash(report.password)  # one hash: every demo user shares it
-    rows = []
+    rows: list[dict[str, Any]] = []
     for index in range(count):
         first, last = text.person()
         base = re.sub(r"[^a-z0-9_-]", "", f"{first}_{last}".lower())[:28]
@@ -136,10 +137,13 @@ def insert_users(
     return [(user_id, row["role"]) for user_id, row in zip(ids, rows, strict=True)]
 
 
-def insert_and_get_ids(conn: Connection, table: Table, rows: list[dict], key: str) -> list[int]:
+def insert_and_get_ids(
+    conn: Connection, table: Table, rows: list[dict[str, Any]], key: str
+) -> list[int]:
     """Insert rows with executemany; their new ids in the order of rows, by a unique column."""
     # Not RETURNING: SQLite keeps its order only row by row, and it is slower on PostgreSQL.
-    column, ids = table.c[key], []
+    column = table.c[key]
+    ids: list[int] = []
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
         conn.execute(insert(table), batch)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -20,6 +21,19 @@ from blogapi.db.engine import db
 from blogapi.db.types import UTCDateTime
 from blogapi.timeutil import utcnow
 
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as FlaskModel
+    from sqlalchemy.orm import DeclarativeBase
+
+    class Model(DeclarativeBase, FlaskModel):
+        """db.Model as the type checker sees it: Flask-SQLAlchemy builds db.Model when the
+        extension is made, which mypy cannot follow. Every model here maps one Table."""
+
+        __table__: ClassVar[Table]  # DeclarativeBase says FromClause
+
+else:
+    Model = db.Model
+
 
 def username_key(username: str) -> str:
     """The form usernames are compared in: case-insensitive."""
@@ -31,7 +45,7 @@ def email_key(email: str) -> str:
     return email.strip().casefold()
 
 
-class User(db.Model):
+class User(Model):
     """A person who writes or administers; readers need no account."""
 
     __tablename__ = "users"
@@ -79,7 +93,7 @@ post_tags = Table(
 )
 
 
-class Tag(db.Model):
+class Tag(Model):
     """A topic; its slug is its identity, its name how it was first written."""
 
     __tablename__ = "tags"
@@ -92,7 +106,7 @@ class Tag(db.Model):
         return f"<Tag {self.slug}>"
 
 
-class Post(db.Model):
+class Post(Model):
     """A post; its status is derived from published_at (null, future or past)."""
 
     __tablename__ = "posts"
@@ -135,7 +149,7 @@ class Post(db.Model):
         return f"<Post {self.slug}>"
 
 
-class ContentVersion(db.Model):
+class ContentVersion(Model):
     """One row counting changes to what readers see; public response caches key on it."""
 
     __tablename__ = "content_version"
@@ -144,7 +158,7 @@ class ContentVersion(db.Model):
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class RevokedToken(db.Model):
+class RevokedToken(Model):
     """A single revoked token, kept until it would have expired anyway."""
 
     __tablename__ = "revoked_tokens"

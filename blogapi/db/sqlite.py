@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import sqlite3
+from typing import Any, TypeGuard
 
 from sqlalchemy import Connection, Engine, event
 
@@ -12,7 +13,7 @@ def unicode_lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
-def is_sqlite(dbapi_connection: Any) -> bool:
+def is_sqlite(dbapi_connection: Any) -> TypeGuard[sqlite3.Connection]:
     """Whether a DBAPI connection is the standard library's sqlite3."""
     return type(dbapi_connection).__module__.startswith("sqlite3")
 
@@ -38,3 +39,10 @@ def begin_before_savepoint(conn: Connection, _name: str) -> None:
         # and taking the write lock now waits for other writers (busy timeout) instead of
         # failing on a lock upgrade later.
         conn.exec_driver_sql("BEGIN IMMEDIATE")  # through SQLAlchemy: a lock timeout is a 503
+
+
+def sqlite_in_transaction(conn: Connection) -> bool:
+    """Whether sqlite3 has begun a transaction on this connection (it begins only before a
+    write, so a connection that has only read is outside one)."""
+    driver_connection = conn.connection.driver_connection
+    return driver_connection is not None and bool(driver_connection.in_transaction)

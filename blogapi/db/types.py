@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import DateTime, TypeDecorator
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Stores naive UTC, returns aware UTC: the same on SQLite and PostgreSQL."""
 
     impl = DateTime

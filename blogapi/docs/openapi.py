@@ -95,6 +95,8 @@ class RouteLike(Protocol):
 def schema_name(schema: Any) -> str:
     """Component name of a schema: its class name without `Schema` (`…Patch` when partial)."""
     cls = resolve_schema_cls(schema)
+    if isinstance(cls, list):  # several registered classes share the name: none is meant
+        raise LookupError(f"ambiguous schema name {schema!r}")
     name = cls.__name__
     name = name[: -len("Schema")] if name.endswith("Schema") and name != "Schema" else name
     return f"{name}Patch" if getattr(schema, "partial", False) else name

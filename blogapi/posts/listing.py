@@ -113,7 +113,7 @@ def count_key(args: dict[str, Any], user: User | None) -> tuple[Any, ...]:
     return ("posts", args["status"], args.get("author"), args.get("tag"), args.get("q"), who)
 
 
-def page_query(filters: list[Any]) -> Select[tuple[Post]]:
+def page_query(filters: list[Any]) -> Select[Post]:
     """Posts with their authors and tags loaded in a fixed number of queries."""
     options = (joinedload(Post.author), selectinload(Post.tags))
     return select(Post).options(*options).where(*filters)

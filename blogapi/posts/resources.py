@@ -233,4 +233,5 @@ class TagList(Resource):
     )
     def get(self) -> list[dict[str, Any]]:
         """Every tag with at least one published post, busiest first."""
-        return tag_schema.dump(tag_counts(request_now()), many=True)
+        tags: list[dict[str, Any]] = tag_schema.dump(tag_counts(request_now()), many=True)
+        return tags

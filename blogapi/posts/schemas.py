@@ -169,10 +169,5 @@ class TagSchema(StrictSchema):
 
 PostPageSchema = page_of(PostSchema, "PostPage")
 
-post_create_schema = PostWriteSchema()
-post_update_schema = PostWriteSchema(partial=True)
-publish_schema = PublishSchema()
-unpublish_schema = UnpublishSchema()
-post_list_query_schema = PostListQuerySchema()
 post_schema = PostSchema()
 tag_schema = TagSchema()

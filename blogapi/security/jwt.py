@@ -72,7 +72,7 @@ def register_jwt_callbacks(app: Flask) -> None:
         return str(user.id) if isinstance(user, User) else str(user)
 
     @jwt.token_in_blocklist_loader
-    def is_revoked(_header: dict, payload: dict) -> bool:
+    def is_revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
         user, jti_revoked = load_token_subject(payload)
         g.token_user = user
         if user is None:
@@ -82,7 +82,7 @@ def register_jwt_callbacks(app: Flask) -> None:
         return jti_revoked or payload["ver"] != user.token_version
 
     @jwt.user_lookup_loader
-    def lookup_user(_header: dict, _payload: dict) -> User | None:
+    def lookup_user(_header: dict[str, Any], _payload: dict[str, Any]) -> User | None:
         user = g.get("token_user")
         return user if user is not None and user.active else None
 
@@ -95,17 +95,17 @@ def register_jwt_callbacks(app: Flask) -> None:
         return token_problem(f"The token is invalid: {reason}.")
 
     @jwt.expired_token_loader
-    def expired_token(_header: dict, _payload: dict) -> Response:
+    def expired_token(_header: dict[str, Any], _payload: dict[str, Any]) -> Response:
         return token_problem("The token has expired.")
 
     @jwt.revoked_token_loader
-    def revoked_token(_header: dict, _payload: dict) -> Response:
+    def revoked_token(_header: dict[str, Any], _payload: dict[str, Any]) -> Response:
         return token_problem("The token has been revoked.")
 
     @jwt.needs_fresh_token_loader
-    def stale_token(_header: dict, _payload: dict) -> Response:
+    def stale_token(_header: dict[str, Any], _payload: dict[str, Any]) -> Response:
         return token_problem("This action needs a fresh token: log in again.")
 
     @jwt.user_lookup_error_loader
-    def user_gone(_header: dict, _payload: dict) -> Response:
+    def user_gone(_header: dict[str, Any], _payload: dict[str, Any]) -> Response:
         return token_problem("The token's user does not exist or is deactivated.")

@@ -8,6 +8,7 @@ from typing import Any
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from flask import Flask, current_app
 from flask_jwt_extended.exceptions import JWTDecodeError
 
@@ -55,7 +56,7 @@ def read_pem(path: str, variable: str, *, private: bool) -> Any:
         raise ConfigError(f"{variable}: {path} is not a PEM {kind} key") from None
 
 
-def spki(public_key: Any) -> bytes:
+def spki(public_key: PublicKeyTypes) -> bytes:
     """A public key's DER encoding, for comparing keys."""
     return public_key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -96,7 +97,8 @@ def load_key_ring(config: dict[str, Any]) -> KeyRing:
 
 def key_ring() -> KeyRing:
     """The current app's KeyRing."""
-    return current_app.extensions[EXTENSION_KEY]
+    ring: KeyRing = current_app.extensions[EXTENSION_KEY]
+    return ring
 
 
 def encode_key(_identity: Any) -> Any:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, current_app
 from passlib.context import CryptContext
 
 EXTENSION_KEY = "blogapi.passwords"
 # OWASP's argon2id baseline; "fast" keeps the test suite quick and is never used in production.
-PROFILES = {
+PROFILES: dict[str, dict[str, Any]] = {
     "strong": {"argon2__memory_cost": 19456, "argon2__rounds": 2, "argon2__parallelism": 1},
     "fast": {"argon2__memory_cost": 256, "argon2__rounds": 1, "argon2__parallelism": 1},
 }
@@ -50,4 +52,5 @@ def init_passwords(app: Flask) -> None:
 
 def hasher() -> PasswordHasher:
     """The current app's PasswordHasher."""
-    return current_app.extensions[EXTENSION_KEY]
+    passwords: PasswordHasher = current_app.extensions[EXTENSION_KEY]
+    return passwords

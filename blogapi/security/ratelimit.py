@@ -23,7 +23,8 @@ LIMITER_LOGGER = "flask-limiter"
 
 def auth_limit() -> str:
     """The configured limit for login, register, refresh and password change."""
-    return current_app.config["LOGIN_RATE_LIMIT"]
+    limit: str = current_app.config["LOGIN_RATE_LIMIT"]
+    return limit
 
 
 def account_key() -> str:
@@ -110,7 +111,7 @@ def warn_once_serving(app: Flask) -> None:
 
 def retry_after_seconds() -> int:
     """Seconds until the limit that was just hit resets (at least 1)."""
-    current = getattr(limiter, "current_limit", None)
+    current: RequestLimit | None = getattr(limiter, "current_limit", None)
     if current is None:
         return 60
     return max(1, math.ceil(current.reset_at - time.time()))

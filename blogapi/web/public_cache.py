@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import wraps
 from typing import Any
 
-from flask import Response, current_app, g, request
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy import func, select
 
 from blogapi.db.content_version import current_version
@@ -88,14 +88,16 @@ def request_version() -> int:
     """The content version, read once per request (before any content is read)."""
     if "content_version" not in g:
         g.content_version = current_version()
-    return g.content_version
+    version: int = g.content_version
+    return version
 
 
 def request_go_live() -> datetime | None:
     """When the next scheduled post goes live, asked once per request."""
     if "next_go_live" not in g:
         g.next_go_live = next_go_live(request_now())
-    return g.next_go_live
+    go_live: datetime | None = g.next_go_live
+    return go_live
 
 
 def next_go_live(now: datetime) -> datetime | None:
@@ -162,7 +164,7 @@ def public_cache(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def init_public_cache(app: Any) -> None:
+def init_public_cache(app: Flask) -> None:
     """Give the app its (per-process) caches: public responses, and list totals."""
     app.extensions[EXTENSION_KEY] = VersionedCache(max_bytes=MAX_BYTES)
     app.extensions[COUNTS_KEY] = VersionedCache()

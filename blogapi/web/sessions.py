@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask.sessions import SessionInterface
+from flask import Flask, Request, Response
+from flask.sessions import SessionInterface, SessionMixin
 
 
 class NoSessions(SessionInterface):
     """Flask then uses its null session: no cookie parsing or signing on any request."""
 
-    def open_session(self, app: Any, request: Any) -> None:
+    def open_session(self, app: Flask, request: Request) -> None:
         """No session to open."""
         return None
 
-    def save_session(self, app: Any, session: Any, response: Any) -> None:
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         """Nothing to save."""
         return None

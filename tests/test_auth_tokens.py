@@ -9,7 +9,7 @@ import jwt
 import pytest
 from flask_jwt_extended import create_access_token
 
-from blogapi.accounts import auth_resources
+from blogapi.accounts import sessions
 from blogapi.db.models import User
 from blogapi.extensions import db
 from tests.conftest import login
@@ -49,7 +49,7 @@ def test_a_rotated_refresh_token_presented_again_revokes_every_session(client, a
 def test_a_pair_rotated_while_a_duplicate_revokes_everything_is_revoked_too(
     client, author, monkeypatch
 ):
-    issue = auth_resources.issue_token_pair
+    issue = sessions.issue_token_pair
 
     def duplicate_got_in_first(user, **kwargs):
         # A duplicate of the same refresh token, on another worker, right after this request
@@ -58,7 +58,7 @@ def test_a_pair_rotated_while_a_duplicate_revokes_everything_is_revoked_too(
         db.session.commit()
         return issue(user, **kwargs)
 
-    monkeypatch.setattr(auth_resources, "issue_token_pair", duplicate_got_in_first)
+    monkeypatch.setattr(sessions, "issue_token_pair", duplicate_got_in_first)
     pair = refresh(client, author.refresh_token).get_json()
     assert_problem(client.get(ME, headers=bearer(pair["access_token"])), 401)
     assert_problem(refresh(client, pair["refresh_token"]), 401)

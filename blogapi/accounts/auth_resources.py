@@ -6,10 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, url_for
-from flask_jwt_extended import decode_token, get_jwt
+from flask_jwt_extended import get_jwt
 from flask_restful import Resource
-from jwt.exceptions import PyJWTError
-from sqlalchemy.exc import IntegrityError
 
 from blogapi.accounts.schemas import (
     LoginSchema,
@@ -19,30 +17,23 @@ from blogapi.accounts.schemas import (
     PrivateUserSchema,
     RegisterSchema,
     TokenPairSchema,
-    check_password,
     private_user_schema,
 )
-from blogapi.accounts.service import (
-    conflict,
-    create_user,
-    find_user,
+from blogapi.accounts.service import change_password, create_user, update_profile
+from blogapi.accounts.sessions import (
     issue_token_pair,
-    set_password,
-    taken_fields,
+    log_in,
+    log_out,
+    refresh_payload_of,
+    rotate,
 )
-from blogapi.db.models import RevokedToken, User
-from blogapi.extensions import db
 from blogapi.security.audit import audit
 from blogapi.security.guards import ACCESS, FRESH, REFRESH, signed_in
-from blogapi.security.jwt import invalid_token_headers
-from blogapi.security.passwords import hasher
 from blogapi.security.ratelimit import per_account, per_address
-from blogapi.security.revocation import refresh_token_reused, revocation_for
 from blogapi.web.endpoint import Auth, Reply, endpoint
 from blogapi.web.errors import ApiError
 from blogapi.web.schemas import ProblemSchema
 
-BAD_CREDENTIALS = "Invalid username or password."
 TOKEN_PAIR = Reply(TokenPairSchema, "A token pair and the user it belongs to.")
 ME = Reply(PrivateUserSchema, "The caller's own account, with email.")
 
@@ -110,19 +101,7 @@ class Login(Resource):
     )
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Check the credentials the same way whether or not the user exists."""
-        user = find_user(body["username"])
-        valid, new_hash = hasher().verify(body["password"], user.password_hash if user else None)
-        if not valid or user is None:
-            audit("login_failed", username=body["username"])
-            raise ApiError(401, BAD_CREDENTIALS)
-        if not user.active:
-            audit("login_refused_inactive", user=user)
-            raise ApiError(403, "This account is deactivated.")
-        if new_hash:
-            user.password_hash = new_hash
-            db.session.commit()
-        audit("login", user=user)
-        return issue_token_pair(user, fresh=True)
+        return log_in(body["username"], body["password"])
 
 
 class TokenRefresh(Resource):
@@ -139,38 +118,7 @@ class TokenRefresh(Resource):
     )
     def post(self) -> dict[str, Any]:
         """Revoke the presented refresh token and issue a new pair; reuse revokes everything."""
-        payload = get_jwt()
-        user = signed_in()
-        db.session.add(revocation_for(payload))
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()  # another request rotated this very token a moment ago
-            refresh_token_reused(user, payload)
-            detail = "This refresh token was already used; every session has been revoked."
-            raise ApiError(401, detail, headers=invalid_token_headers(detail)) from None
-        # The version the spent token was checked against, not the one read after COMMIT: when
-        # a duplicate of this token revoked everything meanwhile, the new pair is revoked too.
-        return issue_token_pair(user, fresh=False, version=payload["ver"])
-
-
-def refresh_payload_of(token: str, user: User) -> dict[str, Any]:
-    """Decode a refresh token the caller wants revoked; it must be theirs (expired is fine)."""
-    try:
-        payload = decode_token(token, allow_expired=True)
-    except PyJWTError:
-        payload = None
-    except Exception as exc:  # flask-jwt-extended's own decode errors
-        if not type(exc).__module__.startswith("flask_jwt_extended"):
-            raise
-        payload = None
-    if not payload or payload.get("type") != "refresh" or payload.get("sub") != str(user.id):
-        raise ApiError(
-            422,
-            "The refresh token is not a valid refresh token of this user.",
-            errors={"refresh_token": ["Not a valid refresh token of this user."]},
-        )
-    return payload
+        return rotate(signed_in(), get_jwt())
 
 
 class Logout(Resource):
@@ -189,16 +137,10 @@ class Logout(Resource):
     def post(self, body: dict[str, Any]) -> tuple[str, int]:
         """Revoke and answer 204."""
         user = signed_in()
-        revoke = [get_jwt()]
+        tokens = [get_jwt()]
         if "refresh_token" in body:
-            revoke.append(refresh_payload_of(body["refresh_token"], user))
-        if body["all"]:
-            user.revoke_all_tokens()
-        for payload in revoke:
-            if db.session.get(RevokedToken, payload["jti"]) is None:
-                db.session.add(revocation_for(payload))
-        db.session.commit()
-        audit("logout", user=user, all_tokens=body["all"], tokens=len(revoke))
+            tokens.append(refresh_payload_of(body["refresh_token"], user))
+        log_out(user, tokens, everywhere=body["all"])
         return "", 204
 
 
@@ -229,17 +171,7 @@ class Me(Resource):
     def patch(self, body: dict[str, Any]) -> dict[str, Any]:
         """Change email, display name or bio."""
         user = signed_in()
-        if "email" in body:
-            errors = taken_fields(None, body["email"], exclude_id=user.id)
-            if errors:
-                raise conflict(errors)
-        for field, value in body.items():
-            setattr(user, field, value)
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            raise conflict({"email": ["This email is already registered."]}) from None
+        update_profile(user, body)
         profile: dict[str, Any] = private_user_schema.dump(user)
         return profile
 
@@ -260,12 +192,5 @@ class Password(Resource):
     def put(self, body: dict[str, Any]) -> dict[str, Any]:
         """Set a new password, revoke every older token, return a new pair."""
         user = signed_in()
-        valid, _ = hasher().verify(body["current_password"], user.password_hash)
-        if not valid:
-            audit("password_change_failed", user=user)
-            raise ApiError(401, "The current password is wrong.")
-        check_password(body["new_password"], user.username, user.email, "new_password")
-        set_password(user, body["new_password"])
-        db.session.commit()
-        audit("password_changed", user=user)
+        change_password(user, body["current_password"], body["new_password"])
         return issue_token_pair(user, fresh=True)

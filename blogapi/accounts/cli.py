@@ -14,7 +14,7 @@ from blogapi.accounts.cli_input import (
     user_or_fail,
 )
 from blogapi.accounts.schemas import private_user_schema, register_schema
-from blogapi.accounts.service import change_account, create_user, set_password
+from blogapi.accounts.service import change_account, create_user, reset_password
 from blogapi.db.commands import admin_command, fail
 from blogapi.db.models import User
 from blogapi.extensions import db
@@ -97,9 +97,7 @@ def reset_password_command(name: str, password_stdin: bool) -> None:
     checks it against the password policy, and logs the user out everywhere.
     """
     user = user_or_fail(name)
-    set_password(user, read_new_password(password_stdin, user.username, user.email))
-    db.session.commit()
-    audit("password_reset", user=user)
+    reset_password(user, read_new_password(password_stdin, user.username, user.email))
     click.echo(f"Set a new password for {user.username}; their tokens are revoked.")
 
 

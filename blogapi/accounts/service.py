@@ -1,19 +1,19 @@
-"""Accounts' rules, shared by the API and the CLI: creating users, credentials, roles, tokens.
+"""Accounts' rules, shared by the API and the CLI: users, profiles, passwords, roles.
 
-Each function that changes an account commits it (or, where it says so, leaves the commit to
-its caller's single transaction); the API's resources and the CLI's commands never repeat a rule.
+Services own the commit (here and in every feature's service modules): a function that changes
+data commits before it returns, or rolls back and raises, so a write happens whole or not at
+all; resources and commands never commit, and never repeat a rule. (A function documented as
+"caller commits" only stages a change inside a caller's larger transaction.)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
-from flask_jwt_extended import create_access_token, create_refresh_token
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from blogapi.accounts.schemas import private_user_schema
+from blogapi.accounts.schemas import check_password
 from blogapi.db.models import User, email_key, username_key
 from blogapi.extensions import db
 from blogapi.security.audit import audit
@@ -121,17 +121,37 @@ def change_account(user: User, wanted: dict[str, Any], *, by: str | None = None)
     return changes
 
 
-def issue_token_pair(user: User, *, fresh: bool, version: int | None = None) -> dict[str, Any]:
-    """A new access and refresh token for `user` (of token `version`, default the current one)."""
-    ver = user.token_version if version is None else version
-    claims = {"role": user.role, "ver": ver}
-    access = create_access_token(identity=str(user.id), fresh=fresh, additional_claims=claims)
-    refresh = create_refresh_token(identity=str(user.id), additional_claims=claims)
-    lifetime = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
-    return {
-        "access_token": access,
-        "refresh_token": refresh,
-        "token_type": "Bearer",
-        "expires_in": int(lifetime.total_seconds()),
-        "user": private_user_schema.dump(user),
-    }
+def update_profile(user: User, changes: dict[str, Any]) -> None:
+    """Change the caller's email, display name or bio and commit; 409 when the email is taken."""
+    if "email" in changes:
+        errors = taken_fields(None, changes["email"], exclude_id=user.id)
+        if errors:
+            raise conflict(errors)
+    for field, value in changes.items():
+        setattr(user, field, value)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise conflict({"email": ["This email is already registered."]}) from None
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Check the current password (401), the new one against the policy (422), store it and
+    revoke every older token, and commit."""
+    valid, _ = hasher().verify(current, user.password_hash)
+    if not valid:
+        audit("password_change_failed", user=user)
+        raise ApiError(401, "The current password is wrong.")
+    check_password(new, user.username, user.email, "new_password")
+    set_password(user, new)
+    db.session.commit()
+    audit("password_changed", user=user)
+
+
+def reset_password(user: User, password: str) -> None:
+    """An admin sets a user's password (already checked against the policy): every token the
+    user holds is revoked; commit."""
+    set_password(user, password)
+    db.session.commit()
+    audit("password_reset", user=user)

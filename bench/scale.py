@@ -24,8 +24,8 @@ import requests
 
 from bench.ledger import Ledger
 from bench.scale_clients import Writer
-from tests.live import ROOT, LiveServer, migrate, production_env
-from tests.servers import PostgresServer, RedisServer, ensure_redis_installed
+from devtools.live import ROOT, LiveServer, migrate, production_env
+from devtools.servers import PostgresServer, RedisServer, ensure_redis_installed
 
 PHASES = ["warm-up", "postgres restart", "steady", "redis restart", "worker killed", "cool-down"]
 

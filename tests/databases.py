@@ -17,7 +17,7 @@ from sqlalchemy import select
 from blogapi import create_app
 from blogapi.extensions import db
 from config import TestingConfig
-from tests.live import ROOT, production_env
+from devtools.live import ROOT, production_env
 
 
 def suite_admin_url() -> str | None:
@@ -97,7 +97,7 @@ def postgres_admin_url() -> Iterator[str | None]:
     if suite_admin_url():
         yield suite_admin_url()
         return
-    from tests.servers import PostgresServer, find_pg_bindir
+    from devtools.servers import PostgresServer, find_pg_bindir
 
     if find_pg_bindir() is None:
         yield None

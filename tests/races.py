@@ -14,7 +14,7 @@ from typing import Any
 import requests
 from sqlalchemy import Engine, create_engine, text
 
-from tests.live import LiveServer
+from devtools.live import LiveServer
 
 PASSWORD = "correct horse battery staple"
 TIMEOUT = 30

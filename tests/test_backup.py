@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from devtools.servers import PostgresServer, find_pg_bindir
 from tests.admin import cli, create_user
 from tests.conftest import PASSWORD, login
 from tests.databases import all_rows, app_on, dispose, fresh_database, suite_admin_url, upgrade
 from tests.prerequisites import unavailable
-from tests.servers import PostgresServer, find_pg_bindir
 
 API = "/api/v1"
 

@@ -10,9 +10,9 @@ import json
 
 import requests
 
+from devtools.live import LiveServer, production_env
 from tests.conftest import PASSWORD
 from tests.databases import fresh_database, manage, postgres_admin_url, suite_admin_url, upgrade
-from tests.live import LiveServer, production_env
 
 
 def ok(result) -> str:

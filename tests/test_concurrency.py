@@ -19,7 +19,8 @@ from functools import partial
 import pytest
 import requests
 
-from tests.live import LiveServer, migrate, production_env
+from devtools.live import LiveServer, migrate, production_env
+from devtools.servers import PostgresServer, find_pg_bindir
 from tests.prerequisites import unavailable
 from tests.races import (
     PASSWORD,
@@ -30,7 +31,6 @@ from tests.races import (
     server_errors,
     statuses,
 )
-from tests.servers import PostgresServer, find_pg_bindir
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ import shutil
 import pytest
 import requests
 
-from tests.live import LiveServer, fresh_database_url, migrate, production_env
+from devtools.live import LiveServer, fresh_database_url, migrate, production_env
 from tests.prerequisites import unavailable
 
 PASSWORD = "browser passphrase 4 docs"

@@ -17,10 +17,10 @@ from blogapi import create_app
 from blogapi.db import content_version
 from blogapi.db.engine import engine_options
 from blogapi.extensions import db
+from devtools.servers import PostgresServer
 from tests.conftest import PASSWORD, login, register
 from tests.helpers import assert_problem, bearer
 from tests.prerequisites import needs_postgres
-from tests.servers import PostgresServer
 
 API = "/api/v1"
 

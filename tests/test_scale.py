@@ -10,9 +10,9 @@ from collections import Counter
 import pytest
 
 from bench.scale import server_error_causes
-from tests.live import ROOT
+from devtools.live import ROOT
+from devtools.servers import find_pg_bindir
 from tests.prerequisites import unavailable
-from tests.servers import find_pg_bindir
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ import redis
 from flask import Flask
 
 from blogapi.extensions import db
-from tests import servers
+from devtools import servers
 from tests.conftest import PASSWORD, make_app
 from tests.prerequisites import unavailable
 from tests.security_support import assert_problem

@@ -1,4 +1,4 @@
-"""Tests for tests/servers.py: throwaway PostgreSQL and Redis servers."""
+"""Tests for devtools/servers.py: throwaway PostgreSQL and Redis servers."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from tests import servers
+from devtools import servers
+from devtools.servers import PostgresServer, RedisServer
 from tests.prerequisites import needs_postgres as needs_pg
 from tests.prerequisites import unavailable
-from tests.servers import PostgresServer, RedisServer
 
 ROOT = Path(__file__).resolve().parents[1]
 URL_VARS = ("DATABASE_URL", "TEST_DATABASE_URL", "TEST_PG_ADMIN_URL", "REDIS_URL")
@@ -43,9 +43,9 @@ def _cli_env(**extra: str) -> dict[str, str]:
 
 
 def _run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run python -m tests.servers with args and return the finished process."""
+    """Run python -m devtools.servers with args and return the finished process."""
     return subprocess.run(
-        [sys.executable, "-m", "tests.servers", *args],
+        [sys.executable, "-m", "devtools.servers", *args],
         cwd=ROOT,
         env=_cli_env(**env),
         capture_output=True,
@@ -185,7 +185,7 @@ def test_postgres_cli_cleans_up_on_signal(sig: signal.Signals, watched_tmpdir: P
     """SIGTERM to the CLI, or Ctrl-C to its process group, still removes the server."""
     code = "import os, time; print(os.environ['DATABASE_URL'], flush=True); time.sleep(60)"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.servers", "postgres", "--", sys.executable, "-c", code],
+        [sys.executable, "-m", "devtools.servers", "postgres", "--", sys.executable, "-c", code],
         cwd=ROOT,
         env=_cli_env(),
         stdout=subprocess.PIPE,
@@ -217,7 +217,7 @@ def test_watchdog_removes_server_when_owner_is_killed(watched_tmpdir: Path) -> N
         f"""
         import sys, time
         sys.path.insert(0, {str(ROOT)!r})
-        from tests.servers import PostgresServer
+        from devtools.servers import PostgresServer
         pg = PostgresServer().start()
         print(pg.port, flush=True)
         time.sleep(60)

@@ -7,8 +7,8 @@ Library use::
 
 Command line (exit code is CMD's; the server and its data dir are always removed)::
 
-    python -m tests.servers postgres -- pytest tests/        # DATABASE_URL, ...
-    python -m tests.servers redis -- python loadtest.py       # REDIS_URL
+    python -m devtools.servers postgres -- pytest tests/        # DATABASE_URL, ...
+    python -m devtools.servers redis -- python loadtest.py       # REDIS_URL
 
 Every server runs on a free loopback port in its own temporary directory. Besides
 ``with``/``cleanup()`` and an atexit hook, a small watchdog process stops the server
@@ -1020,7 +1020,7 @@ def _run_with_server(server: PostgresServer | RedisServer, command: list[str]) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m tests.servers``."""
+    """Entry point of ``python -m devtools.servers``."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["_watchdog"] and len(args) == 4:
         return _watchdog(*args[1:])
@@ -1028,7 +1028,7 @@ def main(argv: list[str] | None = None) -> int:
         (args[: args.index("--")], args[args.index("--") + 1 :]) if "--" in args else (args, [])
     )
     parser = argparse.ArgumentParser(
-        prog="python -m tests.servers",
+        prog="python -m devtools.servers",
         description="Run CMD against a throwaway server on 127.0.0.1, then remove the server.",
         epilog="postgres sets DATABASE_URL, TEST_DATABASE_URL, TEST_PG_ADMIN_URL; redis sets "
         "REDIS_URL. Without CMD the server runs until Ctrl-C. Put -- before CMD.",

@@ -8,7 +8,7 @@ database is exported again and compared with the first export, line for line.
     python bench/seed_and_backup.py --posts 100000 --backend sqlite
 
 PostgreSQL: TEST_PG_ADMIN_URL (or --pg-admin-url) names a server to make databases on;
-without one, a throwaway server is started with devtools/servers.py.
+without one, a throwaway server is started with devtools/postgres_server.py.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def postgres(admin_url: str | None) -> Iterator[str]:
     if admin_url:
         yield admin_url
         return
-    from devtools.servers import PostgresServer
+    from devtools.postgres_server import PostgresServer
 
     with PostgresServer() as server:
         yield server.admin_url

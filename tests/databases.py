@@ -97,7 +97,8 @@ def postgres_admin_url() -> Iterator[str | None]:
     if suite_admin_url():
         yield suite_admin_url()
         return
-    from devtools.servers import PostgresServer, find_pg_bindir
+    from devtools.binaries import find_pg_bindir
+    from devtools.postgres_server import PostgresServer
 
     if find_pg_bindir() is None:
         yield None

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from devtools.servers import PostgresServer, find_pg_bindir
+from devtools.binaries import find_pg_bindir
+from devtools.postgres_server import PostgresServer
 from tests.admin import cli, create_user
 from tests.conftest import PASSWORD, login
 from tests.databases import all_rows, app_on, dispose, fresh_database, suite_admin_url, upgrade

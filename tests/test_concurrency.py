@@ -19,8 +19,9 @@ from functools import partial
 import pytest
 import requests
 
+from devtools.binaries import find_pg_bindir
 from devtools.live import LiveServer, migrate, production_env
-from devtools.servers import PostgresServer, find_pg_bindir
+from devtools.postgres_server import PostgresServer
 from tests.prerequisites import unavailable
 from tests.races import (
     PASSWORD,

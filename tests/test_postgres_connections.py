@@ -17,7 +17,7 @@ from blogapi import create_app
 from blogapi.db import content_version
 from blogapi.db.engine import engine_options
 from blogapi.extensions import db
-from devtools.servers import PostgresServer
+from devtools.postgres_server import PostgresServer
 from tests.conftest import PASSWORD, login, register
 from tests.helpers import assert_problem, bearer
 from tests.prerequisites import needs_postgres

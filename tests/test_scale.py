@@ -10,8 +10,8 @@ from collections import Counter
 import pytest
 
 from bench.scale import server_error_causes
+from devtools.binaries import find_pg_bindir
 from devtools.live import ROOT
-from devtools.servers import find_pg_bindir
 from tests.prerequisites import unavailable
 
 

@@ -15,7 +15,8 @@ import redis
 from flask import Flask
 
 from blogapi.extensions import db
-from devtools import servers
+from devtools.binaries import ensure_redis_installed
+from devtools.redis_server import RedisServer
 from tests.conftest import PASSWORD, make_app
 from tests.prerequisites import unavailable
 from tests.security_support import assert_problem
@@ -27,9 +28,9 @@ LOGIN = "/api/v1/auth/login"
 @pytest.fixture(scope="module")
 def redis_server() -> Iterator[Any]:
     """A throwaway Redis on a loopback port for this module."""
-    if servers.ensure_redis_installed() is None:
+    if ensure_redis_installed() is None:
         unavailable("redis-server is not installed")
-    with servers.RedisServer() as server:
+    with RedisServer() as server:
         yield server
 
 

@@ -8,7 +8,7 @@ import pytest
 from blogapi.db.models import User
 from blogapi.extensions import db
 from tests.conftest import PASSWORD, login, register
-from tests.helpers import assert_problem, bearer
+from tests.support.problems import assert_problem, bearer
 
 API = "/api/v1"
 

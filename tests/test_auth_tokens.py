@@ -13,7 +13,7 @@ from blogapi.accounts import auth_resources
 from blogapi.db.models import User
 from blogapi.extensions import db
 from tests.conftest import login
-from tests.helpers import assert_problem, bearer
+from tests.support.problems import assert_problem, bearer
 
 API = "/api/v1"
 ME = f"{API}/auth/me"

@@ -12,7 +12,13 @@ import requests
 
 from devtools.live import LiveServer, production_env
 from tests.conftest import PASSWORD
-from tests.databases import fresh_database, manage, postgres_admin_url, suite_admin_url, upgrade
+from tests.support.databases import (
+    fresh_database,
+    manage,
+    postgres_admin_url,
+    suite_admin_url,
+    upgrade,
+)
 
 
 def ok(result) -> str:

@@ -22,8 +22,8 @@ import requests
 from devtools.binaries import find_pg_bindir
 from devtools.live import LiveServer, migrate, production_env
 from devtools.postgres_server import PostgresServer
-from tests.prerequisites import unavailable
-from tests.races import (
+from tests.support.prerequisites import unavailable
+from tests.support.races import (
     PASSWORD,
     TIMEOUT,
     Cluster,

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from devtools.live import LiveServer, fresh_database_url, migrate, production_env
-from tests.prerequisites import unavailable
+from tests.support.prerequisites import unavailable
 
 PASSWORD = "browser passphrase 4 docs"
 CHROMIUM_ARGS = [

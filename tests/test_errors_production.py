@@ -8,7 +8,7 @@ import config as settings
 from blogapi import create_app
 from blogapi.accounts.auth_resources import Me
 from tests.conftest import make_app, register
-from tests.helpers import assert_problem
+from tests.support.problems import assert_problem
 
 API = "/api/v1"
 

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from blogapi.extensions import db, migrate
 from devtools.live import ROOT
-from tests.databases import fresh_database, manage, suite_admin_url, upgrade
+from tests.support.databases import fresh_database, manage, suite_admin_url, upgrade
 
 TABLES = {
     "content_version",

@@ -19,8 +19,8 @@ from blogapi.db.engine import engine_options
 from blogapi.extensions import db
 from devtools.postgres_server import PostgresServer
 from tests.conftest import PASSWORD, login, register
-from tests.helpers import assert_problem, bearer
-from tests.prerequisites import needs_postgres
+from tests.support.prerequisites import needs_postgres
+from tests.support.problems import assert_problem, bearer
 
 API = "/api/v1"
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from blogapi.timeutil import utcnow
-from tests.posts_helpers import API, assert_problem, new_post, publish, published_post
+from tests.support.posts import API, assert_problem, new_post, publish, published_post
 
 
 def page(client, headers=None, **params):

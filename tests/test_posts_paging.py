@@ -12,7 +12,7 @@ from sqlalchemy import event
 
 from blogapi.extensions import db
 from blogapi.timeutil import utcnow
-from tests.posts_helpers import (
+from tests.support.posts import (
     API,
     assert_problem,
     new_post,

@@ -11,7 +11,7 @@ from sqlalchemy import text
 import blogapi.posts.resources as post_resources
 from blogapi.extensions import db
 from tests.conftest import make_app
-from tests.posts_helpers import API, assert_problem, log_in_new, new_post
+from tests.support.posts import API, assert_problem, log_in_new, new_post
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from blogapi.db.models import User
 from blogapi.extensions import db
 from blogapi.timeutil import utcnow
 from tests.conftest import set_role
-from tests.posts_helpers import API, assert_problem, new_post, publish
+from tests.support.posts import API, assert_problem, new_post, publish
 
 ROLES = ("anonymous", "contributor", "author", "editor", "admin")
 

@@ -12,7 +12,7 @@ import blogapi.posts.service as post_service
 import blogapi.posts.tags as tag_service
 from blogapi.db.models import Tag
 from blogapi.extensions import db
-from tests.posts_helpers import (
+from tests.support.posts import (
     API,
     assert_problem,
     file_database_app,

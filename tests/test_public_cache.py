@@ -14,7 +14,7 @@ from blogapi.timeutil import utcnow
 from blogapi.web import public_cache
 from blogapi.web.public_cache import VersionedCache
 from devtools.live import LiveServer, fresh_database_url, migrate, production_env
-from tests.posts_helpers import API, new_post, publish, published_post
+from tests.support.posts import API, new_post, publish, published_post
 
 
 def test_anonymous_reads_are_cached_and_revalidated(client, author):

@@ -19,7 +19,7 @@ from blogapi.db.models import Post, User
 from blogapi.extensions import db
 from blogapi.timeutil import utcnow
 from blogapi.web.cursors import Cursor, encode_cursor
-from tests.posts_helpers import API, counted_queries, published_post
+from tests.support.posts import API, counted_queries, published_post
 
 LIST_QUERIES = [
     {"per_page": 5},

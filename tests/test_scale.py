@@ -12,7 +12,7 @@ import pytest
 from bench.scale import server_error_causes
 from devtools.binaries import find_pg_bindir
 from devtools.live import ROOT
-from tests.prerequisites import unavailable
+from tests.support.prerequisites import unavailable
 
 
 @pytest.mark.slow

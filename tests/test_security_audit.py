@@ -14,7 +14,7 @@ from blogapi.db.models import User
 from blogapi.extensions import db
 from blogapi.security.audit import audit
 from tests.conftest import PASSWORD, Account, make_app
-from tests.security_support import bearer
+from tests.support.tokens import bearer
 
 NEW_PASSWORD = "a brand new passphrase"
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")

@@ -29,8 +29,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import PASSWORD, Account
-from tests.posts_helpers import new_post, publish
-from tests.security_support import assert_problem, bearer, forge, table_rows
+from tests.support.posts import new_post, publish
+from tests.support.tokens import assert_problem, bearer, forge, table_rows
 
 ROLES = ("contributor", "author", "editor", "admin")
 CALLERS = ("anonymous", *ROLES)

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from blogapi.extensions import db
 from tests.conftest import PASSWORD, make_app, set_role
-from tests.security_support import assert_problem, bearer, table_rows
+from tests.support.tokens import assert_problem, bearer, table_rows
 
 TABLES = ("users", "revoked_tokens", "posts", "tags", "post_tags", "content_version")
 API = "/api/v1"

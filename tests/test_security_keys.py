@@ -20,7 +20,7 @@ from blogapi import create_app
 from blogapi.extensions import db
 from blogapi.security.jwk import thumbprint
 from tests.conftest import make_app
-from tests.security_support import (
+from tests.support.tokens import (
     assert_problem,
     assert_refused,
     b64url,

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from blogapi.extensions import db
 from tests.conftest import PASSWORD, make_app
-from tests.security_support import assert_problem
+from tests.support.tokens import assert_problem
 
 LIMIT = "3 per minute"
 ATTEMPTS = 3

@@ -18,8 +18,8 @@ from blogapi.extensions import db
 from devtools.binaries import ensure_redis_installed
 from devtools.redis_server import RedisServer
 from tests.conftest import PASSWORD, make_app
-from tests.prerequisites import unavailable
-from tests.security_support import assert_problem
+from tests.support.prerequisites import unavailable
+from tests.support.tokens import assert_problem
 
 LIMIT = "3 per minute"
 LOGIN = "/api/v1/auth/login"

@@ -21,8 +21,8 @@ from devtools.binaries import ensure_redis_installed, find_pg_bindir
 from devtools.os_users import is_root
 from devtools.postgres_server import PostgresServer
 from devtools.redis_server import RedisServer
-from tests.prerequisites import needs_postgres as needs_pg
-from tests.prerequisites import unavailable
+from tests.support.prerequisites import needs_postgres as needs_pg
+from tests.support.prerequisites import unavailable
 
 ROOT = Path(__file__).resolve().parents[1]
 URL_VARS = ("DATABASE_URL", "TEST_DATABASE_URL", "TEST_PG_ADMIN_URL", "REDIS_URL")

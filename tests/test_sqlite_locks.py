@@ -15,8 +15,8 @@ from flask import Flask
 from blogapi.db.engine import engine_options
 from blogapi.extensions import db
 from tests.conftest import make_app
-from tests.helpers import assert_problem
-from tests.posts_helpers import log_in_new, write_post
+from tests.support.posts import log_in_new, write_post
+from tests.support.problems import assert_problem
 
 
 @pytest.fixture

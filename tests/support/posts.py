@@ -15,7 +15,7 @@ from sqlalchemy import event
 
 from blogapi.extensions import db
 from tests.conftest import PASSWORD, Account, login, make_app, register, set_role
-from tests.helpers import PROBLEM, assert_problem  # noqa: F401  (re-exported to posts tests)
+from tests.support.problems import PROBLEM, assert_problem  # noqa: F401  (re-exported to posts tests)
 
 API = "/api/v1"
 

@@ -1,0 +1,1 @@
+"""Helpers the tests share: accounts, apps and databases, posts, problems, tokens, the CLI."""

@@ -11,7 +11,7 @@ import json
 import requests
 
 from devtools.live import LiveServer, production_env
-from tests.conftest import PASSWORD
+from tests.support.accounts import PASSWORD
 from tests.support.databases import (
     fresh_database,
     manage,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import PASSWORD, login
+from tests.support.accounts import PASSWORD, login
 from tests.support.cli import assert_one_line_error, assert_usage_error, cli
 from tests.support.cli import create_user as create
 

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from blogapi.db.models import User
 from blogapi.extensions import db
 from blogapi.security.audit import audit
-from tests.conftest import PASSWORD, Account, make_app
-from tests.support.tokens import bearer
+from tests.support.accounts import PASSWORD, Account, bearer
+from tests.support.apps import make_app
 
 NEW_PASSWORD = "a brand new passphrase"
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")

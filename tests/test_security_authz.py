@@ -28,9 +28,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD, Account
+from tests.support.accounts import PASSWORD, Account, bearer
+from tests.support.databases import table_rows
 from tests.support.posts import new_post, publish
-from tests.support.tokens import assert_problem, bearer, forge, table_rows
+from tests.support.problems import assert_problem
+from tests.support.tokens import forge
 
 ROLES = ("contributor", "author", "editor", "admin")
 CALLERS = ("anonymous", *ROLES)

@@ -14,12 +14,12 @@ import pytest
 import redis
 from flask import Flask
 
-from blogapi.extensions import db
 from devtools.binaries import ensure_redis_installed
 from devtools.redis_server import RedisServer
-from tests.conftest import PASSWORD, make_app
+from tests.support.accounts import PASSWORD
+from tests.support.apps import dispose, make_app
 from tests.support.prerequisites import unavailable
-from tests.support.tokens import assert_problem
+from tests.support.problems import assert_problem
 
 LIMIT = "3 per minute"
 LOGIN = "/api/v1/auth/login"
@@ -46,13 +46,6 @@ def redis_url(redis_server: Any) -> Iterator[str]:
 def worker(redis_url: str) -> Flask:
     """One gunicorn worker: its own app, its own connection to the shared Redis."""
     return make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT=LIMIT, RATELIMIT_STORAGE_URI=redis_url)
-
-
-def dispose(app: Flask) -> None:
-    """Close an app's database connections."""
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def guess(app: Flask, address: str, name: str = "alice") -> Any:

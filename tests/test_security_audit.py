@@ -49,7 +49,7 @@ def only(caplog: pytest.LogCaptureFixture, name: str) -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def capture(caplog: pytest.LogCaptureFixture) -> None:
-    """Audit lines are INFO records on blogapi.security.audit."""
+    """Audit lines are INFO records of the blogapi.audit logger."""
     caplog.set_level("INFO", logger="blogapi.audit")
 
 

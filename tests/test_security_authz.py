@@ -60,7 +60,7 @@ def by_caller(anonymous: int, contributor: int, author: int, editor: int, admin:
     return dict(zip(CALLERS, (anonymous, contributor, author, editor, admin), strict=True))
 
 
-# Posts, as blogapi/services/access.py rules: an unpublished post of someone else's is 404
+# Posts, as blogapi/posts/access.py rules: an unpublished post of someone else's is 404
 # below editor (it is not there for them), a visible one they may not change is 403.
 PUBLIC = everyone(200, anonymous=200)
 HIDDEN = by_caller(404, 404, 404, 200, 200)

@@ -32,7 +32,7 @@ test-sqlite: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
-	$(PY) -m tests.servers postgres -- $(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m devtools.with_server postgres -- $(PY) -m pytest $(PYTEST_ARGS)
 
 ## Read benchmark against bare Flask (bench/README.md): installs wrk and matplotlib, ~6 minutes.
 ## More: make bench BENCH_ARGS="--scaling 1000,10000,100000,1000000"

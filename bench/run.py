@@ -21,7 +21,7 @@ import requests
 
 from bench.report import write_report, write_scaling
 from bench.wrk import WrkResult, run_wrk
-from tests.live import ROOT, LiveServer, migrate, production_env
+from devtools.live import ROOT, LiveServer, migrate, production_env
 
 PASSWORD = "benchmark passphrase 2026"
 RESULTS = ROOT / "bench" / "results"

@@ -24,8 +24,10 @@ import requests
 
 from bench.ledger import Ledger
 from bench.scale_clients import Writer
-from tests.live import ROOT, LiveServer, migrate, production_env
-from tests.servers import PostgresServer, RedisServer, ensure_redis_installed
+from devtools.binaries import ensure_redis_installed
+from devtools.live import ROOT, LiveServer, migrate, production_env
+from devtools.postgres_server import PostgresServer
+from devtools.redis_server import RedisServer
 
 PHASES = ["warm-up", "postgres restart", "steady", "redis restart", "worker killed", "cool-down"]
 

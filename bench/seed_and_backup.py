@@ -8,7 +8,7 @@ database is exported again and compared with the first export, line for line.
     python bench/seed_and_backup.py --posts 100000 --backend sqlite
 
 PostgreSQL: TEST_PG_ADMIN_URL (or --pg-admin-url) names a server to make databases on;
-without one, a throwaway server is started with tests/servers.py.
+without one, a throwaway server is started with devtools/postgres_server.py.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.live import production_env  # noqa: E402  (the environment the live tests use)
+from devtools.live import production_env  # noqa: E402  (the environment the live tests use)
 
 PASSWORD = "bench admin passphrase 2026"
 
@@ -107,7 +107,7 @@ def postgres(admin_url: str | None) -> Iterator[str]:
     if admin_url:
         yield admin_url
         return
-    from tests.servers import PostgresServer
+    from devtools.postgres_server import PostgresServer
 
     with PostgresServer() as server:
         yield server.admin_url

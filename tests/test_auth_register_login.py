@@ -7,8 +7,9 @@ import pytest
 
 from blogapi.db.models import User
 from blogapi.extensions import db
-from tests.conftest import PASSWORD, login, register
-from tests.helpers import assert_problem, bearer
+from tests.support.accounts import PASSWORD, bearer, login, register
+from tests.support.apps import make_app
+from tests.support.problems import assert_problem
 
 API = "/api/v1"
 
@@ -67,15 +68,11 @@ def test_long_passphrases_are_welcome(client):
 
 
 def test_registration_can_be_closed(app):
-    from tests.conftest import make_app
-
     closed = make_app(REGISTRATION_OPEN=False)
     assert_problem(register(closed.test_client(), "ada", "ada@example.com"), 403)
 
 
 def test_registration_gives_the_configured_default_role():
-    from tests.conftest import make_app
-
     app = make_app(DEFAULT_ROLE="contributor")
     assert register(app.test_client(), "ada", "ada@example.com").get_json()["role"] == "contributor"
 

@@ -12,8 +12,8 @@ from flask_jwt_extended import create_access_token
 from blogapi.accounts import sessions
 from blogapi.db.models import User
 from blogapi.extensions import db
-from tests.conftest import login
-from tests.helpers import assert_problem, bearer
+from tests.support.accounts import bearer, login
+from tests.support.problems import assert_problem
 
 API = "/api/v1"
 ME = f"{API}/auth/me"

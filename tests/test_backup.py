@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.admin import cli, create_user
-from tests.conftest import PASSWORD, login
-from tests.databases import all_rows, app_on, dispose, fresh_database, suite_admin_url, upgrade
-from tests.prerequisites import unavailable
-from tests.servers import PostgresServer, find_pg_bindir
+from devtools.binaries import find_pg_bindir
+from devtools.postgres_server import PostgresServer
+from tests.support.accounts import PASSWORD, login
+from tests.support.apps import app_on, dispose
+from tests.support.cli import cli, create_user
+from tests.support.databases import all_rows, fresh_database, suite_admin_url, upgrade
+from tests.support.prerequisites import unavailable
 
 API = "/api/v1"
 

@@ -9,8 +9,8 @@ import pytest
 
 from blogapi.backup.export import count_rows
 from blogapi.extensions import db
-from tests.admin import assert_one_line_error, cli, create_user
-from tests.conftest import make_app
+from tests.support.apps import make_app
+from tests.support.cli import assert_one_line_error, cli, create_user
 
 Lines = list[dict]
 

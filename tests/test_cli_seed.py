@@ -19,10 +19,11 @@ from blogapi.extensions import db
 from blogapi.posts.markdown import render_markdown
 from blogapi.posts.slugs import is_valid_slug, slugify
 from blogapi.timeutil import utcnow
-from tests.admin import assert_one_line_error, assert_usage_error, cli
-from tests.conftest import PASSWORD, login, make_app
-from tests.databases import all_rows, dispose, fresh_database, suite_admin_url, upgrade
-from tests.live import ROOT, production_env
+from devtools.live import ROOT, production_env
+from tests.support.accounts import PASSWORD, login
+from tests.support.apps import dispose, make_app
+from tests.support.cli import assert_one_line_error, assert_usage_error, cli
+from tests.support.databases import all_rows, fresh_database, suite_admin_url, upgrade
 
 
 def seeded_posts(app) -> list[tuple[Post, str, list[int]]]:

@@ -10,9 +10,15 @@ import json
 
 import requests
 
-from tests.conftest import PASSWORD
-from tests.databases import fresh_database, manage, postgres_admin_url, suite_admin_url, upgrade
-from tests.live import LiveServer, production_env
+from devtools.live import LiveServer, production_env
+from tests.support.accounts import PASSWORD
+from tests.support.databases import (
+    fresh_database,
+    manage,
+    postgres_admin_url,
+    suite_admin_url,
+    upgrade,
+)
 
 
 def ok(result) -> str:

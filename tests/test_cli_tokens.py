@@ -7,8 +7,8 @@ from datetime import timedelta
 from blogapi.db.models import RevokedToken
 from blogapi.extensions import db
 from blogapi.timeutil import utcnow
-from tests.admin import assert_one_line_error, cli
-from tests.conftest import login
+from tests.support.accounts import login
+from tests.support.cli import assert_one_line_error, cli
 
 API = "/api/v1"
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from tests.admin import assert_one_line_error, assert_usage_error, cli
-from tests.admin import create_user as create
-from tests.conftest import PASSWORD, login
+from tests.support.accounts import PASSWORD, login
+from tests.support.cli import assert_one_line_error, assert_usage_error, cli
+from tests.support.cli import create_user as create
 
 API = "/api/v1"
 NEW_PASSWORD = "a brand new passphrase 42"

@@ -19,18 +19,12 @@ from functools import partial
 import pytest
 import requests
 
-from tests.live import LiveServer, migrate, production_env
-from tests.prerequisites import unavailable
-from tests.races import (
-    PASSWORD,
-    TIMEOUT,
-    Cluster,
-    bearer,
-    race,
-    server_errors,
-    statuses,
-)
-from tests.servers import PostgresServer, find_pg_bindir
+from devtools.binaries import find_pg_bindir
+from devtools.live import LiveServer, migrate, production_env
+from devtools.postgres_server import PostgresServer
+from tests.support.accounts import PASSWORD, bearer
+from tests.support.prerequisites import unavailable
+from tests.support.races import TIMEOUT, Cluster, race, server_errors, statuses
 
 pytestmark = pytest.mark.slow
 

@@ -8,8 +8,8 @@ import shutil
 import pytest
 import requests
 
-from tests.live import LiveServer, fresh_database_url, migrate, production_env
-from tests.prerequisites import unavailable
+from devtools.live import LiveServer, fresh_database_url, migrate, production_env
+from tests.support.prerequisites import unavailable
 
 PASSWORD = "browser passphrase 4 docs"
 CHROMIUM_ARGS = [

@@ -7,8 +7,9 @@ import pytest
 import config as settings
 from blogapi import create_app
 from blogapi.accounts.auth_resources import Me
-from tests.conftest import make_app, register
-from tests.helpers import assert_problem
+from tests.support.accounts import register
+from tests.support.apps import make_app
+from tests.support.problems import assert_problem
 
 API = "/api/v1"
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 import requests
 
-from tests.live import BIN, ROOT, LiveServer, fresh_database_url, migrate, production_env
+from devtools.live import BIN, ROOT, LiveServer, fresh_database_url, migrate, production_env
 
 PASSWORD = "correct horse battery staple"
 

@@ -12,8 +12,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
 from blogapi.extensions import db, migrate
-from tests.databases import fresh_database, manage, suite_admin_url, upgrade
-from tests.live import ROOT
+from devtools.live import ROOT
+from tests.support.databases import fresh_database, manage, suite_admin_url, upgrade
 
 TABLES = {
     "content_version",

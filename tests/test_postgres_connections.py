@@ -17,10 +17,10 @@ from blogapi import create_app
 from blogapi.db import content_version
 from blogapi.db.engine import engine_options
 from blogapi.extensions import db
-from tests.conftest import PASSWORD, login, register
-from tests.helpers import assert_problem, bearer
-from tests.prerequisites import needs_postgres
-from tests.servers import PostgresServer
+from devtools.postgres_server import PostgresServer
+from tests.support.accounts import PASSWORD, bearer, login, register
+from tests.support.prerequisites import needs_postgres
+from tests.support.problems import assert_problem
 
 API = "/api/v1"
 

@@ -12,15 +12,10 @@ from sqlalchemy import text
 import blogapi.posts.resources as post_resources
 from blogapi.extensions import db
 from blogapi.timeutil import utcnow
-from tests.posts_helpers import (
-    API,
-    assert_problem,
-    file_database_app,
-    log_in_new,
-    new_post,
-    publish,
-    published_post,
-)
+from tests.support.accounts import sign_up
+from tests.support.apps import file_database_app
+from tests.support.posts import API, new_post, publish, published_post
+from tests.support.problems import assert_problem
 
 
 def test_the_etag_is_strong_and_made_from_the_exact_bytes(client, author):
@@ -189,7 +184,7 @@ def test_a_write_overtaken_between_read_and_update_loses(
 def test_two_concurrent_patches_with_one_if_match_have_exactly_one_winner(monkeypatch, tmp_path):
     app = file_database_app(tmp_path)
     client = app.test_client()
-    writer = log_in_new(client, app, "writer", "author")
+    writer = sign_up(client, app, "writer", "author")
     post = new_post(client, writer)
     etag = client.get(f"{API}/posts/{post['id']}", headers=writer.headers).headers["ETag"]
     both_checked = threading.Barrier(2, timeout=10)

@@ -7,7 +7,8 @@ from datetime import datetime
 
 import pytest
 
-from tests.posts_helpers import API, assert_problem, new_post, published_post, write_post
+from tests.support.posts import API, new_post, published_post, write_post
+from tests.support.problems import assert_problem
 
 parse = datetime.fromisoformat
 ISO_Z = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from blogapi.timeutil import utcnow
-from tests.posts_helpers import API, assert_problem, new_post, publish, published_post
+from tests.support.posts import API, new_post, publish, published_post
+from tests.support.problems import assert_problem
 
 
 def page(client, headers=None, **params):

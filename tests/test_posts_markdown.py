@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 import blogapi.posts.service as post_service
-from tests.posts_helpers import API, new_post, published_post
+from tests.support.posts import API, new_post, published_post
 
 XSS_PAYLOADS = [
     "<script>alert(1)</script>",

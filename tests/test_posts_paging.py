@@ -12,13 +12,8 @@ from sqlalchemy import event
 
 from blogapi.extensions import db
 from blogapi.timeutil import utcnow
-from tests.posts_helpers import (
-    API,
-    assert_problem,
-    new_post,
-    publish,
-    published_post,
-)
+from tests.support.posts import API, new_post, publish, published_post
+from tests.support.problems import assert_problem
 
 TITLES = ["alpha", "bravo", "charlie"]
 

@@ -10,8 +10,10 @@ from sqlalchemy import text
 
 import blogapi.posts.resources as post_resources
 from blogapi.extensions import db
-from tests.conftest import make_app
-from tests.posts_helpers import API, assert_problem, log_in_new, new_post
+from tests.support.accounts import sign_up
+from tests.support.apps import make_app
+from tests.support.posts import API, new_post
+from tests.support.problems import assert_problem
 
 
 @pytest.fixture
@@ -51,8 +53,8 @@ def test_anonymous_errors_are_problems(production_app, method, path, kwargs, sta
 
 def test_signed_in_errors_are_problems(production_app):
     client = production_app.test_client()
-    writer = log_in_new(client, production_app, "prodwriter", "author")
-    reader = log_in_new(client, production_app, "prodreader", "contributor")
+    writer = sign_up(client, production_app, "prodwriter", "author")
+    reader = sign_up(client, production_app, "prodreader", "contributor")
     post = new_post(client, writer, title="Prod")
     url = f"{API}/posts/{post['id']}"
     mine, theirs = writer.headers, reader.headers
@@ -75,7 +77,7 @@ def test_signed_in_errors_are_problems(production_app):
 
 def test_a_lost_race_is_412_in_production_too(monkeypatch, production_app):
     client = production_app.test_client()
-    writer = log_in_new(client, production_app, "racer", "author")
+    writer = sign_up(client, production_app, "racer", "author")
     post = new_post(client, writer)
     etag = client.get(f"{API}/posts/{post['id']}", headers=writer.headers).headers["ETag"]
     checked = post_resources.check_post_if_match

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from blogapi.timeutil import utcnow
-from tests.posts_helpers import API, assert_problem, iso, new_post, publish
+from tests.support.posts import API, iso, new_post, publish
+from tests.support.problems import assert_problem
 
 
 def list_ids(client, headers=None, **params) -> list[int]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.posts_helpers import API, counted_queries, new_post, publish, published_post
+from tests.support.databases import counted_queries
+from tests.support.posts import API, new_post, publish, published_post
 
 # Statements the engine runs (SAVEPOINT/RELEASE included; COMMIT is not a cursor execute).
 CONTENT_VERSION = 1  # every anonymous read checks the public cache against the content version

@@ -10,8 +10,9 @@ import pytest
 from blogapi.db.models import User
 from blogapi.extensions import db
 from blogapi.timeutil import utcnow
-from tests.conftest import set_role
-from tests.posts_helpers import API, assert_problem, new_post, publish
+from tests.support.accounts import set_role
+from tests.support.posts import API, new_post, publish
+from tests.support.problems import assert_problem
 
 ROLES = ("anonymous", "contributor", "author", "editor", "admin")
 

@@ -12,14 +12,10 @@ import blogapi.posts.service as post_service
 import blogapi.posts.tags as tag_service
 from blogapi.db.models import Tag
 from blogapi.extensions import db
-from tests.posts_helpers import (
-    API,
-    assert_problem,
-    file_database_app,
-    log_in_new,
-    new_post,
-    write_post,
-)
+from tests.support.accounts import sign_up
+from tests.support.apps import file_database_app
+from tests.support.posts import API, new_post, write_post
+from tests.support.problems import assert_problem
 
 
 @pytest.mark.parametrize(
@@ -110,7 +106,7 @@ def test_a_slug_lost_to_a_concurrent_insert_is_retried_with_the_next_suffix(
 def test_two_requests_racing_for_one_slug_both_succeed(monkeypatch, tmp_path):
     app = file_database_app(tmp_path)
     client = app.test_client()
-    writer = log_in_new(client, app, "racer", "author")
+    writer = sign_up(client, app, "racer", "author")
     at_the_line = threading.Barrier(2, timeout=10)
     render = post_service.render_markdown
 

@@ -13,8 +13,8 @@ from blogapi.extensions import db
 from blogapi.timeutil import utcnow
 from blogapi.web import public_cache
 from blogapi.web.public_cache import VersionedCache
-from tests.live import LiveServer, fresh_database_url, migrate, production_env
-from tests.posts_helpers import API, new_post, publish, published_post
+from devtools.live import LiveServer, fresh_database_url, migrate, production_env
+from tests.support.posts import API, new_post, publish, published_post
 
 
 def test_anonymous_reads_are_cached_and_revalidated(client, author):

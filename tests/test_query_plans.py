@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from blogapi.db.models import Post, User
 from blogapi.extensions import db
 from blogapi.timeutil import utcnow
 from blogapi.web.cursors import Cursor, encode_cursor
-from tests.posts_helpers import API, counted_queries, published_post
+from tests.support.databases import counted_queries, sent_statements
+from tests.support.posts import API, published_post
 
 LIST_QUERIES = [
     {"per_page": 5},
@@ -29,22 +30,9 @@ LIST_QUERIES = [
 ]
 
 
-@contextmanager
-def captured(app: Any) -> Iterator[list[tuple[str, Any]]]:
+def captured(app: Any) -> AbstractContextManager[list[tuple[str, Any]]]:
     """The SELECT statements (with their parameters) that the app sends to the database."""
-    seen: list[tuple[str, Any]] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    return sent_statements(app, lambda statement: statement.lstrip().upper().startswith("SELECT"))
 
 
 def raw_plan(plan: str) -> Any:

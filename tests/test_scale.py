@@ -10,9 +10,9 @@ from collections import Counter
 import pytest
 
 from bench.scale import server_error_causes
-from tests.live import ROOT
-from tests.prerequisites import unavailable
-from tests.servers import find_pg_bindir
+from devtools.binaries import find_pg_bindir
+from devtools.live import ROOT
+from tests.support.prerequisites import unavailable
 
 
 @pytest.mark.slow
@@ -47,13 +47,13 @@ def test_the_report_names_the_exception_behind_each_500(tmp_path):
         "The above exception was the direct cause of the following exception:\n"
         "\n"
         "Traceback (most recent call last):\n"
-        '  File "blogapi/errors.py", line 146, in database_unavailable\n'
+        '  File "blogapi/web/errors.py", line 146, in database_unavailable\n'
         "sqlalchemy.exc.OperationalError: (psycopg.errors.AdminShutdown) terminating connection\n"
         "(Background on this error at: https://sqlalche.me/e/21/e3q8)\n"
         '{"event":"login","user_id":7}\n'
         "[2026-11-29 22:45:01,000] ERROR in errors: unhandled error\n"
         "Traceback (most recent call last):\n"
-        '  File "blogapi/resources/posts.py", line 96, in get\n'
+        '  File "blogapi/posts/resources.py", line 96, in get\n'
         "KeyError: 'title'\n"
     )
     assert server_error_causes([log]) == Counter(

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from blogapi.db.models import User
 from blogapi.extensions import db
 from blogapi.security.audit import audit
-from tests.conftest import PASSWORD, Account, make_app
-from tests.security_support import bearer
+from tests.support.accounts import PASSWORD, Account, bearer
+from tests.support.apps import make_app
 
 NEW_PASSWORD = "a brand new passphrase"
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -49,7 +49,7 @@ def only(caplog: pytest.LogCaptureFixture, name: str) -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def capture(caplog: pytest.LogCaptureFixture) -> None:
-    """Audit lines are INFO records on blogapi.security.audit."""
+    """Audit lines are INFO records of the blogapi.audit logger."""
     caplog.set_level("INFO", logger="blogapi.audit")
 
 

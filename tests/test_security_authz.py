@@ -28,9 +28,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD, Account
-from tests.posts_helpers import new_post, publish
-from tests.security_support import assert_problem, bearer, forge, table_rows
+from tests.support.accounts import PASSWORD, Account, bearer
+from tests.support.databases import table_rows
+from tests.support.posts import new_post, publish
+from tests.support.problems import assert_problem
+from tests.support.tokens import forge
 
 ROLES = ("contributor", "author", "editor", "admin")
 CALLERS = ("anonymous", *ROLES)
@@ -58,7 +60,7 @@ def by_caller(anonymous: int, contributor: int, author: int, editor: int, admin:
     return dict(zip(CALLERS, (anonymous, contributor, author, editor, admin), strict=True))
 
 
-# Posts, as blogapi/services/access.py rules: an unpublished post of someone else's is 404
+# Posts, as blogapi/posts/access.py rules: an unpublished post of someone else's is 404
 # below editor (it is not there for them), a visible one they may not change is 403.
 PUBLIC = everyone(200, anonymous=200)
 HIDDEN = by_caller(404, 404, 404, 200, 200)

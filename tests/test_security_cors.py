@@ -8,7 +8,8 @@ import pytest
 from flask import Flask, Response
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD, make_app
+from tests.support.accounts import sign_up
+from tests.support.apps import make_app
 
 APP_ORIGIN = "https://app.example.com"
 EXPOSED = {"location", "etag", "link", "x-total-count", "retry-after"}
@@ -45,14 +46,6 @@ def cors_headers(response: Any) -> dict[str, str]:
 def split(value: str) -> set[str]:
     """A comma-separated header value as a set of lower-case items."""
     return {item.strip().lower() for item in value.split(",") if item.strip()}
-
-
-def log_in_alice(client: FlaskClient) -> str:
-    """Register and log in Alice; her access token."""
-    payload = {"username": "alice", "email": "alice@example.com", "password": PASSWORD}
-    assert client.post("/api/v1/auth/register", json=payload).status_code == 201
-    response = client.post("/api/v1/auth/login", json={"username": "alice", "password": PASSWORD})
-    return response.get_json()["access_token"]
 
 
 @pytest.mark.parametrize(
@@ -94,8 +87,9 @@ def test_preflights_are_not_rate_limited():
 
 def test_the_app_can_read_the_headers_it_needs():
     """Location, ETag, Link, X-Total-Count and Retry-After are exposed to the page's script."""
-    client = browser_app().test_client()
-    token = log_in_alice(client)
+    app = browser_app()
+    client = app.test_client()
+    token = sign_up(client, app, "alice").access_token
     response = client.get(
         "/api/v1/auth/me", headers={"Origin": APP_ORIGIN, "Authorization": f"Bearer {token}"}
     )
@@ -136,8 +130,9 @@ def test_error_problems_reach_the_app_too(method: str, path: str, status: int):
 )
 def test_other_origins_get_no_cors_headers(origin: str):
     """Only exact allowed origins: look-alikes, other schemes and ports get nothing."""
-    client = browser_app().test_client()
-    token = log_in_alice(client)
+    app = browser_app()
+    client = app.test_client()
+    token = sign_up(client, app, "alice").access_token
     assert cors_headers(preflight(client, "/api/v1/auth/me", "PATCH", origin)) == {}
     response = client.get(
         "/api/v1/auth/me", headers={"Origin": origin, "Authorization": f"Bearer {token}"}

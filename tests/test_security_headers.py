@@ -9,7 +9,8 @@ import pytest
 from flask import Response
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD, Account, make_app
+from tests.support.accounts import PASSWORD, Account, sign_up
+from tests.support.apps import make_app
 
 CALLS: dict[str, Callable[[FlaskClient, Account], Any]] = {
     "200 health": lambda c, a: c.get("/api/v1/health"),
@@ -33,16 +34,6 @@ CALLS: dict[str, Callable[[FlaskClient, Account], Any]] = {
 }
 
 
-def sign_up_alice(client: FlaskClient) -> Account:
-    """Register and log in Alice through the API."""
-    payload = {"username": "alice", "email": "alice@example.com", "password": PASSWORD}
-    assert client.post("/api/v1/auth/register", json=payload).status_code == 201
-    tokens = client.post("/api/v1/auth/login", json={"username": "alice", "password": PASSWORD})
-    account = Account("alice", "alice@example.com", PASSWORD, "author")
-    account.access_token = tokens.get_json()["access_token"]
-    return account
-
-
 @pytest.fixture
 def production_like() -> tuple[FlaskClient, Account]:
     """An app that handles errors as production does, with a route that fails."""
@@ -53,7 +44,7 @@ def production_like() -> tuple[FlaskClient, Account]:
         raise RuntimeError("boom")
 
     client = app.test_client()
-    return client, sign_up_alice(client)
+    return client, sign_up(client, app, "alice")
 
 
 @pytest.mark.parametrize("call", CALLS, ids=list(CALLS))
@@ -113,7 +104,7 @@ def test_an_authenticated_response_never_reaches_a_shared_cache(policy, for_a_ca
         return Response("{}", headers={"Cache-Control": policy})
 
     client = app.test_client()
-    alice = sign_up_alice(client)
+    alice = sign_up(client, app, "alice")
     assert client.get("/cacheable").headers["Cache-Control"] == policy
     response = client.get("/cacheable", headers=alice.headers)
     assert response.headers["Cache-Control"] == for_a_caller_with_a_token

@@ -28,8 +28,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from blogapi.extensions import db
-from tests.conftest import PASSWORD, make_app, set_role
-from tests.security_support import assert_problem, bearer, table_rows
+from tests.support.accounts import PASSWORD, bearer, set_role
+from tests.support.apps import make_app
+from tests.support.databases import table_rows
+from tests.support.problems import assert_problem
+from tests.support.tokens import b64url
 
 TABLES = ("users", "revoked_tokens", "posts", "tags", "post_tags", "content_version")
 API = "/api/v1"
@@ -502,11 +505,6 @@ dates = st.one_of(
     st.sampled_from(DATES),
     st.datetimes(timezones=st.timezones()).map(lambda moment: moment.isoformat()),
 )
-
-
-def b64url(raw: bytes) -> str:
-    """Base64url without padding, as the API writes its cursors."""
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 # Cursors the server never made: its own shape with hostile members, any JSON, any bytes.

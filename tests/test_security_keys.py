@@ -17,18 +17,10 @@ from flask import Flask
 
 import config
 from blogapi import create_app
-from blogapi.extensions import db
 from blogapi.security.jwk import thumbprint
-from tests.conftest import make_app
-from tests.security_support import (
-    assert_problem,
-    assert_refused,
-    b64url,
-    claims_of,
-    get_me,
-    header_of,
-    with_header,
-)
+from tests.support.apps import dispose, make_app
+from tests.support.problems import assert_problem
+from tests.support.tokens import assert_refused, b64url, claims_of, get_me, header_of, with_header
 
 JWKS = "/.well-known/jwks.json"
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
@@ -62,13 +54,6 @@ def write_pair(directory: Path, name: str, kind: str = "ed25519") -> tuple[Path,
         )
     )
     return private, public
-
-
-def dispose(app: Flask) -> None:
-    """Close an app's database connections."""
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture(params=["ed25519", "rsa"])

@@ -10,8 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from blogapi.extensions import db
-from tests.conftest import PASSWORD, make_app
-from tests.security_support import assert_problem
+from tests.support.accounts import PASSWORD
+from tests.support.apps import make_app
+from tests.support.problems import assert_problem
 
 LIMIT = "3 per minute"
 ATTEMPTS = 3

@@ -14,11 +14,12 @@ import pytest
 import redis
 from flask import Flask
 
-from blogapi.extensions import db
-from tests import servers
-from tests.conftest import PASSWORD, make_app
-from tests.prerequisites import unavailable
-from tests.security_support import assert_problem
+from devtools.binaries import ensure_redis_installed
+from devtools.redis_server import RedisServer
+from tests.support.accounts import PASSWORD
+from tests.support.apps import dispose, make_app
+from tests.support.prerequisites import unavailable
+from tests.support.problems import assert_problem
 
 LIMIT = "3 per minute"
 LOGIN = "/api/v1/auth/login"
@@ -27,9 +28,9 @@ LOGIN = "/api/v1/auth/login"
 @pytest.fixture(scope="module")
 def redis_server() -> Iterator[Any]:
     """A throwaway Redis on a loopback port for this module."""
-    if servers.ensure_redis_installed() is None:
+    if ensure_redis_installed() is None:
         unavailable("redis-server is not installed")
-    with servers.RedisServer() as server:
+    with RedisServer() as server:
         yield server
 
 
@@ -45,13 +46,6 @@ def redis_url(redis_server: Any) -> Iterator[str]:
 def worker(redis_url: str) -> Flask:
     """One gunicorn worker: its own app, its own connection to the shared Redis."""
     return make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT=LIMIT, RATELIMIT_STORAGE_URI=redis_url)
-
-
-def dispose(app: Flask) -> None:
-    """Close an app's database connections."""
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def guess(app: Flask, address: str, name: str = "alice") -> Any:

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from blogapi.db.models import User
 from blogapi.extensions import db
-from tests.conftest import Account
-from tests.security_support import assert_refused, b64url, claims_of, forge, get_me
+from tests.support.accounts import Account
+from tests.support.tokens import assert_refused, b64url, claims_of, forge, get_me
 
 REFRESH = "/api/v1/auth/refresh"
 

@@ -1,4 +1,4 @@
-"""Tests for tests/servers.py: throwaway PostgreSQL and Redis servers."""
+"""Tests for the throwaway PostgreSQL and Redis servers of devtools, and their command line."""
 
 from __future__ import annotations
 
@@ -17,13 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from tests import servers
-from tests.prerequisites import needs_postgres as needs_pg
-from tests.prerequisites import unavailable
-from tests.servers import PostgresServer, RedisServer
+from devtools.binaries import ensure_redis_installed, find_pg_bindir
+from devtools.os_users import is_root
+from devtools.postgres_server import PostgresServer
+from devtools.redis_server import RedisServer
+from tests.support.prerequisites import needs_postgres as needs_pg
+from tests.support.prerequisites import unavailable
 
 ROOT = Path(__file__).resolve().parents[1]
 URL_VARS = ("DATABASE_URL", "TEST_DATABASE_URL", "TEST_PG_ADMIN_URL", "REDIS_URL")
+CLI = [sys.executable, "-m", "devtools.with_server"]
 
 
 def _port_refuses(port: int) -> bool:
@@ -43,9 +46,9 @@ def _cli_env(**extra: str) -> dict[str, str]:
 
 
 def _run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run python -m tests.servers with args and return the finished process."""
+    """Run python -m devtools.with_server with args and return the finished process."""
     return subprocess.run(
-        [sys.executable, "-m", "tests.servers", *args],
+        [*CLI, *args],
         cwd=ROOT,
         env=_cli_env(**env),
         capture_output=True,
@@ -76,7 +79,7 @@ def watched_tmpdir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def redis_binary() -> str:
     """Return redis-server, installing it with apt-get when possible."""
-    binary = servers.ensure_redis_installed()
+    binary = ensure_redis_installed()
     if binary is None:
         unavailable("redis-server is missing and could not be installed (needs root + apt-get)")
     return binary
@@ -88,9 +91,9 @@ def redis_binary() -> str:
 def test_find_pg_bindir_honours_override(monkeypatch: pytest.MonkeyPatch) -> None:
     """PG_BINDIR wins, and a dir without initdb means 'not found'."""
     monkeypatch.setenv("PG_BINDIR", "/nonexistent")
-    assert servers.find_pg_bindir() is None
+    assert find_pg_bindir() is None
     monkeypatch.delenv("PG_BINDIR")
-    found = servers.find_pg_bindir()
+    found = find_pg_bindir()
     if found is not None:
         assert os.access(os.path.join(found, "initdb"), os.X_OK)
 
@@ -140,7 +143,7 @@ def test_postgres_lifecycle(watched_tmpdir: Path) -> None:
 @needs_pg
 def test_postgres_unusable_tmpdir_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
     """A TMPDIR the postgres user cannot enter (root's 0700 dir) is skipped."""
-    if not servers._is_root():
+    if not is_root():
         pytest.skip("only root switches to the postgres user")
     private = Path(tempfile.mkdtemp(prefix="test-servers-private-"))
     try:
@@ -185,7 +188,7 @@ def test_postgres_cli_cleans_up_on_signal(sig: signal.Signals, watched_tmpdir: P
     """SIGTERM to the CLI, or Ctrl-C to its process group, still removes the server."""
     code = "import os, time; print(os.environ['DATABASE_URL'], flush=True); time.sleep(60)"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.servers", "postgres", "--", sys.executable, "-c", code],
+        [*CLI, "postgres", "--", sys.executable, "-c", code],
         cwd=ROOT,
         env=_cli_env(),
         stdout=subprocess.PIPE,
@@ -217,7 +220,7 @@ def test_watchdog_removes_server_when_owner_is_killed(watched_tmpdir: Path) -> N
         f"""
         import sys, time
         sys.path.insert(0, {str(ROOT)!r})
-        from tests.servers import PostgresServer
+        from devtools.postgres_server import PostgresServer
         pg = PostgresServer().start()
         print(pg.port, flush=True)
         time.sleep(60)

@@ -14,9 +14,10 @@ from flask import Flask
 
 from blogapi.db.engine import engine_options
 from blogapi.extensions import db
-from tests.conftest import make_app
-from tests.helpers import assert_problem
-from tests.posts_helpers import log_in_new, write_post
+from tests.support.accounts import sign_up
+from tests.support.apps import make_app
+from tests.support.posts import write_post
+from tests.support.problems import assert_problem
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def write_lock(path: Path, seconds: float | None = None) -> Iterator[None]:
 
 def test_a_writer_waits_for_another_process_to_finish_writing(file_app, sqlite_file):
     client = file_app.test_client()
-    author = log_in_new(client, file_app, "waiter", "author")
+    author = sign_up(client, file_app, "waiter", "author")
     with write_lock(sqlite_file, seconds=0.4):
         started = time.monotonic()
         created = write_post(client, author, title="Patience", tags=["queue"])
@@ -65,7 +66,7 @@ def test_a_writer_waits_for_another_process_to_finish_writing(file_app, sqlite_f
 
 def test_a_writer_locked_out_past_the_busy_timeout_gets_a_503(file_app, sqlite_file):
     client = file_app.test_client()
-    author = log_in_new(client, file_app, "locked", "author")
+    author = sign_up(client, file_app, "locked", "author")
     with write_lock(sqlite_file):
         refused = write_post(client, author, title="Locked out", tags=["queue"])
     assert_problem(refused, 503)

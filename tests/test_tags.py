@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from blogapi.db.models import Tag
 from blogapi.extensions import db
 from blogapi.timeutil import utcnow
-from tests.posts_helpers import API, new_post, publish, published_post, write_post
+from tests.support.posts import API, new_post, publish, published_post, write_post
 
 
 def test_no_posts_no_tags(client):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -14,15 +13,10 @@ from pathlib import Path
 
 import requests
 
+from devtools.server import HOST, free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fresh_database_url(workdir: Path) -> str:
@@ -79,12 +73,13 @@ class LiveServer:
         app: str = "blogapi:create_app()",
         health_path: str = "/api/v1/health",
     ):
+        """Configure gunicorn on a free loopback port; call start() or use it with `with`."""
         self.env = dict(env)
         self.workers = workers
         self.app = app
         self.health_path = health_path
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{HOST}:{self.port}"
         self.api = f"{self.url}/api/v1"
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
@@ -98,7 +93,7 @@ class LiveServer:
                 "--workers",
                 str(self.workers),
                 "--bind",
-                f"127.0.0.1:{self.port}",
+                f"{HOST}:{self.port}",
                 "--graceful-timeout",
                 "5",
                 self.app,
@@ -139,7 +134,9 @@ class LiveServer:
                 self.process.wait(timeout=5)
 
     def __enter__(self) -> LiveServer:
+        """Start gunicorn."""
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
+        """Stop gunicorn."""
         self.stop()

@@ -1,4 +1,7 @@
-"""New, empty databases for tests, on the suite's PostgreSQL server when it has one, else SQLite."""
+"""Databases for tests: new empty ones, migrated by manage.py, and what their apps hold and run.
+
+New databases go on the suite's PostgreSQL server when it has one, else into SQLite files.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +9,16 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import event, select, text
 
-from blogapi import create_app
 from blogapi.extensions import db
-from config import TestingConfig
-from tests.live import ROOT, production_env
+from devtools.live import ROOT, production_env
 
 
 def suite_admin_url() -> str | None:
@@ -63,18 +64,6 @@ def upgrade(url: str) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def app_on(url: str) -> Flask:
-    """A TestingConfig app on the database at url, as it is (no tables made or emptied)."""
-    return create_app(TestingConfig(), SQLALCHEMY_DATABASE_URI=url)
-
-
-def dispose(app: Flask) -> None:
-    """Close the app's database connections (so its database can be dropped)."""
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
 def all_rows(app: Flask) -> dict[str, list[dict[str, Any]]]:
     """Every row of every table, in primary key order, as plain dicts."""
     with app.app_context():
@@ -91,13 +80,49 @@ def all_rows(app: Flask) -> dict[str, list[dict[str, Any]]]:
     return rows
 
 
+def table_rows(app: Flask, *tables: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the named tables, in a stable order, to compare before and after."""
+    with app.app_context():
+        rows = {
+            table: [tuple(row) for row in db.session.execute(text(f"SELECT * FROM {table}"))]
+            for table in tables
+        }
+        db.session.remove()
+    return {table: sorted(found, key=repr) for table, found in rows.items()}
+
+
+@contextmanager
+def sent_statements(app: Flask, keep: Callable[[str], bool]) -> Iterator[list[tuple[str, Any]]]:
+    """The SQL statements keep() accepts that the app sends inside the block, with parameters."""
+    sent: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if keep(statement):
+            sent.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def counted_queries(app: Flask) -> AbstractContextManager[list[tuple[str, Any]]]:
+    """Every SQL statement the app runs inside the block, but BEGIN."""
+    # Like COMMIT, BEGIN is the transaction, not a query: only SQLite runs it as a statement.
+    return sent_statements(app, lambda statement: not statement.startswith("BEGIN"))
+
+
 @contextmanager
 def postgres_admin_url() -> Iterator[str | None]:
     """A PostgreSQL server's maintenance URL: the suite's, else a throwaway one, else None."""
     if suite_admin_url():
         yield suite_admin_url()
         return
-    from tests.servers import PostgresServer, find_pg_bindir
+    from devtools.binaries import find_pg_bindir
+    from devtools.postgres_server import PostgresServer
 
     if find_pg_bindir() is None:
         yield None

@@ -1,4 +1,4 @@
-"""Helpers the security stories share: reading and forging tokens, checking problems."""
+"""Tokens as an attacker handles them: read without checking, edited, forged, sent to /me."""
 
 from __future__ import annotations
 
@@ -9,16 +9,15 @@ import jwt as pyjwt
 import orjson
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
 
-from blogapi.extensions import db
+from tests.support.accounts import bearer
+from tests.support.problems import assert_problem
 
 ME = "/api/v1/auth/me"
-PROBLEM = "application/problem+json"
 
 
 def b64url(data: bytes) -> str:
-    """Base64url without padding, as JOSE writes it."""
+    """Base64url without padding, as JOSE writes tokens and the API its cursors."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
@@ -58,40 +57,11 @@ def forge(
     return pyjwt.encode(payload, secret, algorithm=algorithm, headers=headers)
 
 
-def bearer(token: str) -> dict[str, str]:
-    """The Authorization header for a token."""
-    return {"Authorization": f"Bearer {token}"}
-
-
 def get_me(client: FlaskClient, token: str) -> Any:
     """GET /auth/me with a bearer token."""
     return client.get(ME, headers=bearer(token))
 
 
-def assert_problem(response: Any, status: int | None = None) -> dict[str, Any]:
-    """An RFC 9457 problem whose status matches the response's; returns its body."""
-    assert response.mimetype == PROBLEM, (response.status_code, response.data[:300])
-    body = orjson.loads(response.data)
-    assert body["status"] == response.status_code
-    assert isinstance(body["title"], str)
-    assert isinstance(body["detail"], str)
-    if status is not None:
-        assert response.status_code == status, body
-    return body
-
-
 def assert_refused(response: Any) -> None:
-    """A token the API will not accept: 401 problem with RFC 6750's challenge."""
+    """A token the API will not accept: a 401 problem with RFC 6750's challenge."""
     assert_problem(response, 401)
-    assert response.headers["WWW-Authenticate"].startswith("Bearer")
-
-
-def table_rows(app: Flask, *tables: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of the named tables, in a stable order, to compare before and after."""
-    with app.app_context():
-        rows = {
-            table: [tuple(row) for row in db.session.execute(text(f"SELECT * FROM {table}"))]
-            for table in tables
-        }
-        db.session.remove()
-    return {table: sorted(found, key=repr) for table, found in rows.items()}

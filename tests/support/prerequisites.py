@@ -11,7 +11,7 @@ from typing import NoReturn
 
 import pytest
 
-from tests.servers import find_pg_bindir
+from devtools.binaries import find_pg_bindir
 
 ON_CI = bool(os.environ.get("CI"))
 

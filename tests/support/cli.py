@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import PASSWORD
+from tests.support.accounts import PASSWORD
 
 
 def cli(runner: Any, *args: str, input: str | None = None) -> Any:

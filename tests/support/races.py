@@ -14,9 +14,9 @@ from typing import Any
 import requests
 from sqlalchemy import Engine, create_engine, text
 
-from tests.live import LiveServer
+from devtools.live import LiveServer
+from tests.support.accounts import PASSWORD, bearer
 
-PASSWORD = "correct horse battery staple"
 TIMEOUT = 30
 
 
@@ -32,11 +32,6 @@ class Writer:
     def headers(self) -> dict[str, str]:
         """The Authorization header for the access token."""
         return bearer(self.access_token)
-
-
-def bearer(token: str) -> dict[str, str]:
-    """An Authorization header for a token."""
-    return {"Authorization": f"Bearer {token}"}
 
 
 def race(calls: Sequence[Callable[[], requests.Response]]) -> list[requests.Response]:

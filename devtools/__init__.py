@@ -1,0 +1,1 @@
+"""Test servers and live-app plumbing used by tests and bench."""

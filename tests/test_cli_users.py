@@ -110,6 +110,21 @@ def test_the_last_active_admin_cannot_be_demoted_or_deactivated(runner, client):
     assert login(client, "root").get_json()["user"]["role"] == "editor"
 
 
+def test_the_api_and_the_cli_refuse_the_last_admin_with_one_rule(runner, client):
+    """The same service function answers both: the same sentence, and nothing changes."""
+    create(runner, "root", "admin")
+    token = login(client, "root").get_json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    for change in ({"role": "editor"}, {"active": False}):
+        response = client.patch(f"{API}/users/root", json=change, headers=headers)
+        assert response.status_code == 409
+        detail = response.get_json()["detail"].rstrip(".")
+        command = ("set-role", "root", "editor") if "role" in change else ("deactivate", "root")
+        assert assert_one_line_error(cli(runner, *command)) == f"Error: {detail}\n"
+    me = client.get(f"{API}/auth/me", headers=headers).get_json()
+    assert (me["role"], me["active"]) == ("admin", True)
+
+
 def test_reset_password_sets_it_and_logs_the_user_out_everywhere(runner, client, author):
     result = cli(
         runner, "reset-password", author.username, "--password-stdin", input=f"{NEW_PASSWORD}\n"

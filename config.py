@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from dotenv import load_dotenv
+from flask.helpers import get_load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent
 DOTENV_PATH = BASE_DIR / ".env"
@@ -102,15 +103,9 @@ def instance_dir() -> Path:
     return Path(env_str("BLOGAPI_INSTANCE_DIR") or BASE_DIR / "instance")
 
 
-def dotenv_skipped() -> bool:
-    """Whether FLASK_SKIP_DOTENV says to ignore `.env` (read as Flask's CLI reads it)."""
-    value = os.environ.get("FLASK_SKIP_DOTENV", "")
-    return bool(value) and value.lower() not in {"0", "false", "no"}
-
-
 def read_dotenv() -> bool:
     """Fill unset variables from `.env` (the environment wins), unless FLASK_SKIP_DOTENV is set."""
-    if dotenv_skipped() or not DOTENV_PATH.is_file():
+    if not get_load_dotenv() or not DOTENV_PATH.is_file():
         return False
     return load_dotenv(DOTENV_PATH, override=False)
 

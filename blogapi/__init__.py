@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -15,11 +16,11 @@ from blogapi.db import triggers as _triggers  # noqa: F401  (create_all installs
 from blogapi.extensions import db, jwt, migrate
 from blogapi.routes import register_routes
 from blogapi.security.jwt import register_jwt_callbacks
-from blogapi.security.keys import register_signing_keys as register_keys
+from blogapi.security.keys import register_signing_keys
 from blogapi.security.passwords import init_passwords
 from blogapi.security.ratelimit import init_rate_limits
 from blogapi.web.body import refuse_nul_in_url
-from blogapi.web.cors import register_cors as register_cors_headers
+from blogapi.web.cors import register_cors
 from blogapi.web.errors import register_error_handlers
 from blogapi.web.headers import register_security_headers
 from blogapi.web.public_cache import init_public_cache
@@ -40,13 +41,13 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     register_logging(app)
     register_proxy_fix(app)
     register_extensions(app)
-    register_signing_keys(app)
-    register_errors(app)
-    register_request_checks(app)
-    register_resources(app)
-    register_headers(app)
-    register_cors(app)
-    register_cli(app)
+    run_checked(register_signing_keys, app)
+    register_error_handlers(app)
+    app.before_request(refuse_nul_in_url)  # what no endpoint should see, before any view runs
+    register_routes(app)
+    register_security_headers(app)
+    run_checked(register_cors, app)
+    cli.init_app(app)
     return app
 
 
@@ -99,42 +100,9 @@ def register_extensions(app: Flask) -> None:
     init_public_cache(app)
 
 
-def register_signing_keys(app: Flask) -> None:
-    """Token signing keys (HS256, or EdDSA/RS256 from key files)."""
+def run_checked(step: Callable[[Flask], None], app: Flask) -> None:
+    """Run a set-up step that reads settings; a bad setting exits with one line naming it."""
     try:
-        register_keys(app)
+        step(app)
     except ConfigError as exc:
         config_failed(exc)
-
-
-def register_errors(app: Flask) -> None:
-    """Every error becomes problem+json."""
-    register_error_handlers(app)
-
-
-def register_request_checks(app: Flask) -> None:
-    """Refuse what no endpoint should see, before any view or query runs."""
-    app.before_request(refuse_nul_in_url)
-
-
-def register_resources(app: Flask) -> None:
-    """Mount every route of the routing table (routes.py)."""
-    register_routes(app)
-
-
-def register_headers(app: Flask) -> None:
-    """Security headers on every response."""
-    register_security_headers(app)
-
-
-def register_cors(app: Flask) -> None:
-    """CORS headers for the CORS_ORIGINS allowlist (none when it is empty)."""
-    try:
-        register_cors_headers(app)
-    except ConfigError as exc:
-        config_failed(exc)
-
-
-def register_cli(app: Flask) -> None:
-    """The admin commands."""
-    cli.init_app(app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, url_for
+from flask import Response, current_app, url_for
 from flask_jwt_extended import get_jwt
 from flask_restful import Resource
 
@@ -30,6 +30,7 @@ from blogapi.accounts.sessions import (
 from blogapi.security.audit import audit
 from blogapi.security.guards import ACCESS, FRESH, REFRESH, signed_in
 from blogapi.security.ratelimit import per_account, per_address
+from blogapi.web.api import no_content
 from blogapi.web.endpoint import Auth, Reply, endpoint
 from blogapi.web.errors import ApiError
 from blogapi.web.schemas import ProblemSchema
@@ -134,14 +135,14 @@ class Logout(Resource):
         body_optional=True,
         responses={204: Reply(None, "Revoked.")},
     )
-    def post(self, body: dict[str, Any]) -> tuple[str, int]:
+    def post(self, body: dict[str, Any]) -> Response:
         """Revoke and answer 204."""
         user = signed_in()
         tokens = [get_jwt()]
         if "refresh_token" in body:
             tokens.append(refresh_payload_of(body["refresh_token"], user))
         log_out(user, tokens, everywhere=body["all"])
-        return "", 204
+        return no_content()
 
 
 class Me(Resource):

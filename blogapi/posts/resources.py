@@ -33,6 +33,7 @@ from blogapi.posts.service import (
 from blogapi.posts.tags import tag_counts
 from blogapi.security.guards import OPTIONAL, caller, role, signed_in
 from blogapi.timeutil import request_now
+from blogapi.web.api import no_content
 from blogapi.web.endpoint import Reply, endpoint
 from blogapi.web.errors import ApiError
 from blogapi.web.etags import if_match_sent, not_modified
@@ -173,11 +174,11 @@ class PostItem(Resource):
         request_headers=("If-Match",),
         responses={204: Reply(None, "Deleted."), **CHANGE_ERRORS},
     )
-    def delete(self, ident: str) -> tuple[str, int]:
+    def delete(self, ident: str) -> Response:
         """Delete the post."""
         post = changeable(ident, may_delete, EDIT_DENIED)
         delete_post(post, conditional=if_match_sent())
-        return "", 204
+        return no_content()
 
 
 class PostPublish(Resource):

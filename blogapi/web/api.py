@@ -25,6 +25,14 @@ def output_json(data: Any, code: int, headers: dict[str, str] | None = None) -> 
     return response
 
 
+def no_content() -> Response:
+    """A 204 reply: no body, so no Content-Type either (RFC 9110 8.3), as the document says."""
+    # Returned as a Response, since Flask-RESTful stamps its media type on ("", 204) replies.
+    response = Response(status=204)
+    response.headers.remove("Content-Type")
+    return response
+
+
 def make_api(prefix: str) -> BlogApi:
     """An Api under `prefix` that speaks JSON through orjson."""
     api = BlogApi(prefix=prefix, default_mediatype="application/json")

@@ -16,6 +16,7 @@ USERNAME = validate.Regexp(
     error="Use 3 to 32 letters, digits, hyphens or underscores.",
 )
 PASSWORD_MAX = 1024
+ROLE = validate.OneOf(ROLES)
 
 
 def password_field(**kwargs: Any) -> fields.String:
@@ -84,27 +85,27 @@ class MeUpdateSchema(StrictSchema):
 class AdminUserUpdateSchema(StrictSchema):
     """PATCH /users/{username}: what an admin may change."""
 
-    role = fields.String(validate=validate.OneOf(ROLES))
+    role = fields.String(validate=ROLE)
     active = StrictBoolean()
 
 
 class PublicUserSchema(StrictSchema):
     """A profile anyone may see: never the email."""
 
-    username = fields.String(dump_only=True)
-    display_name = fields.String(dump_only=True)
-    bio = fields.String(dump_only=True)
-    role = fields.String(dump_only=True)
-    created_at = UTCDateTimeField(dump_only=True)
+    username = fields.String(dump_only=True, required=True)
+    display_name = fields.String(dump_only=True, required=True)
+    bio = fields.String(dump_only=True, required=True)
+    role = fields.String(dump_only=True, required=True, validate=ROLE)  # documents the enum
+    created_at = UTCDateTimeField(dump_only=True, required=True)
 
 
 class PrivateUserSchema(PublicUserSchema):
     """The profile its owner and admins see."""
 
-    id = fields.Integer(dump_only=True)
-    email = fields.String(dump_only=True)
-    active = fields.Boolean(dump_only=True)
-    updated_at = UTCDateTimeField(dump_only=True)
+    id = fields.Integer(dump_only=True, required=True)
+    email = fields.String(dump_only=True, required=True)
+    active = fields.Boolean(dump_only=True, required=True)
+    updated_at = UTCDateTimeField(dump_only=True, required=True)
 
 
 class TokenPairSchema(StrictSchema):

@@ -29,7 +29,7 @@ class OpenApiDocument(Resource):
         summary="The OpenAPI document",
         description="This document: OpenAPI 3, generated from the schemas that validate requests.",
         tag="service",
-        responses={200: Reply(None, "The OpenAPI 3 document (JSON).")},
+        responses={200: Reply({"type": "object"}, "The OpenAPI 3 document (JSON).")},
     )
     def get(self) -> tuple[dict[str, Any], int, dict[str, str]]:
         """The OpenAPI 3 document; public and cacheable."""

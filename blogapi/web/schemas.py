@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 
 from blogapi.web.fields import StrictSchema
 
@@ -10,10 +10,18 @@ from blogapi.web.fields import StrictSchema
 class ProblemSchema(Schema):
     """RFC 9457 problem details; `errors` only on validation failures."""
 
-    type = fields.String(dump_only=True, metadata={"example": "about:blank"})
-    title = fields.String(dump_only=True, metadata={"example": "Unprocessable Content"})
-    status = fields.Integer(dump_only=True, metadata={"example": 422})
-    detail = fields.String(dump_only=True, metadata={"example": "The request has invalid fields."})
+    class Meta:
+        # RFC 9457 lets a problem carry extension members (a 503 adds `database`).
+        unknown = INCLUDE
+
+    type = fields.String(dump_only=True, required=True, metadata={"example": "about:blank"})
+    title = fields.String(
+        dump_only=True, required=True, metadata={"example": "Unprocessable Content"}
+    )
+    status = fields.Integer(dump_only=True, required=True, metadata={"example": 422})
+    detail = fields.String(
+        dump_only=True, required=True, metadata={"example": "The request has invalid fields."}
+    )
     errors = fields.Dict(
         keys=fields.String(),
         values=fields.List(fields.String()),
@@ -25,7 +33,12 @@ class ProblemSchema(Schema):
 class PageMetaSchema(StrictSchema):
     """Where a page sits in the whole list."""
 
-    page = fields.Integer(dump_only=True, required=True)
+    page = fields.Integer(
+        dump_only=True,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The page number; null on a page reached by `cursor`."},
+    )
     per_page = fields.Integer(dump_only=True, required=True)
     total = fields.Integer(dump_only=True, required=True)
     pages = fields.Integer(dump_only=True, required=True)

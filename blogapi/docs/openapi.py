@@ -59,6 +59,8 @@ PATH_PARAMETERS = {
         "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{3,32}$"},
     },
 }
+# Anonymous, or with a bearer token: what an operation without `security` of its own accepts.
+OPTIONAL_BEARER: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
 INFO = {
     "description": (
         "A JSON blog API. Log in with POST /auth/login, then send "
@@ -179,10 +181,11 @@ def operation(doc: Doc, path_params: list[str], operation_id: str) -> dict[str, 
         }
     if doc.auth in ("access", "fresh", "refresh"):
         op["security"] = [{"bearerAuth": []}]
-    elif doc.auth == "optional":
-        op["security"] = [{}, {"bearerAuth": []}]
-    else:
+    elif doc.auth == "none":
         op["security"] = []
+    # An optional token is the document's default (OPTIONAL_BEARER), not said again here:
+    # generators such as openapi-python-client read any operation-level `security` as "needs
+    # an authenticated client", while the root default leaves a plain client welcome.
     op.update(doc.extra)
     return op
 
@@ -195,6 +198,7 @@ def build_document(routes: Sequence[RouteLike], prefix: str) -> dict[str, Any]:
         openapi_version="3.0.3",
         info=INFO,
         servers=[{"url": prefix}],
+        security=OPTIONAL_BEARER,
         plugins=[MarshmallowPlugin(schema_name_resolver=schema_name)],
     )
     spec.components.security_scheme(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+import config as settings
+from blogapi import create_app
 from blogapi.routes import API_PREFIX
 from tests.support.accounts import PASSWORD, bearer, set_role
 from tests.support.contract import ContractClient
@@ -111,3 +113,14 @@ def test_a_whole_story_matches_the_document(app, api):
 
     statuses = {status for _operation, _method, status in api.checked}
     assert {200, 201, 204, 304, 400, 401, 403, 404, 409, 412, 415, 422} <= statuses
+
+
+def test_a_lost_database_answers_as_documented(tmp_path):
+    unreachable = f"sqlite:///{tmp_path}/no-such-dir/blogapi.db"
+    app = create_app(settings.TestingConfig(), SQLALCHEMY_DATABASE_URI=unreachable)
+    client = app.test_client()
+    api = ContractClient(app, client, client.get(f"{API}/openapi.json").get_json())
+    assert api.call("GET", f"{API}/health").get_json()["database"] == "unavailable"
+    login = {"username": "ada", "password": PASSWORD}
+    assert api.call("POST", f"{API}/auth/login", json=login).status_code == 503
+    assert api.call("GET", f"{API}/posts").status_code == 503

@@ -52,6 +52,10 @@ WELL_KNOWN_SECRETS = frozenset(
     }
 )
 MIN_SECRET_BYTES = 32
+# A secret with fewer distinct characters is a typed pattern, not a random value. Why not 16:
+# `openssl rand -hex 16` draws 32 characters from 16, and misses at least 8 of them with a
+# chance of about 4 in 100 million; at 16 it would be refused 9 times in 10.
+MIN_SECRET_DISTINCT = 8
 # The roles, in order of power (blogapi/security/roles.py says what each may do). They live
 # here because DEFAULT_ROLE is checked against them, and config.py imports nothing of blogapi.
 ROLES: tuple[str, ...] = ("contributor", "author", "editor", "admin")
@@ -122,13 +126,27 @@ def dev_secret(folder: Path, name: str) -> str:
 
 
 def check_secret(name: str, value: str) -> None:
-    """Refuse a missing, short or well-known secret, naming the variable."""
+    """Refuse a missing, short, well-known or patterned secret, naming the variable."""
     if not value:
         raise ConfigError(f"{name} is not set; production needs a random secret of 32+ bytes")
     if value.strip().lower() in WELL_KNOWN_SECRETS:
         raise ConfigError(f"{name} is a well-known value; use a random secret of 32+ bytes")
     if len(value.encode()) < MIN_SECRET_BYTES:
         raise ConfigError(f"{name} is shorter than {MIN_SECRET_BYTES} bytes")
+    # A value is one unit repeated exactly when it occurs inside itself doubled, off the ends.
+    if (value + value).find(value, 1) < len(value):
+        raise ConfigError(f"{name} is one short unit repeated; use a random secret of 32+ bytes")
+    if len(set(value.encode())) < MIN_SECRET_DISTINCT:
+        raise ConfigError(
+            f"{name} has fewer than {MIN_SECRET_DISTINCT} distinct characters; "
+            "use a random secret of 32+ bytes"
+        )
+
+
+def check_secrets_differ(secret_key: str, jwt_secret_key: str) -> None:
+    """Refuse one value for both secrets: either one leaking must not give away the other."""
+    if secret_key == jwt_secret_key:
+        raise ConfigError("JWT_SECRET_KEY is the same as SECRET_KEY; give each its own value")
 
 
 class Config:
@@ -239,6 +257,7 @@ class ProductionConfig(Config):
         """Refuse to start with weak or missing secrets."""
         check_secret("SECRET_KEY", self.SECRET_KEY)
         check_secret("JWT_SECRET_KEY", self.JWT_SECRET_KEY)
+        check_secrets_differ(self.SECRET_KEY, self.JWT_SECRET_KEY)
         super().finalize()
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import re
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -33,6 +35,14 @@ def env(monkeypatch, tmp_path):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("BLOGAPI_INSTANCE_DIR", str(tmp_path / "instance"))
     return monkeypatch
+
+
+@pytest.fixture
+def production(env):
+    """The environment of a production deployment that sets only what it must."""
+    env.setenv("SECRET_KEY", STRONG)
+    env.setenv("JWT_SECRET_KEY", STRONG[::-1])
+    return env
 
 
 def test_defaults_follow_the_contract(env):
@@ -143,17 +153,63 @@ def test_production_refuses_weak_secrets(env, secret, jwt_secret, named):
         settings.load_config("production")
 
 
-def test_production_starts_with_strong_secrets(env):
-    env.setenv("SECRET_KEY", STRONG)
-    env.setenv("JWT_SECRET_KEY", STRONG[::-1])
+@pytest.mark.parametrize(
+    ("secret", "jwt_secret", "named"),
+    [
+        ("a" * 32, STRONG, "SECRET_KEY"),
+        (STRONG, "ab" * 16, "JWT_SECRET_KEY"),
+        ("changeme" * 4, STRONG, "SECRET_KEY"),
+        (STRONG, "Password1" * 4, "JWT_SECRET_KEY"),
+        ("0" * 30 + "12345", STRONG, "SECRET_KEY"),  # no repeated unit, six distinct characters
+        (STRONG, "abcabcabcabcabcabcabcabcabcabcabcX", "JWT_SECRET_KEY"),
+    ],
+    ids=["a*32", "ab*16", "changeme*4", "Password1*4", "six-distinct", "four-distinct"],
+)
+def test_production_refuses_patterned_secrets(env, secret, jwt_secret, named):
+    env.setenv("SECRET_KEY", secret)
+    env.setenv("JWT_SECRET_KEY", jwt_secret)
+    with pytest.raises(settings.ConfigError, match=f"^{named} "):
+        settings.load_config("production")
+
+
+@pytest.mark.parametrize("shared", [STRONG, secrets.token_urlsafe(48)], ids=["typed", "random"])
+def test_production_refuses_one_value_for_both_secrets(env, shared):
+    env.setenv("SECRET_KEY", shared)
+    env.setenv("JWT_SECRET_KEY", shared)
+    with pytest.raises(settings.ConfigError, match=r"^JWT_SECRET_KEY is the same as SECRET_KEY"):
+        settings.load_config("production")
+
+
+GENERATORS = {
+    "token_urlsafe(48)": lambda: secrets.token_urlsafe(48),
+    "token_urlsafe(32)": lambda: secrets.token_urlsafe(32),
+    "token_hex(32)": lambda: secrets.token_hex(32),
+    "openssl rand -hex 16": lambda: secrets.token_hex(16),
+    "openssl rand -base64 32": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
+}
+
+
+@pytest.mark.parametrize("generator", GENERATORS)
+def test_generated_secrets_pass_every_check(generator):
+    for _ in range(500):
+        settings.check_secret("SECRET_KEY", GENERATORS[generator]())
+
+
+def test_development_secrets_would_pass_in_production(env):
+    config = settings.load_config("development")
+    settings.check_secret("SECRET_KEY", config.SECRET_KEY)
+    settings.check_secret("JWT_SECRET_KEY", config.JWT_SECRET_KEY)
+    settings.check_secrets_differ(config.SECRET_KEY, config.JWT_SECRET_KEY)
+
+
+def test_production_starts_with_strong_secrets(production):
     config = settings.load_config("production")
     assert config.SECRET_KEY == STRONG and not config.TESTING
     assert not (settings.instance_dir() / "secret_key.secret").exists()
 
 
-def test_the_factory_exits_with_one_line_on_a_bad_environment(env, capsys):
-    env.setenv("JWT_SECRET_KEY", "secret")
-    env.setenv("SECRET_KEY", STRONG)
+def test_the_factory_exits_with_one_line_on_a_bad_environment(production, capsys):
+    production.setenv("JWT_SECRET_KEY", "secret")
     with pytest.raises(SystemExit) as exit_info:
         create_app("production")
     assert exit_info.value.code == 4

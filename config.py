@@ -155,6 +155,10 @@ class Config:
     ENV_NAME = "development"
     DEBUG = False
     TESTING = False
+    # Self-registration when REGISTRATION_OPEN and DEFAULT_ROLE are not set (lower case, so
+    # they stay out of app.config): open, as `author`, for the README's story.
+    registration_open_default = True
+    default_role_default = "author"
 
     def __init__(self) -> None:
         self.INSTANCE_DIR = instance_dir()
@@ -193,8 +197,8 @@ class Config:
         self.JWT_DECODE_LEEWAY = 5  # seconds of clock skew forgiven on exp, nbf and iat
         self.JWT_TOKEN_LOCATION = ["headers"]
         self.JWT_COOKIE_CSRF_PROTECT = False  # tokens travel in headers only
-        self.REGISTRATION_OPEN = env_bool("REGISTRATION_OPEN", True)
-        self.DEFAULT_ROLE = env_str("DEFAULT_ROLE", "author")
+        self.REGISTRATION_OPEN = env_bool("REGISTRATION_OPEN", self.registration_open_default)
+        self.DEFAULT_ROLE = env_str("DEFAULT_ROLE", self.default_role_default)
         self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
         self.LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "5 per minute")
         # A deployment that names its Redis once (REDIS_URL) shares its limits there too.
@@ -249,9 +253,13 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
-    """Production: secrets must come from the environment and be strong."""
+    """Production: strong secrets from the environment; registration closed."""
 
     ENV_NAME = "production"
+    # A public blog must not let strangers publish: registration is closed, and opening it
+    # gives drafts only (an editor publishes them) unless DEFAULT_ROLE says otherwise.
+    registration_open_default = False
+    default_role_default = "contributor"
 
     def finalize(self) -> None:
         """Refuse to start with weak or missing secrets."""

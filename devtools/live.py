@@ -17,6 +17,10 @@ from devtools.server import HOST, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+# Production keeps registration closed; the stories that sign writers up open it, as authors.
+OPEN_REGISTRATION = {"REGISTRATION_OPEN": "true", "DEFAULT_ROLE": "author"}
+# Settings a developer's shell may hold that would change what a production instance does.
+SHELL_ONLY = frozenset({"REGISTRATION_OPEN", "DEFAULT_ROLE"})
 
 
 def fresh_database_url(workdir: Path) -> str:
@@ -37,7 +41,7 @@ def production_env(database_url: str, **extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("BLOGAPI_", "JWT_", "RATELIMIT", "TEST_"))
+        if not key.startswith(("BLOGAPI_", "JWT_", "RATELIMIT", "TEST_")) and key not in SHELL_ONLY
     }
     env.update(
         BLOGAPI_ENV="production",

@@ -10,12 +10,14 @@ from pathlib import Path
 
 import jwt as pyjwt
 import pytest
+from werkzeug.test import TestResponse
 
 import config as settings
 from blogapi import create_app
 from blogapi.extensions import db
 
 STRONG = "k" * 16 + "q7Zr9vX2mB4nL8pT6wY3sD5fH1jK0aQe"
+SITE = "https://blog.example"
 
 
 @pytest.fixture
@@ -206,6 +208,43 @@ def test_production_starts_with_strong_secrets(production):
     config = settings.load_config("production")
     assert config.SECRET_KEY == STRONG and not config.TESTING
     assert not (settings.instance_dir() / "secret_key.secret").exists()
+
+
+def test_production_closes_registration_and_gives_contributor(production):
+    config = settings.load_config("production")
+    assert (config.REGISTRATION_OPEN, config.DEFAULT_ROLE) == (False, "contributor")
+    production.setenv("REGISTRATION_OPEN", "true")
+    production.setenv("DEFAULT_ROLE", "author")
+    config = settings.load_config("production")
+    assert (config.REGISTRATION_OPEN, config.DEFAULT_ROLE) == (True, "author")
+
+
+def register_on_production(account: dict[str, str]) -> TestResponse:
+    """POST /auth/register to the app `create_app("production")` builds, on a new database."""
+    app = create_app("production", SQLALCHEMY_DATABASE_URI="sqlite://")
+    with app.app_context():
+        db.create_all()
+    return app.test_client().post("/api/v1/auth/register", base_url=SITE, json=account)
+
+
+ACCOUNT = {"username": "stranger", "email": "s@example.com", "password": "analytical engine"}
+
+
+def test_a_stranger_cannot_register_on_a_production_site_by_default(production):
+    refused = register_on_production(ACCOUNT)
+    assert refused.status_code == 403
+    assert refused.headers["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(("default_role", "role"), [(None, "contributor"), ("author", "author")])
+def test_opened_production_registration_gives_contributor_unless_told(
+    production, default_role, role
+):
+    production.setenv("REGISTRATION_OPEN", "true")
+    if default_role:
+        production.setenv("DEFAULT_ROLE", default_role)
+    created = register_on_production(ACCOUNT)
+    assert created.status_code == 201 and created.get_json()["role"] == role
 
 
 def test_the_factory_exits_with_one_line_on_a_bad_environment(production, capsys):

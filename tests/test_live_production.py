@@ -8,7 +8,15 @@ import sys
 import pytest
 import requests
 
-from devtools.live import BIN, ROOT, LiveServer, fresh_database_url, migrate, production_env
+from devtools.live import (
+    BIN,
+    OPEN_REGISTRATION,
+    ROOT,
+    LiveServer,
+    fresh_database_url,
+    migrate,
+    production_env,
+)
 
 PASSWORD = "correct horse battery staple"
 
@@ -17,7 +25,9 @@ PASSWORD = "correct horse battery staple"
 def server(tmp_path_factory):
     """blogapi under gunicorn with two workers, production settings, a migrated database."""
     workdir = tmp_path_factory.mktemp("live")
-    env = production_env(fresh_database_url(workdir), RATELIMIT_ENABLED="false")
+    env = production_env(
+        fresh_database_url(workdir), RATELIMIT_ENABLED="false", **OPEN_REGISTRATION
+    )
     migrate(env)
     with LiveServer(env, log_path=workdir / "gunicorn.log") as live:
         yield live

@@ -33,6 +33,8 @@ def env(monkeypatch, tmp_path):
             "MAX_CONTENT_LENGTH",
             "TRUSTED_PROXIES",
             "REDIS_URL",
+            "SITE_URL",
+            "TRUSTED_HOSTS",
         }:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("BLOGAPI_INSTANCE_DIR", str(tmp_path / "instance"))
@@ -44,6 +46,7 @@ def production(env):
     """The environment of a production deployment that sets only what it must."""
     env.setenv("SECRET_KEY", STRONG)
     env.setenv("JWT_SECRET_KEY", STRONG[::-1])
+    env.setenv("SITE_URL", SITE)
     return env
 
 
@@ -210,6 +213,71 @@ def test_production_starts_with_strong_secrets(production):
     assert not (settings.instance_dir() / "secret_key.secret").exists()
 
 
+def test_production_refuses_to_start_without_site_url(production):
+    production.delenv("SITE_URL")
+    with pytest.raises(settings.ConfigError, match=r"^SITE_URL is not set"):
+        settings.load_config("production")
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        ("https://blog.example", "https://blog.example"),
+        ("https://Blog.Example/", "https://blog.example"),
+        ("http://127.0.0.1:8000//", "http://127.0.0.1:8000"),
+        ("https://example.com/blog/", "https://example.com/blog"),
+    ],
+)
+def test_site_url_is_kept_without_its_final_slash(env, value, kept):
+    env.setenv("SITE_URL", value)
+    config = settings.load_config("development")
+    assert kept == config.SITE_URL
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "blog.example",
+        "/blog",
+        "ftp://blog.example",
+        "https://",
+        "https://blog.example/?page=1",
+        "https://blog.example/#top",
+        "https://blog.example?",
+        "https://admin:hunter2@blog.example",
+        "https://blog example",
+        "https://blog.example:99999",
+        "https://blog.example/a b",
+        "https://blog.example/<script>",
+    ],
+)
+def test_a_site_url_that_is_not_a_plain_absolute_url_is_refused(env, value):
+    env.setenv("SITE_URL", value)
+    with pytest.raises(settings.ConfigError, match=r"^SITE_URL"):
+        settings.load_config("development")
+
+
+def test_production_trusts_only_site_urls_host_unless_told(production):
+    assert settings.load_config("production").TRUSTED_HOSTS == ["blog.example"]
+    production.setenv("TRUSTED_HOSTS", "blog.example, 10.0.0.5")
+    assert settings.load_config("production").TRUSTED_HOSTS == ["blog.example", "10.0.0.5"]
+    production.setenv("TRUSTED_HOSTS", "*")
+    assert settings.load_config("production").TRUSTED_HOSTS is None
+
+
+def test_trusted_hosts_must_let_site_urls_host_in(production):
+    production.setenv("TRUSTED_HOSTS", "www.blog.example")
+    with pytest.raises(settings.ConfigError, match=r"^TRUSTED_HOSTS must include"):
+        settings.load_config("production")
+    production.setenv("TRUSTED_HOSTS", ".blog.example")  # a leading dot: any subdomain too
+    assert settings.load_config("production").TRUSTED_HOSTS == [".blog.example"]
+
+
+def test_development_trusts_any_host_and_has_no_site_url(env):
+    config = settings.load_config("development")
+    assert (config.SITE_URL, config.TRUSTED_HOSTS) == ("", None)
+
+
 def test_production_closes_registration_and_gives_contributor(production):
     config = settings.load_config("production")
     assert (config.REGISTRATION_OPEN, config.DEFAULT_ROLE) == (False, "contributor")
@@ -299,6 +367,7 @@ def test_a_server_reads_dotenv_where_the_environment_says_nothing(hostile_dotenv
     env.setenv("JWT_ISSUER", "from-the-environment")
     env.setenv("SECRET_KEY", STRONG)
     env.setenv("JWT_SECRET_KEY", STRONG[::-1])
+    env.setenv("SITE_URL", SITE)
     config = settings.load_config()  # BLOGAPI_ENV comes from .env too
     assert (config.ENV_NAME, config.DEFAULT_ROLE, config.REGISTRATION_OPEN) == (
         "production",

@@ -176,6 +176,8 @@ def trusted_hosts(names: list[str], site: str) -> list[str] | None:
     which must let SITE_URL's own host in."""
     if names in ([], ["*"]):
         return None
+    if "*" in names:
+        raise ConfigError("TRUSTED_HOSTS is either * alone or a list of host names")
     if site and not host_is_trusted(urlsplit(site).netloc, names):
         raise ConfigError(f"TRUSTED_HOSTS must include SITE_URL's host {urlsplit(site).hostname}")
     return names

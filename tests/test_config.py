@@ -269,6 +269,9 @@ def test_trusted_hosts_must_let_site_urls_host_in(production):
     production.setenv("TRUSTED_HOSTS", "www.blog.example")
     with pytest.raises(settings.ConfigError, match=r"^TRUSTED_HOSTS must include"):
         settings.load_config("production")
+    production.setenv("TRUSTED_HOSTS", "blog.example,*")
+    with pytest.raises(settings.ConfigError, match=r"^TRUSTED_HOSTS is either \* alone"):
+        settings.load_config("production")
     production.setenv("TRUSTED_HOSTS", ".blog.example")  # a leading dot: any subdomain too
     assert settings.load_config("production").TRUSTED_HOSTS == [".blog.example"]
 

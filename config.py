@@ -8,12 +8,15 @@ FLASK_SKIP_DOTENV=1 (Flask's own switch, which the test suite sets) turns `.env`
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 from flask.helpers import get_load_dotenv
+from werkzeug.sansio.utils import host_is_trusted
 
 BASE_DIR = Path(__file__).resolve().parent
 DOTENV_PATH = BASE_DIR / ".env"
@@ -52,9 +55,16 @@ WELL_KNOWN_SECRETS = frozenset(
     }
 )
 MIN_SECRET_BYTES = 32
+# A secret with fewer distinct characters is a typed pattern, not a random value. Why not 16:
+# `openssl rand -hex 16` draws 32 characters from 16, and misses at least 8 of them with a
+# chance of about 4 in 100 million; at 16 it would be refused 9 times in 10.
+MIN_SECRET_DISTINCT = 8
 # The roles, in order of power (blogapi/security/roles.py says what each may do). They live
 # here because DEFAULT_ROLE is checked against them, and config.py imports nothing of blogapi.
 ROLES: tuple[str, ...] = ("contributor", "author", "editor", "admin")
+# What RFC 3986 allows in a URL's path (percent-escapes included): SITE_URL's path goes
+# into headers as it is written.
+URL_PATH = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*")
 
 
 class ConfigError(RuntimeError):
@@ -122,13 +132,55 @@ def dev_secret(folder: Path, name: str) -> str:
 
 
 def check_secret(name: str, value: str) -> None:
-    """Refuse a missing, short or well-known secret, naming the variable."""
+    """Refuse a missing, short, well-known or patterned secret, naming the variable."""
     if not value:
         raise ConfigError(f"{name} is not set; production needs a random secret of 32+ bytes")
     if value.strip().lower() in WELL_KNOWN_SECRETS:
         raise ConfigError(f"{name} is a well-known value; use a random secret of 32+ bytes")
     if len(value.encode()) < MIN_SECRET_BYTES:
         raise ConfigError(f"{name} is shorter than {MIN_SECRET_BYTES} bytes")
+    # A value is one unit repeated exactly when it occurs inside itself doubled, off the ends.
+    if (value + value).find(value, 1) < len(value):
+        raise ConfigError(f"{name} is one short unit repeated; use a random secret of 32+ bytes")
+    if len(set(value.encode())) < MIN_SECRET_DISTINCT:
+        raise ConfigError(
+            f"{name} has fewer than {MIN_SECRET_DISTINCT} distinct characters; "
+            "use a random secret of 32+ bytes"
+        )
+
+
+def check_secrets_differ(secret_key: str, jwt_secret_key: str) -> None:
+    """Refuse one value for both secrets: either one leaking must not give away the other."""
+    if secret_key == jwt_secret_key:
+        raise ConfigError("JWT_SECRET_KEY is the same as SECRET_KEY; give each its own value")
+
+
+def site_url(value: str) -> str:
+    """SITE_URL checked (an absolute http(s) URL, no query or fragment), without a final `/`."""
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(f"SITE_URL must be an absolute http(s) URL, not {value!r}")
+    if "?" in value or "#" in value:
+        raise ConfigError(f"SITE_URL must have no query or fragment, not {value!r}")
+    if "@" in parts.netloc or not host_is_trusted(parts.netloc):
+        raise ConfigError(f"SITE_URL must name a host (and port) only, not {parts.netloc!r}")
+    if not URL_PATH.fullmatch(parts.path):
+        raise ConfigError(f"SITE_URL's path holds characters a URL cannot: {parts.path!r}")
+    return f"{parts.scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+
+
+def trusted_hosts(names: list[str], site: str) -> list[str] | None:
+    """Flask's TRUSTED_HOSTS: None (any host) when empty or `*`, else the names given,
+    which must let SITE_URL's own host in."""
+    if names in ([], ["*"]):
+        return None
+    if "*" in names:
+        raise ConfigError("TRUSTED_HOSTS is either * alone or a list of host names")
+    if site and not host_is_trusted(urlsplit(site).netloc, names):
+        raise ConfigError(f"TRUSTED_HOSTS must include SITE_URL's host {urlsplit(site).hostname}")
+    return names
 
 
 class Config:
@@ -137,6 +189,10 @@ class Config:
     ENV_NAME = "development"
     DEBUG = False
     TESTING = False
+    # Self-registration when REGISTRATION_OPEN and DEFAULT_ROLE are not set (lower case, so
+    # they stay out of app.config): open, as `author`, for the README's story.
+    registration_open_default = True
+    default_role_default = "author"
 
     def __init__(self) -> None:
         self.INSTANCE_DIR = instance_dir()
@@ -175,8 +231,8 @@ class Config:
         self.JWT_DECODE_LEEWAY = 5  # seconds of clock skew forgiven on exp, nbf and iat
         self.JWT_TOKEN_LOCATION = ["headers"]
         self.JWT_COOKIE_CSRF_PROTECT = False  # tokens travel in headers only
-        self.REGISTRATION_OPEN = env_bool("REGISTRATION_OPEN", True)
-        self.DEFAULT_ROLE = env_str("DEFAULT_ROLE", "author")
+        self.REGISTRATION_OPEN = env_bool("REGISTRATION_OPEN", self.registration_open_default)
+        self.DEFAULT_ROLE = env_str("DEFAULT_ROLE", self.default_role_default)
         self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
         self.LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "5 per minute")
         # A deployment that names its Redis once (REDIS_URL) shares its limits there too.
@@ -190,6 +246,11 @@ class Config:
         self.CORS_ORIGINS = env_list("CORS_ORIGINS")
         self.MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 1048576, minimum=1)
         self.TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+        # The blog's public address: every absolute URL the app writes starts with it, never
+        # with the client's Host header (blogapi/web/urls.py). Required in production.
+        self.SITE_URL = site_url(env_str("SITE_URL"))
+        # Flask's own Host check: any other Host is a 400 problem before routing.
+        self.TRUSTED_HOSTS = trusted_hosts(env_list("TRUSTED_HOSTS"), self.SITE_URL)
         self.HSTS_SECONDS = env_int("HSTS_SECONDS", 0)
         self.PASSWORD_HASH_PROFILE = "strong"
 
@@ -231,14 +292,27 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
-    """Production: secrets must come from the environment and be strong."""
+    """Production: strong secrets and SITE_URL from the environment; registration closed."""
 
     ENV_NAME = "production"
+    # A public blog must not let strangers publish: registration is closed, and opening it
+    # gives drafts only (an editor publishes them) unless DEFAULT_ROLE says otherwise.
+    registration_open_default = False
+    default_role_default = "contributor"
 
     def finalize(self) -> None:
-        """Refuse to start with weak or missing secrets."""
+        """Refuse to start with weak or missing secrets or without SITE_URL."""
         check_secret("SECRET_KEY", self.SECRET_KEY)
         check_secret("JWT_SECRET_KEY", self.JWT_SECRET_KEY)
+        check_secrets_differ(self.SECRET_KEY, self.JWT_SECRET_KEY)
+        if not self.SITE_URL:
+            raise ConfigError(
+                "SITE_URL is not set; production needs the blog's public address, "
+                "e.g. https://blog.example.com"
+            )
+        if not env_list("TRUSTED_HOSTS"):
+            # One public name: any other Host is a misdirected request or someone's trick.
+            self.TRUSTED_HOSTS = [str(urlsplit(self.SITE_URL).hostname)]
         super().finalize()
 
 

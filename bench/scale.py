@@ -25,7 +25,7 @@ import requests
 from bench.ledger import Ledger
 from bench.scale_clients import Writer
 from devtools.binaries import ensure_redis_installed
-from devtools.live import ROOT, LiveServer, migrate, production_env
+from devtools.live import OPEN_REGISTRATION, ROOT, LiveServer, migrate, production_env
 from devtools.postgres_server import PostgresServer
 from devtools.redis_server import RedisServer
 
@@ -229,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
             REDIS_URL=redis.url,
             LOGIN_RATE_LIMIT="100000 per minute",
             DATABASE_CONNECT_TIMEOUT="3",
+            **OPEN_REGISTRATION,  # the writers sign themselves up
         )
         migrate(env)
         logs = [Path(tmp) / f"i{n}.log" for n in range(args.instances)]

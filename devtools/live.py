@@ -17,6 +17,13 @@ from devtools.server import HOST, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+# The SITE_URL production_env gives (production needs one); a LiveServer started with it
+# serves its own address instead, so its Link headers lead back to it.
+LOOPBACK_SITE = f"http://{HOST}"
+# Production keeps registration closed; the stories that sign writers up open it, as authors.
+OPEN_REGISTRATION = {"REGISTRATION_OPEN": "true", "DEFAULT_ROLE": "author"}
+# Settings a developer's shell may hold that would change what a production instance does.
+SHELL_ONLY = frozenset({"SITE_URL", "TRUSTED_HOSTS", "REGISTRATION_OPEN", "DEFAULT_ROLE"})
 
 
 def fresh_database_url(workdir: Path) -> str:
@@ -33,17 +40,18 @@ def fresh_database_url(workdir: Path) -> str:
 
 
 def production_env(database_url: str, **extra: str) -> dict[str, str]:
-    """Environment for a production instance with strong random secrets."""
+    """Environment for a production instance with strong random secrets, on loopback."""
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("BLOGAPI_", "JWT_", "RATELIMIT", "TEST_"))
+        if not key.startswith(("BLOGAPI_", "JWT_", "RATELIMIT", "TEST_")) and key not in SHELL_ONLY
     }
     env.update(
         BLOGAPI_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(48),
         JWT_SECRET_KEY=secrets.token_urlsafe(48),
         DATABASE_URL=database_url,
+        SITE_URL=LOOPBACK_SITE,
         PYTHONPATH=str(ROOT),
     )
     env.update(extra)
@@ -80,6 +88,8 @@ class LiveServer:
         self.health_path = health_path
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
+        if self.env.get("SITE_URL") == LOOPBACK_SITE:
+            self.env["SITE_URL"] = self.url
         self.api = f"{self.url}/api/v1"
         self.log_path = log_path
         self.process: subprocess.Popen | None = None

@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from devtools.binaries import find_pg_bindir
-from devtools.live import LiveServer, migrate, production_env
+from devtools.live import OPEN_REGISTRATION, LiveServer, migrate, production_env
 from devtools.postgres_server import PostgresServer
 from tests.support.accounts import PASSWORD, bearer
 from tests.support.prerequisites import unavailable
@@ -52,7 +52,7 @@ def cluster(
             else f"sqlite:///{workdir / 'races.db'}"
         )
         # One environment for both: the same signing key, as instances behind one balancer have.
-        env = production_env(url, RATELIMIT_ENABLED="false")
+        env = production_env(url, RATELIMIT_ENABLED="false", **OPEN_REGISTRATION)
         migrate(env)
         servers = [LiveServer(env, workers=2, log_path=workdir / f"{name}.log") for name in "ab"]
         for server in servers:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 import re
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import jwt as pyjwt
 import pytest
+from werkzeug.test import TestResponse
 
 import config as settings
 from blogapi import create_app
 from blogapi.extensions import db
 
 STRONG = "k" * 16 + "q7Zr9vX2mB4nL8pT6wY3sD5fH1jK0aQe"
+SITE = "https://blog.example"
 
 
 @pytest.fixture
@@ -29,10 +33,21 @@ def env(monkeypatch, tmp_path):
             "MAX_CONTENT_LENGTH",
             "TRUSTED_PROXIES",
             "REDIS_URL",
+            "SITE_URL",
+            "TRUSTED_HOSTS",
         }:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("BLOGAPI_INSTANCE_DIR", str(tmp_path / "instance"))
     return monkeypatch
+
+
+@pytest.fixture
+def production(env):
+    """The environment of a production deployment that sets only what it must."""
+    env.setenv("SECRET_KEY", STRONG)
+    env.setenv("JWT_SECRET_KEY", STRONG[::-1])
+    env.setenv("SITE_URL", SITE)
+    return env
 
 
 def test_defaults_follow_the_contract(env):
@@ -143,17 +158,168 @@ def test_production_refuses_weak_secrets(env, secret, jwt_secret, named):
         settings.load_config("production")
 
 
-def test_production_starts_with_strong_secrets(env):
-    env.setenv("SECRET_KEY", STRONG)
-    env.setenv("JWT_SECRET_KEY", STRONG[::-1])
+@pytest.mark.parametrize(
+    ("secret", "jwt_secret", "named"),
+    [
+        ("a" * 32, STRONG, "SECRET_KEY"),
+        (STRONG, "ab" * 16, "JWT_SECRET_KEY"),
+        ("changeme" * 4, STRONG, "SECRET_KEY"),
+        (STRONG, "Password1" * 4, "JWT_SECRET_KEY"),
+        ("0" * 30 + "12345", STRONG, "SECRET_KEY"),  # no repeated unit, six distinct characters
+        (STRONG, "abcabcabcabcabcabcabcabcabcabcabcX", "JWT_SECRET_KEY"),
+    ],
+    ids=["a*32", "ab*16", "changeme*4", "Password1*4", "six-distinct", "four-distinct"],
+)
+def test_production_refuses_patterned_secrets(env, secret, jwt_secret, named):
+    env.setenv("SECRET_KEY", secret)
+    env.setenv("JWT_SECRET_KEY", jwt_secret)
+    with pytest.raises(settings.ConfigError, match=f"^{named} "):
+        settings.load_config("production")
+
+
+@pytest.mark.parametrize("shared", [STRONG, secrets.token_urlsafe(48)], ids=["typed", "random"])
+def test_production_refuses_one_value_for_both_secrets(env, shared):
+    env.setenv("SECRET_KEY", shared)
+    env.setenv("JWT_SECRET_KEY", shared)
+    with pytest.raises(settings.ConfigError, match=r"^JWT_SECRET_KEY is the same as SECRET_KEY"):
+        settings.load_config("production")
+
+
+GENERATORS = {
+    "token_urlsafe(48)": lambda: secrets.token_urlsafe(48),
+    "token_urlsafe(32)": lambda: secrets.token_urlsafe(32),
+    "token_hex(32)": lambda: secrets.token_hex(32),
+    "openssl rand -hex 16": lambda: secrets.token_hex(16),
+    "openssl rand -base64 32": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
+}
+
+
+@pytest.mark.parametrize("generator", GENERATORS)
+def test_generated_secrets_pass_every_check(generator):
+    for _ in range(500):
+        settings.check_secret("SECRET_KEY", GENERATORS[generator]())
+
+
+def test_development_secrets_would_pass_in_production(env):
+    config = settings.load_config("development")
+    settings.check_secret("SECRET_KEY", config.SECRET_KEY)
+    settings.check_secret("JWT_SECRET_KEY", config.JWT_SECRET_KEY)
+    settings.check_secrets_differ(config.SECRET_KEY, config.JWT_SECRET_KEY)
+
+
+def test_production_starts_with_strong_secrets(production):
     config = settings.load_config("production")
     assert config.SECRET_KEY == STRONG and not config.TESTING
     assert not (settings.instance_dir() / "secret_key.secret").exists()
 
 
-def test_the_factory_exits_with_one_line_on_a_bad_environment(env, capsys):
-    env.setenv("JWT_SECRET_KEY", "secret")
-    env.setenv("SECRET_KEY", STRONG)
+def test_production_refuses_to_start_without_site_url(production):
+    production.delenv("SITE_URL")
+    with pytest.raises(settings.ConfigError, match=r"^SITE_URL is not set"):
+        settings.load_config("production")
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        ("https://blog.example", "https://blog.example"),
+        ("https://Blog.Example/", "https://blog.example"),
+        ("http://127.0.0.1:8000//", "http://127.0.0.1:8000"),
+        ("https://example.com/blog/", "https://example.com/blog"),
+    ],
+)
+def test_site_url_is_kept_without_its_final_slash(env, value, kept):
+    env.setenv("SITE_URL", value)
+    config = settings.load_config("development")
+    assert kept == config.SITE_URL
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "blog.example",
+        "/blog",
+        "ftp://blog.example",
+        "https://",
+        "https://blog.example/?page=1",
+        "https://blog.example/#top",
+        "https://blog.example?",
+        "https://admin:hunter2@blog.example",
+        "https://blog example",
+        "https://blog.example:99999",
+        "https://blog.example/a b",
+        "https://blog.example/<script>",
+    ],
+)
+def test_a_site_url_that_is_not_a_plain_absolute_url_is_refused(env, value):
+    env.setenv("SITE_URL", value)
+    with pytest.raises(settings.ConfigError, match=r"^SITE_URL"):
+        settings.load_config("development")
+
+
+def test_production_trusts_only_site_urls_host_unless_told(production):
+    assert settings.load_config("production").TRUSTED_HOSTS == ["blog.example"]
+    production.setenv("TRUSTED_HOSTS", "blog.example, 10.0.0.5")
+    assert settings.load_config("production").TRUSTED_HOSTS == ["blog.example", "10.0.0.5"]
+    production.setenv("TRUSTED_HOSTS", "*")
+    assert settings.load_config("production").TRUSTED_HOSTS is None
+
+
+def test_trusted_hosts_must_let_site_urls_host_in(production):
+    production.setenv("TRUSTED_HOSTS", "www.blog.example")
+    with pytest.raises(settings.ConfigError, match=r"^TRUSTED_HOSTS must include"):
+        settings.load_config("production")
+    production.setenv("TRUSTED_HOSTS", "blog.example,*")
+    with pytest.raises(settings.ConfigError, match=r"^TRUSTED_HOSTS is either \* alone"):
+        settings.load_config("production")
+    production.setenv("TRUSTED_HOSTS", ".blog.example")  # a leading dot: any subdomain too
+    assert settings.load_config("production").TRUSTED_HOSTS == [".blog.example"]
+
+
+def test_development_trusts_any_host_and_has_no_site_url(env):
+    config = settings.load_config("development")
+    assert (config.SITE_URL, config.TRUSTED_HOSTS) == ("", None)
+
+
+def test_production_closes_registration_and_gives_contributor(production):
+    config = settings.load_config("production")
+    assert (config.REGISTRATION_OPEN, config.DEFAULT_ROLE) == (False, "contributor")
+    production.setenv("REGISTRATION_OPEN", "true")
+    production.setenv("DEFAULT_ROLE", "author")
+    config = settings.load_config("production")
+    assert (config.REGISTRATION_OPEN, config.DEFAULT_ROLE) == (True, "author")
+
+
+def register_on_production(account: dict[str, str]) -> TestResponse:
+    """POST /auth/register to the app `create_app("production")` builds, on a new database."""
+    app = create_app("production", SQLALCHEMY_DATABASE_URI="sqlite://")
+    with app.app_context():
+        db.create_all()
+    return app.test_client().post("/api/v1/auth/register", base_url=SITE, json=account)
+
+
+ACCOUNT = {"username": "stranger", "email": "s@example.com", "password": "analytical engine"}
+
+
+def test_a_stranger_cannot_register_on_a_production_site_by_default(production):
+    refused = register_on_production(ACCOUNT)
+    assert refused.status_code == 403
+    assert refused.headers["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(("default_role", "role"), [(None, "contributor"), ("author", "author")])
+def test_opened_production_registration_gives_contributor_unless_told(
+    production, default_role, role
+):
+    production.setenv("REGISTRATION_OPEN", "true")
+    if default_role:
+        production.setenv("DEFAULT_ROLE", default_role)
+    created = register_on_production(ACCOUNT)
+    assert created.status_code == 201 and created.get_json()["role"] == role
+
+
+def test_the_factory_exits_with_one_line_on_a_bad_environment(production, capsys):
+    production.setenv("JWT_SECRET_KEY", "secret")
     with pytest.raises(SystemExit) as exit_info:
         create_app("production")
     assert exit_info.value.code == 4
@@ -204,6 +370,7 @@ def test_a_server_reads_dotenv_where_the_environment_says_nothing(hostile_dotenv
     env.setenv("JWT_ISSUER", "from-the-environment")
     env.setenv("SECRET_KEY", STRONG)
     env.setenv("JWT_SECRET_KEY", STRONG[::-1])
+    env.setenv("SITE_URL", SITE)
     config = settings.load_config()  # BLOGAPI_ENV comes from .env too
     assert (config.ENV_NAME, config.DEFAULT_ROLE, config.REGISTRATION_OPEN) == (
         "production",

@@ -8,7 +8,7 @@ import shutil
 import pytest
 import requests
 
-from devtools.live import LiveServer, fresh_database_url, migrate, production_env
+from devtools.live import OPEN_REGISTRATION, LiveServer, fresh_database_url, migrate, production_env
 from tests.support.prerequisites import unavailable
 
 PASSWORD = "browser passphrase 4 docs"
@@ -36,7 +36,9 @@ def chromium_path() -> str:
 def test_a_reader_authorizes_on_the_docs_page_and_calls_me(tmp_path):
     executable = chromium_path()
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    env = production_env(fresh_database_url(tmp_path), RATELIMIT_ENABLED="false")
+    env = production_env(
+        fresh_database_url(tmp_path), RATELIMIT_ENABLED="false", **OPEN_REGISTRATION
+    )
     migrate(env)
     with LiveServer(env, log_path=tmp_path / "gunicorn.log") as server:
         requests.post(

@@ -8,7 +8,15 @@ import sys
 import pytest
 import requests
 
-from devtools.live import BIN, ROOT, LiveServer, fresh_database_url, migrate, production_env
+from devtools.live import (
+    BIN,
+    OPEN_REGISTRATION,
+    ROOT,
+    LiveServer,
+    fresh_database_url,
+    migrate,
+    production_env,
+)
 
 PASSWORD = "correct horse battery staple"
 
@@ -17,7 +25,9 @@ PASSWORD = "correct horse battery staple"
 def server(tmp_path_factory):
     """blogapi under gunicorn with two workers, production settings, a migrated database."""
     workdir = tmp_path_factory.mktemp("live")
-    env = production_env(fresh_database_url(workdir), RATELIMIT_ENABLED="false")
+    env = production_env(
+        fresh_database_url(workdir), RATELIMIT_ENABLED="false", **OPEN_REGISTRATION
+    )
     migrate(env)
     with LiveServer(env, log_path=workdir / "gunicorn.log") as live:
         yield live
@@ -97,6 +107,30 @@ def test_production_refuses_to_start_with_a_weak_secret(tmp_path):
     assert result.returncode != 0
     assert "configuration error: JWT_SECRET_KEY" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_production_refuses_to_start_without_site_url(tmp_path):
+    env = production_env(f"sqlite:///{tmp_path / 'x.db'}", SITE_URL="")
+    result = subprocess.run(
+        [str(BIN / "gunicorn"), "--bind", "127.0.0.1:0", "blogapi:create_app()"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "configuration error: SITE_URL is not set" in result.stderr
+
+
+def test_links_name_the_site_and_other_hosts_are_turned_away(server):
+    listing = requests.get(f"{server.api}/posts", timeout=10)
+    assert listing.headers["Link"].startswith(f"<{server.url}/api/v1/posts?")
+    for forged in ({"Host": "evil.example"}, {"Host": f"evil.example:{server.port}"}):
+        refused = requests.get(f"{server.api}/posts", headers=forged, timeout=10)
+        assert refused.status_code == 400
+        assert refused.headers["Content-Type"] == "application/problem+json"
+        assert "Link" not in refused.headers
 
 
 def test_manage_py_upgrades_an_empty_database(tmp_path):

@@ -13,7 +13,7 @@ from blogapi.extensions import db
 from blogapi.timeutil import utcnow
 from blogapi.web import public_cache
 from blogapi.web.public_cache import VersionedCache
-from devtools.live import LiveServer, fresh_database_url, migrate, production_env
+from devtools.live import OPEN_REGISTRATION, LiveServer, fresh_database_url, migrate, production_env
 from tests.support.posts import API, new_post, publish, published_post
 
 
@@ -74,7 +74,9 @@ def test_signed_in_readers_are_never_served_from_the_cache(client, author):
 
 
 def test_two_gunicorn_workers_see_each_others_writes_at_once(tmp_path):
-    env = production_env(fresh_database_url(tmp_path), RATELIMIT_ENABLED="false")
+    env = production_env(
+        fresh_database_url(tmp_path), RATELIMIT_ENABLED="false", **OPEN_REGISTRATION
+    )
     migrate(env)
     password = "cache coherence passphrase"
     with LiveServer(env, workers=2, log_path=tmp_path / "gunicorn.log") as server:

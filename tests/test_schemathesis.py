@@ -9,7 +9,15 @@ import sys
 import pytest
 import requests
 
-from devtools.live import BIN, ROOT, LiveServer, fresh_database_url, migrate, production_env
+from devtools.live import (
+    BIN,
+    OPEN_REGISTRATION,
+    ROOT,
+    LiveServer,
+    fresh_database_url,
+    migrate,
+    production_env,
+)
 
 CHECKS = ",".join(
     [
@@ -47,7 +55,9 @@ def seed_posts(api: str) -> list[str]:
 
 @pytest.mark.slow
 def test_schemathesis_finds_nothing(tmp_path):
-    env = production_env(fresh_database_url(tmp_path), RATELIMIT_ENABLED="false")
+    env = production_env(
+        fresh_database_url(tmp_path), RATELIMIT_ENABLED="false", **OPEN_REGISTRATION
+    )
     migrate(env)
     subprocess.run(
         [

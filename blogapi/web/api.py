@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -12,9 +13,14 @@ from flask_restful import Api
 class BlogApi(Api):
     """Flask-RESTful's Api, but errors go to the app's own handlers (web/errors.py)."""
 
-    def handle_error(self, e: Exception) -> Response:
-        """Re-raise, so Flask's registered handlers answer with problem+json."""
-        raise e
+    def error_router(
+        self, original_handler: Callable[[Exception], Response], e: Exception
+    ) -> Response:
+        """Send every error to Flask's registered handlers, which answer with problem+json."""
+        # Flask-RESTful's own router first asks whether one of its routes matched, building a
+        # URL adapter again: for a Host outside TRUSTED_HOSTS that raises anew, and the 400
+        # became an HTML 500. Its handler was never wanted, so skip the question.
+        return original_handler(e)
 
 
 def output_json(data: Any, code: int, headers: dict[str, str] | None = None) -> Response:

@@ -9,6 +9,8 @@ from urllib.parse import urlencode
 from flask import request
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from blogapi.web.urls import external_url
+
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
 
@@ -37,7 +39,8 @@ def page_url(**changes: Any) -> str:
         else:
             args[key] = str(value)
     query = urlencode(args)
-    return f"{request.base_url}?{query}" if query else request.base_url
+    base = external_url(request.path)
+    return f"{base}?{query}" if query else base
 
 
 def page_links(page: int, pages: int, next_cursor: str | None = None) -> str:

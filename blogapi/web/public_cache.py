@@ -124,12 +124,13 @@ def from_entry(entry: Entry) -> Response:
     return Response(entry.body, status=200, headers=headers, mimetype="application/json")
 
 
-def cache_key(environ: dict[str, Any]) -> str:
-    """The request's URL as WSGI gives it (scheme and host too: Link headers hold them)."""
-    return "|".join(
-        str(environ.get(name, ""))
-        for name in ("wsgi.url_scheme", "HTTP_HOST", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING")
-    )
+def cache_key(environ: dict[str, Any], site_url: str) -> str:
+    """The request's URL as WSGI gives it. Link headers are built on SITE_URL when it is set,
+    else on the request's scheme, host and mount point, which then belong to the key too."""
+    names: tuple[str, ...] = ("PATH_INFO", "QUERY_STRING")
+    if not site_url:
+        names = ("wsgi.url_scheme", "HTTP_HOST", "SCRIPT_NAME", *names)
+    return "|".join(str(environ.get(name, "")) for name in names)
 
 
 def public_validators(response: Response) -> None:
@@ -149,7 +150,7 @@ def public_cache(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(*args, **kwargs)
         cache: VersionedCache = current_app.extensions[EXTENSION_KEY]
         version = request_version()
-        key = cache_key(request.environ)
+        key = cache_key(request.environ, current_app.config.get("SITE_URL", ""))
         entry = cache.get(key, version, request_now())
         if entry is not None:
             return from_entry(entry)

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 import config as settings
 from blogapi.db.models import Post
-from blogapi.extensions import db
+from blogapi.extensions import db, limiter
 from tests.support.accounts import Account, sign_up
 from tests.support.apps import make_app
 from tests.support.problems import assert_problem
@@ -124,6 +124,25 @@ def test_writes_without_a_valid_token_are_401_and_spend_no_budget(app: Flask, cl
             ).status_code
             == 201
         )
+
+
+def test_an_operators_default_limit_still_holds_on_every_method():
+    """The per-user limit adds to RATELIMIT_DEFAULT: it must not replace it on the endpoint's
+    reads once a write has gone through it."""
+    app = limited_app(RATELIMIT_DEFAULT="3 per minute", POST_WRITE_RATE_LIMIT="100 per minute")
+    try:
+        client = app.test_client()
+        ada = account(client, app, "ada")
+        created = client.post(POSTS, json={"title": "A", "body": "x"}, headers=ada.headers)
+        assert created.status_code == 201
+        client.environ_base["REMOTE_ADDR"] = MALLORY
+        for _ in range(3):
+            assert client.get(POSTS).status_code == 200
+        assert_rate_limited(client.get(POSTS))
+    finally:
+        limiter.limit_manager.set_default_limits([])  # the limiter outlives this app
+        with app.app_context():
+            db.engine.dispose()
 
 
 def test_the_limit_is_audited_with_the_user_id(app: Flask, client: FlaskClient, caplog):

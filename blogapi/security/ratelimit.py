@@ -89,6 +89,9 @@ def per_user(
             key_func=key,
             exempt_when=exempt,
             on_breach=audit_breach,
+            # In addition to an operator's RATELIMIT_DEFAULT: overriding it would drop it from
+            # every method of the endpoint (GET /posts too) once one limited request was seen.
+            override_defaults=False,
         )
         for kind, key in keys.items()
     )

@@ -61,32 +61,26 @@ def post_count(app: Flask) -> int:
         return db.session.query(Post).count()
 
 
+def create(client: FlaskClient, who: Account, title: str) -> Any:
+    """POST /posts as `who`."""
+    return client.post(POSTS, json={"title": title, "body": "x"}, headers=who.headers)
+
+
+def edit(client: FlaskClient, who: Account, post_id: int, title: str) -> Any:
+    """PATCH /posts/{id} as `who`."""
+    return client.patch(f"{POSTS}/{post_id}", json={"title": title}, headers=who.headers)
+
+
 def test_the_fourth_post_write_in_a_minute_is_refused(app: Flask, client: FlaskClient):
     """Creating and editing share one budget per user; the refused write stores nothing."""
     ada = account(client, app, "ada")
-    first = client.post(POSTS, json={"title": "One", "body": "x"}, headers=ada.headers)
-    assert first.status_code == 201
-    edit = client.patch(
-        f"{POSTS}/{first.get_json()['id']}", json={"title": "Uno"}, headers=ada.headers
-    )
-    assert edit.status_code == 200
-    assert (
-        client.post(POSTS, json={"title": "Two", "body": "x"}, headers=ada.headers).status_code
-        == 201
-    )
-    assert_rate_limited(
-        client.post(POSTS, json={"title": "Three", "body": "x"}, headers=ada.headers)
-    )
-    assert_rate_limited(
-        client.patch(
-            f"{POSTS}/{first.get_json()['id']}", json={"title": "Eins"}, headers=ada.headers
-        )
-    )
+    first = create(client, ada, "One").get_json()["id"]
+    assert edit(client, ada, first, "Uno").status_code == 200
+    assert create(client, ada, "Two").status_code == 201
+    assert_rate_limited(create(client, ada, "Three"))
+    assert_rate_limited(edit(client, ada, first, "Eins"))
     assert post_count(app) == 2
-    assert (
-        client.get(f"{POSTS}/{first.get_json()['id']}", headers=ada.headers).get_json()["title"]
-        == "Uno"
-    )
+    assert client.get(f"{POSTS}/{first}", headers=ada.headers).get_json()["title"] == "Uno"
     # Reading is not writing.
     assert client.get(POSTS, headers=ada.headers).status_code == 200
 
@@ -94,21 +88,9 @@ def test_the_fourth_post_write_in_a_minute_is_refused(app: Flask, client: FlaskC
 def test_another_user_at_the_same_address_keeps_their_own_budget(app: Flask, client: FlaskClient):
     ada = account(client, app, "ada", MALLORY)
     bob = account(client, app, "bob", MALLORY)
-    for n in range(3):
-        assert (
-            client.post(
-                POSTS, json={"title": f"A{n}", "body": "x"}, headers=ada.headers
-            ).status_code
-            == 201
-        )
-    assert_rate_limited(client.post(POSTS, json={"title": "A3", "body": "x"}, headers=ada.headers))
-    for n in range(3):
-        assert (
-            client.post(
-                POSTS, json={"title": f"B{n}", "body": "x"}, headers=bob.headers
-            ).status_code
-            == 201
-        )
+    assert [create(client, ada, f"A{n}").status_code for n in range(3)] == [201] * 3
+    assert_rate_limited(create(client, ada, "A3"))
+    assert [create(client, bob, f"B{n}").status_code for n in range(3)] == [201] * 3
 
 
 def test_writes_without_a_valid_token_are_401_and_spend_no_budget(app: Flask, client: FlaskClient):
@@ -117,13 +99,12 @@ def test_writes_without_a_valid_token_are_401_and_spend_no_budget(app: Flask, cl
     for headers in [{}, forged, ada.refresh_headers] * 2:
         response = client.post(POSTS, json={"title": "No", "body": "x"}, headers=headers)
         assert_problem(response, 401)
-    for n in range(3):
-        assert (
-            client.post(
-                POSTS, json={"title": f"A{n}", "body": "x"}, headers=ada.headers
-            ).status_code
-            == 201
-        )
+    assert [create(client, ada, f"A{n}").status_code for n in range(3)] == [201] * 3
+
+
+def change_email(client: FlaskClient, who: Account, email: str) -> Any:
+    """PATCH /auth/me {email} as `who`."""
+    return client.patch(ME, json={"email": email}, headers=who.headers)
 
 
 def test_an_operators_default_limit_still_holds_on_every_method():
@@ -132,12 +113,9 @@ def test_an_operators_default_limit_still_holds_on_every_method():
     app = limited_app(RATELIMIT_DEFAULT="3 per minute", POST_WRITE_RATE_LIMIT="100 per minute")
     try:
         client = app.test_client()
-        ada = account(client, app, "ada")
-        created = client.post(POSTS, json={"title": "A", "body": "x"}, headers=ada.headers)
-        assert created.status_code == 201
+        assert create(client, account(client, app, "ada"), "A").status_code == 201
         client.environ_base["REMOTE_ADDR"] = MALLORY
-        for _ in range(3):
-            assert client.get(POSTS).status_code == 200
+        assert [client.get(POSTS).status_code for _ in range(3)] == [200] * 3
         assert_rate_limited(client.get(POSTS))
     finally:
         limiter.limit_manager.set_default_limits([])  # the limiter outlives this app
@@ -149,7 +127,7 @@ def test_the_limit_is_audited_with_the_user_id(app: Flask, client: FlaskClient, 
     caplog.set_level("INFO", logger="blogapi.audit")
     ada = account(client, app, "ada")
     for n in range(4):
-        client.post(POSTS, json={"title": f"A{n}", "body": "x"}, headers=ada.headers)
+        create(client, ada, f"A{n}")
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "blogapi.audit"]
     hits = [line for line in lines if line["event"] == "rate_limited"]
     assert len(hits) == 1
@@ -161,55 +139,32 @@ def test_an_email_probe_is_limited_per_user(app: Flask, client: FlaskClient):
     account(client, app, "victim")
     mallory = account(client, app, "mallory")
     probes = ["victim@example.com", "VICTIM@example.com", "free@example.com"]
-    statuses = [
-        client.patch(ME, json={"email": e}, headers=mallory.headers).status_code for e in probes
-    ]
-    assert statuses == [409, 409, 200]
-    assert_rate_limited(
-        client.patch(ME, json={"email": "someone@example.com"}, headers=mallory.headers)
-    )
+    assert [change_email(client, mallory, e).status_code for e in probes] == [409, 409, 200]
+    assert_rate_limited(change_email(client, mallory, "someone@example.com"))
     # Her profile is hers to edit all the same, and another user's email changes are theirs.
-    assert (
-        client.patch(ME, json={"bio": "just looking"}, headers=mallory.headers).status_code == 200
-    )
+    bio = client.patch(ME, json={"bio": "just looking"}, headers=mallory.headers)
+    assert bio.status_code == 200
     carol = account(client, app, "carol")
-    assert (
-        client.patch(ME, json={"email": "carol@example.org"}, headers=carol.headers).status_code
-        == 200
-    )
+    assert change_email(client, carol, "carol@example.org").status_code == 200
 
 
 def test_an_email_probe_is_limited_per_address_across_accounts(app: Flask, client: FlaskClient):
     """Spreading probes over several accounts from one address does not multiply the budget."""
     accounts = [account(client, app, name, MALLORY) for name in ("mal", "mallory", "malcolm")]
     for probe, who in enumerate(accounts):
-        response = client.patch(
-            ME, json={"email": f"probe{probe}@example.com"}, headers=who.headers
-        )
-        assert response.status_code == 200
-    assert_rate_limited(
-        client.patch(ME, json={"email": "probe9@example.com"}, headers=accounts[0].headers)
-    )
+        assert change_email(client, who, f"probe{probe}@example.com").status_code == 200
+    assert_rate_limited(change_email(client, accounts[0], "probe9@example.com"))
     client.environ_base["REMOTE_ADDR"] = "198.51.100.7"
-    response = client.patch(ME, json={"email": "probe9@example.com"}, headers=accounts[1].headers)
-    assert response.status_code == 200
+    assert change_email(client, accounts[1], "probe9@example.com").status_code == 200
 
 
 def test_without_rate_limiting_nothing_is_limited():
     app = limited_app(RATELIMIT_ENABLED=False)
     client = app.test_client()
     ada = account(client, app, "ada")
-    for n in range(5):
-        assert (
-            client.post(
-                POSTS, json={"title": f"A{n}", "body": "x"}, headers=ada.headers
-            ).status_code
-            == 201
-        )
-        assert (
-            client.patch(ME, json={"email": f"ada{n}@example.org"}, headers=ada.headers).status_code
-            == 200
-        )
+    assert [create(client, ada, f"A{n}").status_code for n in range(5)] == [201] * 5
+    emails = [f"ada{n}@example.org" for n in range(5)]
+    assert [change_email(client, ada, e).status_code for e in emails] == [200] * 5
     with app.app_context():
         db.engine.dispose()
 

@@ -40,7 +40,7 @@ def change_or_fail(user: User, changes: dict[str, object]) -> None:
 
 
 def taken_message(exc: ApiError, data: dict[str, str]) -> str:
-    """ "username 'dana' is taken" for each field the refusal names (else its detail)."""
+    """The refusal as "username 'dana' is taken", for each field it names (else its detail)."""
     taken = [field for field in ("username", "email") if field in (exc.errors or {})]
     if not taken:
         return exc.detail.rstrip(".")

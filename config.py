@@ -235,6 +235,7 @@ class Config:
         self.DEFAULT_ROLE = env_str("DEFAULT_ROLE", self.default_role_default)
         self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
         self.LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "5 per minute")
+        self.POST_WRITE_RATE_LIMIT = env_str("POST_WRITE_RATE_LIMIT", "60 per minute")
         # A deployment that names its Redis once (REDIS_URL) shares its limits there too.
         self.REDIS_URL = env_str("REDIS_URL")
         self.RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", self.REDIS_URL or "memory://")

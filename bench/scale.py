@@ -228,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             RATELIMIT_STORAGE_URI=redis.url,
             REDIS_URL=redis.url,
             LOGIN_RATE_LIMIT="100000 per minute",
+            POST_WRITE_RATE_LIMIT="100000 per minute",
             DATABASE_CONNECT_TIMEOUT="3",
             **OPEN_REGISTRATION,  # the writers sign themselves up
         )

@@ -45,20 +45,27 @@ def test_two_different_answers_to_the_prompt_are_asked_again(runner, client):
     assert login(client, "ada").status_code == 200
 
 
-def test_a_taken_username_or_email_exits_1_with_one_line(runner):
+def test_a_taken_username_or_email_exits_1_naming_it_on_one_line(runner):
     create(runner, "ada")
     result = cli(
         runner,
         *("create-user", "ADA", "--email", "other@example.com", "--password-stdin"),
         input=f"{PASSWORD}\n",
     )
-    assert "username" in assert_one_line_error(result)
+    assert assert_one_line_error(result) == "Error: username 'ADA' is taken\n"
     result = cli(
         runner,
         *("create-user", "other", "--email", "Ada@Example.com", "--password-stdin"),
         input=f"{PASSWORD}\n",
     )
-    assert "email" in assert_one_line_error(result)
+    assert assert_one_line_error(result) == "Error: email 'Ada@Example.com' is taken\n"
+    result = cli(
+        runner,
+        *("create-user", "ada", "--email", "ada@example.com", "--password-stdin"),
+        input=f"{PASSWORD}\n",
+    )
+    expected = "Error: username 'ada' is taken; email 'ada@example.com' is taken\n"
+    assert assert_one_line_error(result) == expected
 
 
 @pytest.mark.parametrize(

@@ -176,6 +176,53 @@ def test_publish_racing_delete_ends_in_a_whole_state(cluster: Cluster) -> None:
     print(f"{cluster.backend} publish/delete outcomes: {dict(outcomes)}")
 
 
+# What each of two admins does to the other, round by round: demote, deactivate, or one of each.
+ADMIN_CHANGES = [
+    ({"role": "editor"},) * 2,
+    ({"active": False},) * 2,
+    ({"role": "author"}, {"active": False}),
+]
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(cluster: Cluster) -> None:
+    outcomes: Counter[tuple[int, int]] = Counter()
+    for round_ in range(12):
+        first, second = cluster.account("admin"), cluster.account("admin")
+        # Exactly these two are the active admins when they race.
+        cluster.execute(
+            "UPDATE users SET role = 'author' WHERE role = 'admin' AND username NOT IN (:a, :b)",
+            a=first.username,
+            b=second.username,
+        )
+        changes = ADMIN_CHANGES[round_ % len(ADMIN_CHANGES)]
+        responses = race(
+            [
+                partial(
+                    requests.patch,
+                    f"{cluster.api(round_ + n)}/users/{target.username}",
+                    json=change,
+                    headers=actor.headers,
+                    timeout=TIMEOUT,
+                )
+                for n, (actor, target, change) in enumerate(
+                    [(first, second, changes[0]), (second, first, changes[1])]
+                )
+            ]
+        )
+        outcome = responses[0].status_code, responses[1].status_code
+        outcomes[outcome] += 1
+        admins = "SELECT count(*) FROM users WHERE role = 'admin' AND active"
+        assert cluster.scalar(admins) == 1, server_errors(responses) or outcomes
+        # The loser raced the check (409), or came after the winner's commit and is no longer
+        # an active admin itself (401 deactivated, 403 demoted).
+        assert sorted(outcome) in ([200, 401], [200, 403], [200, 409]), outcomes
+        for refused in responses:
+            if refused.status_code == 409:
+                assert "last active admin" in refused.json()["detail"]
+    print(f"{cluster.backend} admin race outcomes: {dict(outcomes)}")
+    assert any(409 in outcome for outcome in outcomes), "no round raced: the test proved nothing"
+
+
 def test_one_refresh_token_sent_eight_times_at_once_rotates_once(cluster: Cluster) -> None:
     writer = cluster.account()
     calls = [

@@ -229,7 +229,10 @@ class Hostile:
 @pytest.fixture(scope="module")
 def hostile() -> Iterator[Hostile]:
     """One production-like app for the whole module."""
-    app = make_app(testing=False, RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="100000 per minute")
+    lots = "100000 per minute"  # limits on, so that their key functions meet every body
+    app = make_app(
+        testing=False, RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT=lots, POST_WRITE_RATE_LIMIT=lots
+    )
     harness = Hostile(app)
     yield harness
     for name in WATCHED_LOGGERS:

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from blogapi.extensions import db
+from blogapi.extensions import db, limiter
 from tests.support.accounts import PASSWORD
 from tests.support.apps import make_app
 from tests.support.problems import assert_problem
@@ -214,12 +214,15 @@ def test_reads_skip_the_limiter_until_an_operator_sets_a_default_limit():
     for _ in range(ATTEMPTS + 2):  # no limit on reading: the limiter is not even asked
         assert plain.test_client().get("/api/v1/posts", **from_address(MALLORY)).status_code == 200
     guarded = limited_app(RATELIMIT_DEFAULT="2 per minute")
-    client = guarded.test_client()
-    for _ in range(2):
-        assert client.get("/api/v1/posts", **from_address(MALLORY)).status_code == 200
-    refused = client.get("/api/v1/posts", **from_address(MALLORY))
-    assert_problem(refused, 429)
-    assert refused.headers["Retry-After"]
+    try:
+        client = guarded.test_client()
+        for _ in range(2):
+            assert client.get("/api/v1/posts", **from_address(MALLORY)).status_code == 200
+        refused = client.get("/api/v1/posts", **from_address(MALLORY))
+        assert_problem(refused, 429)
+        assert refused.headers["Retry-After"]
+    finally:
+        limiter.limit_manager.set_default_limits([])  # the limiter outlives this app
     for app in (plain, guarded):
         with app.app_context():
             db.engine.dispose()

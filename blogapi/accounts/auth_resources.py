@@ -29,14 +29,21 @@ from blogapi.accounts.sessions import (
 )
 from blogapi.security.audit import audit
 from blogapi.security.guards import ACCESS, FRESH, REFRESH, signed_in
-from blogapi.security.ratelimit import per_account, per_address
+from blogapi.security.ratelimit import auth_limit, per_account, per_address, per_user
 from blogapi.web.api import no_content
+from blogapi.web.body import peek_json_object
 from blogapi.web.endpoint import Auth, Reply, endpoint
 from blogapi.web.errors import ApiError
 from blogapi.web.schemas import ProblemSchema
 
 TOKEN_PAIR = Reply(TokenPairSchema, "A token pair and the user it belongs to.")
 ME = Reply(PrivateUserSchema, "The caller's own account, with email.")
+
+
+def sends_email() -> bool:
+    """Whether a PATCH /auth/me body names an email: each one probes whether it is taken."""
+    data = peek_json_object()
+    return data is not None and "email" in data
 
 
 @dataclass(frozen=True)
@@ -162,11 +169,14 @@ class Me(Resource):
 
     @endpoint(
         summary="Update my profile",
-        description="Change email, display name or bio. Role and active state cannot be set here.",
+        description="Change email, display name or bio. Role and active state cannot be set "
+        "here. Requests that send `email` are rate-limited per user and per client address "
+        "(LOGIN_RATE_LIMIT), as registration is; 409 when the address is taken.",
         tag="auth",
         auth=ACCESS,
         body=MeUpdateSchema,
         example={"display_name": "Ada Lovelace", "bio": "Poet of science"},
+        limits=per_user(auth_limit, "email-change", also_per_address=True, only_when=sends_email),
         responses={200: ME, 409: "The email is taken."},
     )
     def patch(self, body: dict[str, Any]) -> dict[str, Any]:

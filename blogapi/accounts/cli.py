@@ -39,6 +39,14 @@ def change_or_fail(user: User, changes: dict[str, object]) -> None:
         fail(exc.detail.rstrip("."))
 
 
+def taken_message(exc: ApiError, data: dict[str, str]) -> str:
+    """The refusal as "username 'dana' is taken", for each field it names (else its detail)."""
+    taken = [field for field in ("username", "email") if field in (exc.errors or {})]
+    if not taken:
+        return exc.detail.rstrip(".")
+    return "; ".join(f"{field} {data[field]!r} is taken" for field in taken)
+
+
 @admin_command("create-user", epilog=PASSWORD_HELP)
 @click.argument("name")
 @click.option("--email", required=True, help="The user's email address.")
@@ -63,7 +71,7 @@ def create_user_command(name: str, email: str, role: str, password_stdin: bool) 
     try:
         user = create_user(data["username"], data["email"], data["password"], role=role)
     except ApiError as exc:
-        fail(f"{exc.detail} ({', '.join(exc.errors or {})})")
+        fail(taken_message(exc, data))
     audit("user_created", user=user, role=role)
     click.echo(f"Created {role} {user.username} <{user.email}>.")
 

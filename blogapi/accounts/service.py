@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from blogapi.accounts.schemas import check_password
 from blogapi.db.models import User, email_key, username_key
+from blogapi.db.sqlite import sqlite_in_transaction
 from blogapi.extensions import db
 from blogapi.security.audit import audit
 from blogapi.security.passwords import hasher
@@ -85,10 +86,25 @@ def set_password(user: User, password: str) -> None:
     user.revoke_all_tokens()
 
 
-def active_admin_count() -> int:
-    """How many active admins there are."""
-    query = select(func.count()).select_from(User).where(User.role == "admin", User.active)
-    return db.session.scalar(query) or 0
+def other_admins_locked(user: User) -> int:
+    """How many active admins besides `user` there are, their rows and the user's held until
+    commit (and the user refreshed), so two changes cannot each count on the other admin."""
+    conn = db.session.connection()
+    if conn.dialect.name == "sqlite" and not sqlite_in_transaction(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # SQLite has no row locks: one writer at a time
+    # PostgreSQL: FOR UPDATE in id order (no deadlock); a row another change committed
+    # meanwhile is read again, and drops out if it is no longer an active admin.
+    query = (
+        select(User)
+        .where(or_(and_(User.role == "admin", User.active), User.id == user.id))
+        .order_by(User.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    locked = db.session.scalars(query).all()
+    return sum(
+        1 for other in locked if other.id != user.id and other.role == "admin" and other.active
+    )
 
 
 def loses_admin(user: User, changes: dict[str, Any]) -> bool:
@@ -106,9 +122,13 @@ def change_account(user: User, wanted: dict[str, Any], *, by: str | None = None)
     The last active admin can be neither demoted nor deactivated, and deactivating revokes
     every token the user holds at once.
     """
+    others = other_admins_locked(user)
     changes = {field: value for field, value in wanted.items() if getattr(user, field) != value}
-    if loses_admin(user, changes) and active_admin_count() <= 1:
-        raise ApiError(409, f"{user.username} is the last active admin; make another admin first.")
+    if loses_admin(user, changes) and others == 0:
+        last = f"{user.username} is the last active admin; make another admin first."
+        refusal = ApiError(409, last)
+        db.session.rollback()  # let go of the locks now, not at the end of the request
+        raise refusal
     previous = {field: getattr(user, field) for field in changes}
     for field, value in changes.items():
         setattr(user, field, value)

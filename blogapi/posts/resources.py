@@ -32,6 +32,7 @@ from blogapi.posts.service import (
 )
 from blogapi.posts.tags import tag_counts
 from blogapi.security.guards import OPTIONAL, caller, role, signed_in
+from blogapi.security.ratelimit import per_user, post_write_limit
 from blogapi.timeutil import request_now
 from blogapi.web.api import no_content
 from blogapi.web.endpoint import Reply, endpoint
@@ -112,6 +113,7 @@ class PostList(Resource):
         auth=CONTRIBUTOR,
         body=PostWriteSchema,
         example={"title": "Hello, world", "body": "My *first* post.", "tags": ["news"]},
+        limits=per_user(post_write_limit, "post-write"),
         responses={
             201: Reply(PostSchema, "The new draft.", ("Location", "ETag")),
             403: "Needs the contributor role or above.",
@@ -159,6 +161,7 @@ class PostItem(Resource):
         body=PostWriteSchema(partial=True),
         request_headers=("If-Match",),
         example={"title": "A better title"},
+        limits=per_user(post_write_limit, "post-write"),
         responses={200: POST, **CHANGE_ERRORS},
     )
     def patch(self, ident: str, body: dict[str, Any]) -> Response:

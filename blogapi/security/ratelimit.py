@@ -1,4 +1,4 @@
-"""Rate limits on the endpoints that guess or spend passwords."""
+"""Rate limits: on the endpoints that guess or spend passwords, and per signed-in user."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import logging
 import math
 import sys
 import time
+from collections.abc import Callable
 
 from flask import Flask, Response, current_app, request
-from flask_limiter import RequestLimit
+from flask_jwt_extended import decode_token
+from flask_limiter import RequestLimit, RouteLimit
 from werkzeug.exceptions import HTTPException
 
 from blogapi.extensions import limiter
@@ -22,7 +24,7 @@ LIMITER_LOGGER = "flask-limiter"
 
 
 def auth_limit() -> str:
-    """The configured limit for login, register, refresh and password change."""
+    """The configured limit for login, register, refresh, and password and email changes."""
     limit: str = current_app.config["LOGIN_RATE_LIMIT"]
     return limit
 
@@ -36,6 +38,65 @@ def account_key() -> str:
     return f"account:{name.strip().casefold()[:254]}"
 
 
+def post_write_limit() -> str:
+    """The configured limit on creating and editing posts, per user."""
+    limit: str = current_app.config["POST_WRITE_RATE_LIMIT"]
+    return limit
+
+
+def access_token_user_id() -> str | None:
+    """The user id in the request's access token if its signature and dates verify, else None.
+
+    For per-user keys, which Flask-Limiter computes before the operation's guard runs: it reads
+    no database and never raises (any exception there is taken for a storage failure). A token
+    this refuses is refused by the guard too, with its 401.
+    """
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.casefold() != "bearer" or not token.strip():
+        return None
+    try:
+        claims = decode_token(token.strip())  # verified once per process (CachingJWTManager)
+    except Exception:  # every way a token can be bad is the guard's to answer
+        return None
+    subject = claims.get("sub")
+    return subject if claims.get("type") == "access" and isinstance(subject, str) else None
+
+
+def user_key() -> str:
+    """Rate-limit key for the signed-in caller: its user id."""
+    return f"user:{access_token_user_id()}"
+
+
+def per_user(
+    limit: Callable[[], str],
+    scope: str,
+    *,
+    also_per_address: bool = False,
+    only_when: Callable[[], bool] | None = None,
+) -> tuple[RouteLimit, ...]:
+    """Limits for @endpoint's `limits`: one bucket per signed-in user, shared by every operation
+    that names the same scope (and one per client address too, if asked), counting only the
+    requests `only_when` picks. Requests without a valid token are left to the guard's 401."""
+
+    def exempt() -> bool:
+        return access_token_user_id() is None or (only_when is not None and not only_when())
+
+    keys = {"user": user_key, **({"address": client_address} if also_per_address else {})}
+    return tuple(
+        limiter.shared_limit(
+            limit,
+            f"{scope}-{kind}",
+            key_func=key,
+            exempt_when=exempt,
+            on_breach=audit_breach,
+            # In addition to an operator's RATELIMIT_DEFAULT: overriding it would drop it from
+            # every method of the endpoint (GET /posts too) once one limited request was seen.
+            override_defaults=False,
+        )
+        for kind, key in keys.items()
+    )
+
+
 def audit_breach(limit: RequestLimit) -> None:
     """Flask-Limiter's on_breach: one audit line per limit hit."""
     *_prefix, key, scope = limit.request_args  # [key prefix,] key, scope
@@ -43,6 +104,8 @@ def audit_breach(limit: RequestLimit) -> None:
     fields["limit"] = str(limit.limit)
     if key.startswith("account:"):
         audit("rate_limited", username=key.removeprefix("account:"), **fields)
+    elif key.startswith("user:"):
+        audit("rate_limited", user_id=key.removeprefix("user:"), **fields)
     else:
         audit("rate_limited", **fields)
 

@@ -80,6 +80,11 @@ class Cluster:
         with self.engine.connect() as conn:
             return conn.execute(text(query), params).scalar()
 
+    def execute(self, statement: str, **params: Any) -> None:
+        """Run one write directly on the database and commit it, as an operator would."""
+        with self.engine.begin() as conn:
+            conn.execute(text(statement), params)
+
     def account(self, role: str = "author") -> Writer:
         """Register on A, set the role directly in the database, log in on B."""
         self._serial += 1
@@ -87,10 +92,7 @@ class Cluster:
         payload = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
         created = requests.post(f"{self.api(0)}/auth/register", json=payload, timeout=TIMEOUT)
         assert created.status_code == 201, created.text
-        with self.engine.begin() as conn:
-            conn.execute(
-                text("UPDATE users SET role = :r WHERE username = :u"), {"r": role, "u": name}
-            )
+        self.execute("UPDATE users SET role = :r WHERE username = :u", r=role, u=name)
         return self.login(name, 1)
 
     def login(self, username: str, instance: int, password: str = PASSWORD) -> Writer:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from pathlib import Path
 from typing import Any, TypeGuard
 
 from sqlalchemy import Connection, Engine, event
@@ -16,6 +18,35 @@ def unicode_lower(value: Any) -> Any:
 def is_sqlite(dbapi_connection: Any) -> TypeGuard[sqlite3.Connection]:
     """Whether a DBAPI connection is the standard library's sqlite3."""
     return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
+PRIVATE_FILE = 0o600  # the database holds password hashes
+PRIVATE_FOLDER = 0o700
+
+
+def create_private_database(filename: str) -> None:
+    """Make a missing database file (and its missing folder) readable by its owner only.
+
+    sqlite3 would create it with the umask's mode (0644); its -wal, -shm and -journal files
+    copy the database file's mode. What already exists is left as its operator made it.
+    """
+    path = Path(filename)
+    if path.exists():
+        return
+    try:
+        path.parent.mkdir(mode=PRIVATE_FOLDER, exist_ok=True)  # not its parents: a typo stays one
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    except OSError:
+        pass  # made meanwhile by another connection, or sqlite3 says in its own words what fails
+
+
+@event.listens_for(Engine, "do_connect")
+def private_sqlite_file(dialect: Any, _record: Any, cargs: list[Any], cparams: Any) -> None:
+    """Before sqlite3 opens a database file, create it private if it does not exist yet."""
+    if dialect.name != "sqlite" or cparams.get("uri") or not cargs:
+        return
+    if isinstance(cargs[0], str) and cargs[0] not in ("", ":memory:"):
+        create_private_database(cargs[0])
 
 
 @event.listens_for(Engine, "connect")

@@ -13,6 +13,13 @@ from tests.support.apps import make_app
 from tests.support.cli import assert_one_line_error, cli, create_user
 
 Lines = list[dict]
+# Hashes as a crafted file could carry them: cheap to write, each login attempt paying the
+# cost they name. The suite's hasher makes argon2id at m=256, t=1, p=1 (bcrypt: 12 rounds).
+ARGON2 = (
+    "$argon2id$v=19$m={m},t={t},p={p}"
+    "$ac3Z25tTaq3VupdSynkPAQ$DWsWCpEqXG7m/BZZ9QGyL2KQRdu2rhf/I41kaklka3c"
+)
+BCRYPT_15 = "$2b$15$FyjqCEC9/.H8HgnAwU4sS.0KSFHFU6d5h9SRPdVyscQ6tvZ75UpTm"
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +80,26 @@ CASES = {
     "a bad email": (edit("user", 2, email="not an email"), "email: Not a valid email"),
     "a bad role": (edit("user", 1, role="overlord"), "role: Must be one of"),
     "an unknown password scheme": (edit("user", password_hash="plaintext"), "password_hash"),
+    "a bcrypt cost above ours": (
+        edit("user", 2, password_hash=BCRYPT_15),
+        "password_hash: bcrypt rounds 15 is above this server's 12.",
+    ),
+    "an argon2 memory cost above ours": (
+        edit("user", 1, password_hash=ARGON2.format(m=262144, t=1, p=1)),
+        "argon2 memory_cost 262144 is above this server's 256.",
+    ),
+    "argon2 passes above ours": (
+        edit("user", 3, password_hash=ARGON2.format(m=256, t=40, p=1)),
+        "argon2 rounds 40 is above this server's 1.",
+    ),
+    "argon2 lanes above ours": (
+        edit("user", 0, password_hash=ARGON2.format(m=256, t=1, p=8)),
+        "argon2 parallelism 8 is above this server's 1.",
+    ),
+    "a malformed argon2 hash": (
+        edit("user", 1, password_hash="$argon2id$v=19$m=lots"),
+        "Not a well-formed argon2 hash.",
+    ),
     "a time without its zone": (edit("user", created_at="2026-01-01T10:00:00"), "timezone"),
     "an id given as text": (edit("tag", 3, id="4"), "id: Not a valid integer"),
     "a negative id": (edit("post", 2, id=-5), "id: Must be greater than or equal to 1"),

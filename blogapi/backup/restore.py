@@ -15,6 +15,7 @@ from blogapi.backup.schemas import FORMAT, KINDS, RECORDS, header_record
 from blogapi.db.models import email_key, post_tags, username_key
 from blogapi.db.sqlite import sqlite_in_transaction
 from blogapi.extensions import db
+from blogapi.posts.markdown import render_markdown
 from blogapi.web.errors import flatten_messages
 
 # Values that must be unique besides the id, in the form the database compares them.
@@ -176,6 +177,8 @@ class Importer:
             data["username_key"] = username_key(data["username"])
             data["email_key"] = email_key(data["email"])
         if kind == "post":
+            # Rendered here as every write renders it: a crafted file's body_html is never served.
+            data["body_html"] = render_markdown(data["body"])
             self.links += [{"post_id": data["id"], "tag_id": tag} for tag in data.pop("tags")]
         self.rows.append(data)
 

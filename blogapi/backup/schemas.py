@@ -65,9 +65,10 @@ class UserRecord(StrictSchema):
     updated_at = timestamp()
 
     @validates("password_hash")
-    def _known_scheme(self, value: str, **_kwargs: Any) -> None:
-        if hasher().context.identify(value, required=False) is None:
-            raise ValidationError("Not a password hash blogapi can verify.")
+    def _verifiable_at_our_cost(self, value: str, **_kwargs: Any) -> None:
+        problem = hasher().foreign_hash_problem(value)
+        if problem:
+            raise ValidationError(problem)
 
 
 class TagRecord(StrictSchema):
@@ -79,7 +80,9 @@ class TagRecord(StrictSchema):
 
 
 class PostRecord(StrictSchema):
-    """A post with its exact slug, timestamps, version and tag ids."""
+    """A post with its exact slug, timestamps, version and tag ids. Import makes `body_html`
+    again from `body` (the file is not trusted to hold safe HTML); export writes it for
+    other readers of the file."""
 
     id = required_id()
     slug = fields.String(required=True, validate=valid_slug)

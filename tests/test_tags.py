@@ -123,3 +123,19 @@ def test_a_tag_no_post_uses_any_more_is_deleted(app, client, author):
     client.patch(f"{API}/posts/{post['id']}", json={"tags": []}, headers=author.headers)
     assert tag_rows(app) == [("kept", "kept")]  # the other post still uses it
 
+
+def test_c_cplusplus_csharp_and_friends_are_different_tags(client, author):
+    names = ["C", "C++", "C#", "F#", "Notepad++", ".NET", "NET"]
+    post = published_post(client, author, tags=names)
+    assert sorted(post["tags"]) == [
+        "c",
+        "c-plus-plus",
+        "c-sharp",
+        "dot-net",
+        "f-sharp",
+        "net",
+        "notepad-plus-plus",
+    ]
+    assert sorted(tag["name"] for tag in tags_now(client)) == sorted(names)
+    listed = client.get(f"{API}/posts", query_string={"tag": "c-sharp"}).get_json()
+    assert [item["id"] for item in listed["items"]] == [post["id"]]

@@ -20,8 +20,9 @@ TAG_CREATE_ATTEMPTS = 4  # look up, insert, look up again; once more if a race i
 
 
 def tag_slug(name: str) -> str:
-    """The identity of a tag: its name folded to an ASCII slug ("" when nothing is left)."""
-    return slugify(name, TAG_MAX_LENGTH)
+    """The identity of a tag: its name folded to an ASCII slug, "+" and "#" spelled out so that
+    C, C++ and C# stay apart ("" when nothing is left)."""
+    return slugify(name, TAG_MAX_LENGTH, symbols=True)
 
 
 def merge_tags(names: list[str]) -> dict[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -102,10 +103,8 @@ def create_post(data: dict[str, Any], author: User) -> Post:
                 raise
             continue
         post_id = post.id
-        save(
-            conditional=False,
-            then=lambda: set_post_tags(post_id, data.get("tags", {}), new_post=True),
-        )
+        tags = partial(set_post_tags, post_id, data.get("tags", {}), new_post=True)
+        save(conditional=False, then=tags)
         return stored(post_id)
     db.session.rollback()
     if chosen:

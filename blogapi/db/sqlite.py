@@ -21,23 +21,29 @@ def is_sqlite(dbapi_connection: Any) -> TypeGuard[sqlite3.Connection]:
 
 
 PRIVATE_FILE = 0o600  # the database holds password hashes
-PRIVATE_FOLDER = 0o700
+PRIVATE_FOLDER = 0o700  # the instance folder: the database and generated secrets
 
 
 def create_private_database(filename: str) -> None:
-    """Make a missing database file (and its missing folder) readable by its owner only.
+    """Make a missing database file readable by its owner only.
 
     sqlite3 would create it with the umask's mode (0644); its -wal, -shm and -journal files
-    copy the database file's mode. What already exists is left as its operator made it.
+    copy the database file's mode. A file that exists is left as its operator made it, and a
+    missing folder stays missing: that is a lost database (503), never one made anew.
     """
     path = Path(filename)
-    if path.exists():
+    if path.exists() or not path.parent.is_dir():
         return
     try:
-        path.parent.mkdir(mode=PRIVATE_FOLDER, exist_ok=True)  # not its parents: a typo stays one
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
     except OSError:
         pass  # made meanwhile by another connection, or sqlite3 says in its own words what fails
+
+
+def make_instance_folder(database: str | None, instance_path: str) -> None:
+    """Create the instance folder, owner-only, when the SQLite database is to live in it."""
+    if database and Path(database).parent == Path(instance_path):
+        Path(instance_path).mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
 
 
 @event.listens_for(Engine, "do_connect")

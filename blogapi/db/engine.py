@@ -12,8 +12,8 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from blogapi.db.sqlite import make_instance_folder  # also registers the SQLite connection setup
 from blogapi.db.errors import driver_reason
+from blogapi.db.sqlite import make_instance_folder  # also registers the SQLite connection setup
 
 # Explicit constraint names keep migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {

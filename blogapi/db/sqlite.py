@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from pathlib import Path
@@ -34,10 +35,9 @@ def create_private_database(filename: str) -> None:
     path = Path(filename)
     if path.exists() or not path.parent.is_dir():
         return
-    try:
+    # OSError: made meanwhile by another connection, or sqlite3 says in its own words what fails.
+    with contextlib.suppress(OSError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
-    except OSError:
-        pass  # made meanwhile by another connection, or sqlite3 says in its own words what fails
 
 
 def make_instance_folder(database: str | None, instance_path: str) -> None:

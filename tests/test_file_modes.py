@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import secrets
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,8 +15,9 @@ import pytest
 
 from blogapi import create_app
 from blogapi.extensions import db
+from devtools.live import ROOT
+from tests.support.accounts import PASSWORD
 from tests.support.apps import dispose
-from tests.support.cli import cli, create_user
 
 
 def mode(path: Path) -> int:
@@ -36,25 +39,46 @@ def instance(monkeypatch, tmp_path) -> Iterator[Path]:
         os.umask(previous)
 
 
-@pytest.mark.parametrize("env", ["development", "production"])
-def test_db_upgrade_makes_a_private_instance_folder_and_database(instance, monkeypatch, env):
+def manage(env: str, *args: str, stdin: str | None = None) -> None:
+    """`python manage.py ARGS` in BLOGAPI_ENV `env` (a process of its own: alembic configures
+    logging in it), with the default database; it must succeed."""
+    environ = {**os.environ, "BLOGAPI_ENV": env, "PYTHONPATH": str(ROOT)}
     if env == "production":
-        monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(48))
-        monkeypatch.setenv("JWT_SECRET_KEY", secrets.token_urlsafe(48))
-    app = create_app(env)
-    try:
-        upgraded = cli(app.test_cli_runner(), "db", "upgrade")
-        assert upgraded.exit_code == 0, upgraded.output
-        create_user(app.test_cli_runner(), "owner", "admin")
-        assert mode(instance) == 0o700
-        assert mode(instance / "blogapi.db") == 0o600
-        secrets_made = sorted(p.name for p in instance.glob("*.secret"))
-        assert secrets_made == (
-            [] if env == "production" else ["jwt_secret_key.secret", "secret_key.secret"]
-        )
-        assert all(mode(instance / name) == 0o600 for name in secrets_made)
-    finally:
-        dispose(app)
+        environ |= {
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "JWT_SECRET_KEY": secrets.token_urlsafe(48),
+        }
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environ,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("env", ["development", "production"])
+def test_db_upgrade_makes_a_private_instance_folder_and_database(instance, env):
+    manage(env, "db", "upgrade")
+    manage(
+        env,
+        "create-user",
+        "owner",
+        "--email",
+        "owner@example.com",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin=f"{PASSWORD}\n",
+    )
+    assert mode(instance) == 0o700
+    assert mode(instance / "blogapi.db") == 0o600
+    made = sorted(p.name for p in instance.glob("*.secret"))
+    assert made == ([] if env == "production" else ["jwt_secret_key.secret", "secret_key.secret"])
+    assert all(mode(instance / name) == 0o600 for name in made)
 
 
 def test_the_write_ahead_log_and_shared_memory_files_follow_the_database(instance):
@@ -73,10 +97,6 @@ def test_the_write_ahead_log_and_shared_memory_files_follow_the_database(instanc
 
 def test_an_instance_folder_the_operator_made_keeps_its_mode(instance):
     instance.mkdir(mode=0o750)
-    app = create_app("development")
-    try:
-        assert cli(app.test_cli_runner(), "db", "upgrade").exit_code == 0
-        assert mode(instance) == 0o750  # tightened only what we create
-        assert mode(instance / "blogapi.db") == 0o600
-    finally:
-        dispose(app)
+    manage("development", "db", "upgrade")
+    assert mode(instance) == 0o750  # tightened only what we create
+    assert mode(instance / "blogapi.db") == 0o600

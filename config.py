@@ -122,7 +122,9 @@ def read_dotenv() -> bool:
 
 def dev_secret(folder: Path, name: str) -> str:
     """Return a secret generated once into the instance folder, so tokens survive restarts."""
-    folder.mkdir(parents=True, exist_ok=True)
+    # Owner only: the folder holds these secrets and the default SQLite database (password
+    # hashes). A folder that already exists keeps the mode its operator gave it.
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = folder / f"{name.lower()}.secret"
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

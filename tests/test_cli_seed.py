@@ -32,7 +32,7 @@ def seeded_posts(app) -> list[tuple[Post, str, list[int]]]:
         posts = db.session.scalars(select(Post).order_by(Post.id)).all()
         roles = dict(db.session.execute(select(User.id, User.role)).all())
         tags: dict[int, list[int]] = {}
-        for post_id, tag_id in db.session.execute(select(post_tags)):
+        for post_id, tag_id in db.session.execute(select(post_tags.c.post_id, post_tags.c.tag_id)):
             tags.setdefault(post_id, []).append(tag_id)
         db.session.expunge_all()
     return [(post, roles[post.author_id], tags.get(post.id, [])) for post in posts]

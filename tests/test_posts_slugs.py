@@ -148,20 +148,22 @@ def test_two_requests_racing_for_one_slug_both_succeed(monkeypatch, tmp_path):
 def test_a_tag_created_by_a_concurrent_request_is_reused(monkeypatch, app, client, author):
     """The first lookup misses a tag another request then commits; the insert fails; retry."""
     new_post(client, author, tags=["Rust"])
-    real_scalars = db.session.scalars
+    real_execute = db.session.execute
     calls = {"n": 0}
 
     def first_lookup_misses(statement, *args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 1 and "tags" in str(statement):
             return iter([])
-        return real_scalars(statement, *args, **kwargs)
+        return real_execute(statement, *args, **kwargs)
 
     with app.test_request_context():
-        monkeypatch.setattr(db.session, "scalars", first_lookup_misses)
-        tags = tag_service.resolve_tags({"rust": "rust", "go": "Go"})
-        assert [tag.slug for tag in tags] == ["rust", "go"]
-        assert tags[0].name == "Rust"  # the existing row, not a second one
+        rust_id = db.session.scalar(select(Tag.id).where(Tag.slug == "rust"))
+        monkeypatch.setattr(db.session, "execute", first_lookup_misses)
+        ids = tag_service.resolve_tags({"rust": "rust", "go": "Go"})
+        assert list(ids) == ["rust", "go"]
+        assert ids["rust"] == rust_id  # the existing row, not a second one
         db.session.commit()
         monkeypatch.undo()
-        assert db.session.scalars(select(Tag.slug).order_by(Tag.slug)).all() == ["go", "rust"]
+        stored = db.session.execute(select(Tag.slug, Tag.name).order_by(Tag.slug)).all()
+        assert [tuple(row) for row in stored] == [("go", "Go"), ("rust", "Rust")]

@@ -125,3 +125,30 @@ def test_well_formed_client_slugs_are_accepted(slug: str) -> None:
 )
 def test_malformed_client_slugs_are_rejected(slug: str) -> None:
     assert not is_valid_slug(slug)
+
+
+# --- Tags spell the symbols that tell them apart -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("C", "c"),
+        ("C++", "c-plus-plus"),
+        ("C#", "c-sharp"),
+        ("F#", "f-sharp"),
+        ("Notepad++", "notepad-plus-plus"),
+        (".NET", "dot-net"),
+        ("ASP.NET", "asp-net"),  # a dot inside a word joins parts, as in Node.js or 3.12
+        ("Node.js", "node-js"),
+        ("#100DaysOfCode", "100daysofcode"),  # a leading # marks a hashtag
+        ("\uff23\uff28\uff03", "ch-sharp"),  # full-width forms fold first
+    ],
+)
+def test_tag_slugs_spell_plus_sharp_and_a_leading_dot(name: str, slug: str) -> None:
+    assert slugify(name, 40, symbols=True) == slug
+
+
+def test_titles_keep_their_plain_slugs() -> None:
+    assert slugify("C++ and C# in 2026") == "c-and-c-in-2026"
+    assert slugify("Vim + tmux") == "vim-tmux"

@@ -91,7 +91,7 @@ def streamed(conn: Connection, query: Any) -> Iterator[Any]:
 
 
 def rows_of(conn: Connection, kind: str) -> Iterator[Any]:
-    """The rows of one kind in a stable order; posts with their tag ids."""
+    """The rows of one kind in a stable order; posts with their tag ids and spellings."""
     table = TABLES[kind]
     rows = streamed(conn, select(table).order_by(table.c[ORDER.get(kind, "id")]))
     if kind != "post":
@@ -101,8 +101,9 @@ def rows_of(conn: Connection, kind: str) -> Iterator[Any]:
     links = streamed(conn, select(post_tags).order_by(post_tags.c.post_id, post_tags.c.tag_id))
     link = next(links, None)
     for row in rows:
-        tags = []
+        tags, names = [], []
         while link is not None and link["post_id"] == row["id"]:
             tags.append(link["tag_id"])
+            names.append(link["name"])
             link = next(links, None)
-        yield {**row, "tags": tags}
+        yield {**row, "tags": tags, "tag_names": names}

@@ -11,10 +11,11 @@ from sqlalchemy import Connection, insert, text
 from sqlalchemy.exc import IntegrityError
 
 from blogapi.backup.export import BATCH, TABLES, Progress, count_rows, describe, no_progress
-from blogapi.backup.schemas import FORMAT, KINDS, RECORDS, header_record
+from blogapi.backup.schemas import KINDS, READABLE_FORMATS, RECORDS, header_record
 from blogapi.db.models import email_key, post_tags, username_key
 from blogapi.db.sqlite import sqlite_in_transaction
 from blogapi.extensions import db
+from blogapi.posts.markdown import render_markdown
 from blogapi.web.errors import flatten_messages
 
 # Values that must be unique besides the id, in the form the database compares them.
@@ -102,9 +103,10 @@ def load(number: int, kind: str, record: dict[str, Any]) -> dict[str, Any]:
     record = dict(record)
     record.pop("type")
     version = record.pop("format", None)
-    if version != FORMAT:
+    if version not in READABLE_FORMATS:
         raise ImportProblem(
-            f"line {number}: format {version!r} is not one this blogapi reads ({FORMAT})"
+            f"line {number}: format {version!r} is not one this blogapi reads "
+            f"({', '.join(map(str, READABLE_FORMATS))})"
         )
     try:
         data: dict[str, Any] = (header_record if kind == "header" else RECORDS[kind]).load(record)
@@ -125,7 +127,8 @@ class Importer:
         self.counts = dict.fromkeys(KINDS, 0)
         self.kind = ""
         self.rows: list[dict[str, Any]] = []
-        self.links: list[dict[str, int]] = []
+        self.links: list[dict[str, Any]] = []
+        self.tag_names: dict[int, str] = {}  # for format 1 posts, which only name tag ids
 
     def add(self, number: int, record: dict[str, Any]) -> int:
         """Check one record and queue it; how many records were written to make room."""
@@ -175,8 +178,17 @@ class Importer:
         if kind == "user":
             data["username_key"] = username_key(data["username"])
             data["email_key"] = email_key(data["email"])
+        if kind == "tag":
+            self.tag_names[data["id"]] = data["name"]
         if kind == "post":
-            self.links += [{"post_id": data["id"], "tag_id": tag} for tag in data.pop("tags")]
+            # Rendered here as every write renders it: a crafted file's body_html is never served.
+            data["body_html"] = render_markdown(data["body"])
+            tags = data.pop("tags")
+            names = data.pop("tag_names") or [self.tag_names[tag] for tag in tags]
+            self.links += [
+                {"post_id": data["id"], "tag_id": tag, "name": name}
+                for tag, name in zip(tags, names, strict=True)
+            ]
         self.rows.append(data)
 
     def flush(self) -> int:

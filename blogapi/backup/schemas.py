@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate, validates
+from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
 from blogapi.accounts.schemas import USERNAME
 from blogapi.posts.slugs import is_valid_slug
@@ -12,7 +12,10 @@ from blogapi.security.passwords import hasher
 from blogapi.security.roles import ROLES
 from blogapi.web.fields import StrictSchema, UTCDateTimeField
 
-FORMAT = 1  # bump when a record changes shape; import refuses formats it does not know
+FORMAT = 2  # bump when a record changes shape; import refuses formats it does not know
+# 2: posts carry tag_names, their own spelling of each tag; a format 1 file's posts take the
+# tag records' names, the one spelling stored then.
+READABLE_FORMATS = (1, 2)
 KINDS = ("user", "tag", "post", "revoked_token")
 
 
@@ -65,9 +68,10 @@ class UserRecord(StrictSchema):
     updated_at = timestamp()
 
     @validates("password_hash")
-    def _known_scheme(self, value: str, **_kwargs: Any) -> None:
-        if hasher().context.identify(value, required=False) is None:
-            raise ValidationError("Not a password hash blogapi can verify.")
+    def _verifiable_at_our_cost(self, value: str, **_kwargs: Any) -> None:
+        problem = hasher().foreign_hash_problem(value)
+        if problem:
+            raise ValidationError(problem)
 
 
 class TagRecord(StrictSchema):
@@ -79,7 +83,10 @@ class TagRecord(StrictSchema):
 
 
 class PostRecord(StrictSchema):
-    """A post with its exact slug, timestamps, version and tag ids."""
+    """A post with its exact slug, timestamps, version, tag ids and its spelling of each tag
+    (`tag_names`, in the same order). Import makes `body_html`
+    again from `body` (the file is not trusted to hold safe HTML); export writes it for
+    other readers of the file."""
 
     id = required_id()
     slug = fields.String(required=True, validate=valid_slug)
@@ -93,11 +100,18 @@ class PostRecord(StrictSchema):
     published_at = timestamp(allow_none=True)
     version = required_id()
     tags = fields.List(fields.Integer(strict=True), required=True)
+    tag_names = fields.List(fields.String(validate=validate.Length(1, 40)), load_default=None)
 
     @validates("tags")
     def _distinct(self, value: list[int], **_kwargs: Any) -> None:
         if len(set(value)) != len(value):
             raise ValidationError("A tag id appears twice.")
+
+    @validates_schema
+    def _a_name_for_each_tag(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        names = data.get("tag_names")
+        if names is not None and len(names) != len(data.get("tags", [])):
+            raise ValidationError("There must be one name for each tag id.", "tag_names")
 
 
 class RevokedTokenRecord(StrictSchema):

@@ -16,6 +16,7 @@ from blogapi.backup.seed_text import TAG_NAMES, TextMaker
 from blogapi.db.models import Post, Tag, User, email_key, post_tags, username_key
 from blogapi.extensions import db
 from blogapi.posts.slugs import slugify, with_suffix
+from blogapi.posts.tags import tag_slug
 from blogapi.security.passwords import hasher
 from blogapi.security.roles import at_least
 from blogapi.timeutil import utcnow
@@ -88,8 +89,8 @@ def seed(
         writers = insert_users(conn, users, text, now, report)
         if posts and not writers:
             raise SeedError("no users to write the posts: seed some with --users N")
-        tag_ids = insert_tags(conn, report)
-        insert_posts(conn, posts, writers, tag_ids, text, now, report, on_progress)
+        tags_made = insert_tags(conn, report)
+        insert_posts(conn, posts, writers, tags_made, text, now, report, on_progress)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -153,26 +154,27 @@ def insert_and_get_ids(
     return ids
 
 
-def insert_tags(conn: Connection, report: SeedReport) -> list[int]:
-    """Make sure every demo tag exists; the ids of all of them."""
+def insert_tags(conn: Connection, report: SeedReport) -> list[tuple[int, str]]:
+    """Make sure every demo tag exists; the id and name of each of them."""
     existing = dict(conn.execute(select(TAGS.c.slug, TAGS.c.id)).all())
     missing = [
-        {"name": name, "slug": slugify(name, 40)}
+        {"name": name, "slug": tag_slug(name)}
         for name in TAG_NAMES
-        if slugify(name, 40) not in existing
+        if tag_slug(name) not in existing
     ]
     if missing:
         conn.execute(insert(TAGS), missing)
         report.tags_created = len(missing)
-    wanted = [slugify(name, 40) for name in TAG_NAMES]
-    return list(conn.scalars(select(TAGS.c.id).where(TAGS.c.slug.in_(wanted)).order_by(TAGS.c.id)))
+    wanted = [tag_slug(name) for name in TAG_NAMES]
+    query = select(TAGS.c.id, TAGS.c.name).where(TAGS.c.slug.in_(wanted)).order_by(TAGS.c.id)
+    return [(tag_id, name) for tag_id, name in conn.execute(query)]
 
 
 def insert_posts(
     conn: Connection,
     count: int,
     writers: list[tuple[int, str]],
-    tag_ids: list[int],
+    tags_made: list[tuple[int, str]],
     text: TextMaker,
     now: datetime,
     report: SeedReport,
@@ -208,12 +210,12 @@ def insert_posts(
                     "version": 1,
                 }
             )
-            tags.append(rng.sample(tag_ids, rng.choices(range(5), TAG_COUNT_WEIGHTS)[0]))
+            tags.append(rng.sample(tags_made, rng.choices(range(5), TAG_COUNT_WEIGHTS)[0]))
         ids = insert_and_get_ids(conn, POSTS, rows, "slug")
         links = [
-            {"post_id": post_id, "tag_id": tag_id}
-            for post_id, post_tag_ids in zip(ids, tags, strict=True)
-            for tag_id in post_tag_ids
+            {"post_id": post_id, "tag_id": tag_id, "name": name}
+            for post_id, post_tags_made in zip(ids, tags, strict=True)
+            for tag_id, name in post_tags_made
         ]
         if links:
             conn.execute(insert(post_tags), links)

@@ -12,8 +12,8 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from blogapi.db import sqlite as _sqlite  # noqa: F401  (registers the SQLite connection setup)
 from blogapi.db.errors import driver_reason
+from blogapi.db.sqlite import make_instance_folder  # also registers the SQLite connection setup
 
 # Explicit constraint names keep migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -61,6 +61,9 @@ class Database(SQLAlchemy):
     def init_app(self, app: Flask) -> None:
         """Bind to the app, its engine options completed for the configured database."""
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
+        uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+        if uri and make_url(uri).get_backend_name() == "sqlite":
+            make_instance_folder(make_url(uri).database, app.instance_path)
         super().init_app(app)
 
     def end_session(self) -> None:

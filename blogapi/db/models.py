@@ -89,12 +89,15 @@ post_tags = Table(
     db.metadata,
     Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
     Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    # The tag as this post spells it ("C++", "c++"): readers see published posts' spellings.
+    Column("name", String(40), nullable=False, server_default=""),
     Index("ix_post_tags_tag_id_post_id", "tag_id", "post_id"),
 )
 
 
 class Tag(Model):
-    """A topic; its slug is its identity, its name how it was first written."""
+    """A topic; its slug is its identity, its name how it was first written (each post keeps
+    its own spelling in post_tags.name, and GET /tags shows published posts' spellings)."""
 
     __tablename__ = "tags"
 
@@ -125,8 +128,9 @@ class Post(Model):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     author: Mapped[User] = relationship(lazy="raise_on_sql")
+    # Read-only: posts.tags.set_post_tags writes the links, each with the post's spelling.
     tags: Mapped[list[Tag]] = relationship(
-        secondary=post_tags, lazy="raise_on_sql", order_by=Tag.slug
+        secondary=post_tags, lazy="raise_on_sql", order_by=Tag.slug, viewonly=True
     )
 
     __mapper_args__ = {"version_id_col": version}

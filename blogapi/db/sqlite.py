@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
+from pathlib import Path
 from typing import Any, TypeGuard
 
 from sqlalchemy import Connection, Engine, event
@@ -16,6 +19,40 @@ def unicode_lower(value: Any) -> Any:
 def is_sqlite(dbapi_connection: Any) -> TypeGuard[sqlite3.Connection]:
     """Whether a DBAPI connection is the standard library's sqlite3."""
     return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
+PRIVATE_FILE = 0o600  # the database holds password hashes
+PRIVATE_FOLDER = 0o700  # the instance folder: the database and generated secrets
+
+
+def create_private_database(filename: str) -> None:
+    """Make a missing database file readable by its owner only.
+
+    sqlite3 would create it with the umask's mode (0644); its -wal, -shm and -journal files
+    copy the database file's mode. A file that exists is left as its operator made it, and a
+    missing folder stays missing: that is a lost database (503), never one made anew.
+    """
+    path = Path(filename)
+    if path.exists() or not path.parent.is_dir():
+        return
+    # OSError: made meanwhile by another connection, or sqlite3 says in its own words what fails.
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+
+
+def make_instance_folder(database: str | None, instance_path: str) -> None:
+    """Create the instance folder, owner-only, when the SQLite database is to live in it."""
+    if database and Path(database).parent == Path(instance_path):
+        Path(instance_path).mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+
+
+@event.listens_for(Engine, "do_connect")
+def private_sqlite_file(dialect: Any, _record: Any, cargs: list[Any], cparams: Any) -> None:
+    """Before sqlite3 opens a database file, create it private if it does not exist yet."""
+    if dialect.name != "sqlite" or cparams.get("uri") or not cargs:
+        return
+    if isinstance(cargs[0], str) and cargs[0] not in ("", ":memory:"):
+        create_private_database(cargs[0])
 
 
 @event.listens_for(Engine, "connect")

@@ -231,7 +231,8 @@ class TagList(Resource):
     @public_cache
     @endpoint(
         summary="List tags",
-        description="Every tag on at least one published post, with how many, busiest first.",
+        description="Every tag on at least one published post, with how many, busiest first, "
+        "named as the first of those posts to be published spells it.",
         tag="posts",
         responses={200: Reply(TagSchema(many=True), "The tags.")},
     )

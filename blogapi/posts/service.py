@@ -8,8 +8,9 @@ another request overtook is 409, or 412 when the caller made it conditional on a
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -22,7 +23,7 @@ from blogapi.extensions import db
 from blogapi.posts.access import can_see
 from blogapi.posts.markdown import render_markdown
 from blogapi.posts.slugs import MAX_SLUG_LENGTH, is_valid_slug, slugify, with_suffix
-from blogapi.posts.tags import resolve_tags
+from blogapi.posts.tags import drop_orphan_tags, set_post_tags, spellings
 from blogapi.timeutil import request_now
 from blogapi.web.cursors import MAX_ID
 from blogapi.web.errors import ApiError
@@ -91,7 +92,6 @@ def create_post(data: dict[str, Any], author: User) -> Post:
         created_at=now,
         updated_at=now,
     )
-    post.tags = resolve_tags(data.get("tags", {}))
     chosen = data.get("slug")
     for slug in [chosen] if chosen else slug_candidates(data["title"]):
         post.slug = slug
@@ -103,7 +103,8 @@ def create_post(data: dict[str, Any], author: User) -> Post:
                 raise
             continue
         post_id = post.id
-        db.session.commit()
+        tags = partial(set_post_tags, post_id, data.get("tags", {}), new_post=True)
+        save(conditional=False, then=tags)
         return stored(post_id)
     db.session.rollback()
     if chosen:
@@ -122,15 +123,15 @@ def stored(post_id: int) -> Post:
 def update_post(post: Post, data: dict[str, Any], *, conditional: bool) -> Post:
     """Apply a partial edit (the slug changes only when asked) and commit it."""
     changes = {k: v for k, v in data.items() if k != "tags" and getattr(post, k) != v}
-    if "tags" in data and set(data["tags"]) != {tag.slug for tag in post.tags}:
-        post.tags = resolve_tags(data["tags"])
-        changes["tags"] = True
+    tags = data.get("tags")
+    if tags is not None and tags == spellings(post.id):
+        tags = None  # the same tags, spelled the same
     for field, value in changes.items():
-        if field != "tags":
-            setattr(post, field, value)
+        setattr(post, field, value)
     if "body" in changes:
         post.body_html = render_markdown(post.body)
-    return commit_change(post, bool(changes), conditional=conditional)
+    changed = bool(changes) or tags is not None
+    return commit_change(post, changed, conditional=conditional, tags=tags)
 
 
 def publish_post(post: Post, publish_at: datetime | None, *, conditional: bool) -> Post:
@@ -156,19 +157,28 @@ def set_published_at(post: Post, when: datetime | None, conditional: bool) -> Po
     return commit_change(post, changed, conditional=conditional)
 
 
-def commit_change(post: Post, changed: bool, *, conditional: bool) -> Post:
-    """Stamp updated_at and commit when something changed; the post as now stored."""
+def commit_change(
+    post: Post, changed: bool, *, conditional: bool, tags: dict[str, str] | None = None
+) -> Post:
+    """Stamp updated_at and commit when something changed (the tags too, when given); the
+    post as now stored."""
     if not changed:
         return post
     post.updated_at = request_now()
     post_id = post.id
-    save(conditional=conditional)
+    save(
+        conditional=conditional, then=None if tags is None else lambda: set_post_tags(post_id, tags)
+    )
     return stored(post_id)
 
 
-def save(*, conditional: bool) -> None:
-    """Commit a change; 409 for a taken slug, 412/409 when another write got there first."""
+def save(*, conditional: bool, then: Callable[[], None] | None = None) -> None:
+    """Write the post, run `then` (tag links, which must follow the post's own row), and
+    commit; 409 for a taken slug, 412/409 when another write got there first."""
     try:
+        db.session.flush()
+        if then is not None:
+            then()
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
@@ -178,9 +188,14 @@ def save(*, conditional: bool) -> None:
     except StaleDataError:
         db.session.rollback()
         raise ApiError(412 if conditional else 409, OVERTAKEN) from None
+    except BaseException:
+        db.session.rollback()  # e.g. 409 from the tags; nothing of this write stays
+        raise
 
 
 def delete_post(post: Post, *, conditional: bool) -> None:
-    """Delete the post (its tag links go with it) and commit."""
+    """Delete the post (the database drops its tag links), and the tags no post uses now,
+    and commit."""
+    tag_ids = [tag.id for tag in post.tags]
     db.session.delete(post)
-    save(conditional=conditional)
+    save(conditional=conditional, then=lambda: drop_orphan_tags(tag_ids))

@@ -9,6 +9,15 @@ from text_unidecode import unidecode
 MAX_SLUG_LENGTH = 80
 
 _NOT_SLUG_CHARS = re.compile(r"[^a-z0-9]+")
+# Symbols that tell topics apart, spelled as words the way Stack Overflow's tag URLs do:
+# C++ -> c-plus-plus, C# -> c-sharp, .NET -> dot-net (else C, C++ and C# are all "c").
+# A "#" that starts a word marks a hashtag and a "." inside one ("Node.js", "3.12") joins
+# parts, so both stay separators.
+_SYMBOLS = (
+    (re.compile(r"\+"), " plus "),
+    (re.compile(r"(?<=[A-Za-z0-9])#"), " sharp "),
+    (re.compile(r"(?<![^\s])\.(?=[A-Za-z])"), " dot "),
+)
 _VALID_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -22,11 +31,16 @@ def _truncate(slug: str, max_length: int) -> str:
     return cut.rstrip("-")
 
 
-def slugify(text: str, max_length: int = MAX_SLUG_LENGTH) -> str:
-    """Return an ASCII slug for text, or "" when nothing usable is left."""
+def slugify(text: str, max_length: int = MAX_SLUG_LENGTH, *, symbols: bool = False) -> str:
+    """Return an ASCII slug for text, or "" when nothing usable is left; `symbols` spells out
+    "+", "#" and a leading "." (tags, whose slug is their identity)."""
     if max_length < 1:
         raise ValueError("max_length must be at least 1")
-    slug = _NOT_SLUG_CHARS.sub("-", unidecode(text).lower()).strip("-")
+    ascii_text = unidecode(text)
+    if symbols:
+        for symbol, word in _SYMBOLS:
+            ascii_text = symbol.sub(word, ascii_text)
+    slug = _NOT_SLUG_CHARS.sub("-", ascii_text.lower()).strip("-")
     return _truncate(slug, max_length)
 
 

@@ -8,6 +8,7 @@ from flask import Flask, current_app
 from passlib.context import CryptContext
 
 EXTENSION_KEY = "blogapi.passwords"
+COSTS = ("rounds", "memory_cost", "parallelism")  # the work factors a stored hash carries
 # OWASP's argon2id baseline; "fast" keeps the test suite quick and is never used in production.
 PROFILES: dict[str, dict[str, Any]] = {
     "strong": {"argon2__memory_cost": 19456, "argon2__rounds": 2, "argon2__parallelism": 1},
@@ -41,6 +42,28 @@ class PasswordHasher:
             return self.context.verify_and_update(password, stored_hash)
         except (ValueError, TypeError):
             return False, None
+
+    def foreign_hash_problem(self, stored_hash: str) -> str | None:
+        """Why a hash made elsewhere may not be stored here, or None when it may.
+
+        Refused: a scheme this context does not verify, a malformed hash, and any work factor
+        above what this context makes, since every wrong guess at that account would pay it.
+        Cheaper hashes are accepted: verify() upgrades them at the next login.
+        """
+        scheme = self.context.identify(stored_hash, required=False)
+        if scheme is None:
+            return "Not a password hash blogapi can verify."
+        handler: Any = self.context.handler(scheme)  # the scheme as this context configures it
+        try:
+            parsed = handler.from_string(stored_hash)
+        except (ValueError, TypeError):
+            return f"Not a well-formed {scheme} hash."
+        for cost in COSTS:
+            limit = getattr(handler, "default_rounds" if cost == "rounds" else cost, None)
+            value = getattr(parsed, cost, None)
+            if limit is not None and value is not None and value > limit:
+                return f"{scheme} {cost} {value} is above this server's {limit}."
+        return None
 
 
 def init_passwords(app: Flask) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from blogapi.accounts.schemas import check_password
 from blogapi.db.models import User, email_key, username_key
-from blogapi.db.sqlite import sqlite_in_transaction
+from blogapi.db.sqlite import take_sqlite_write_lock
 from blogapi.extensions import db
 from blogapi.security.audit import audit
 from blogapi.security.passwords import hasher
@@ -90,8 +90,7 @@ def other_admins_locked(user: User) -> int:
     """How many active admins besides `user` there are, their rows and the user's held until
     commit (and the user refreshed), so two changes cannot each count on the other admin."""
     conn = db.session.connection()
-    if conn.dialect.name == "sqlite" and not sqlite_in_transaction(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")  # SQLite has no row locks: one writer at a time
+    take_sqlite_write_lock(conn)
     # PostgreSQL: FOR UPDATE in id order (no deadlock); a row another change committed
     # meanwhile is read again, and drops out if it is no longer an active admin.
     query = (

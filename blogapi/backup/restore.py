@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from blogapi.backup.export import BATCH, TABLES, Progress, count_rows, describe, no_progress
 from blogapi.backup.schemas import KINDS, READABLE_FORMATS, RECORDS, header_record
 from blogapi.db.models import email_key, post_tags, username_key
-from blogapi.db.sqlite import sqlite_in_transaction
+from blogapi.db.sqlite import take_sqlite_write_lock
 from blogapi.extensions import db
 from blogapi.posts.markdown import render_markdown
 from blogapi.web.errors import flatten_messages
@@ -59,8 +59,8 @@ def locked_connection() -> Connection:
     if conn.dialect.name == "postgresql":
         tables = ", ".join([*(t.name for t in TABLES.values()), post_tags.name])
         conn.exec_driver_sql(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
-    elif conn.dialect.name == "sqlite" and not sqlite_in_transaction(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        take_sqlite_write_lock(conn)
     return conn
 
 

@@ -83,3 +83,9 @@ def sqlite_in_transaction(conn: Connection) -> bool:
     write, so a connection that has only read is outside one)."""
     driver_connection = conn.connection.driver_connection
     return driver_connection is not None and bool(driver_connection.in_transaction)
+
+
+def take_sqlite_write_lock(conn: Connection) -> None:
+    """On SQLite, begin now with the database's write lock held (it has no row locks)."""
+    if conn.dialect.name == "sqlite" and not sqlite_in_transaction(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,4 +1,5 @@
-"""Pieces every schema shares: strict base schema, UTC timestamps, trimmed strings."""
+"""Pieces every schema shares: strict base schema, UTC timestamps, trimmed strings, bounded
+lists."""
 
 from __future__ import annotations
 
@@ -52,3 +53,20 @@ class StrictBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         return value
+
+
+class BoundedList(fields.List[Any]):
+    """A list refused whole, before any item is validated, when it holds more than max_items."""
+
+    default_error_messages = {"too_many": "Send at most {max_items} items."}
+
+    def __init__(self, cls_or_instance: Any, *, max_items: int, **kwargs: Any) -> None:
+        metadata = {"maxItems": max_items} | dict(kwargs.pop("metadata", None) or {})
+        super().__init__(cls_or_instance, metadata=metadata, **kwargs)  # in the document too
+        self.max_items = max_items
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[Any]:
+        # Validating each of 240,000 items, and naming each bad one, cost seconds and 25 MB.
+        if isinstance(value, list | tuple) and len(value) > self.max_items:
+            raise self.make_error("too_many", max_items=self.max_items)
+        return super()._deserialize(value, attr, data, **kwargs)

@@ -189,6 +189,7 @@ class Config:
         self.RATELIMIT_SWALLOW_ERRORS = True
         self.CORS_ORIGINS = env_list("CORS_ORIGINS")
         self.MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 1048576, minimum=1)
+        self.MAX_URL_LENGTH = env_int("MAX_URL_LENGTH", 4096, minimum=1)
         self.TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
         self.HSTS_SECONDS = env_int("HSTS_SECONDS", 0)
         self.PASSWORD_HASH_PROFILE = "strong"

@@ -20,7 +20,7 @@ from blogapi.extensions import db
 PROBLEM_MIME = "application/problem+json"
 BEARER_REALM = 'Bearer realm="blogapi"'
 # RFC 9110 names where Python's HTTPStatus still has the older ones.
-TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
+TITLES = {413: "Content Too Large", 414: "URI Too Long", 422: "Unprocessable Content"}
 # A problem names at most this many fields, each with at most this many messages, and names
 # cut to this length: a 1 MB body of unknown fields once made a 2.9 MB reply.
 ERRORS_SHOWN = 20

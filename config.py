@@ -248,6 +248,7 @@ class Config:
         self.RATELIMIT_SWALLOW_ERRORS = True
         self.CORS_ORIGINS = env_list("CORS_ORIGINS")
         self.MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 1048576, minimum=1)
+        self.MAX_URL_LENGTH = env_int("MAX_URL_LENGTH", 4096, minimum=1)
         self.TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
         # The blog's public address: every absolute URL the app writes starts with it, never
         # with the client's Host header (blogapi/web/urls.py). Required in production.

@@ -19,7 +19,7 @@ from blogapi.security.jwt import register_jwt_callbacks
 from blogapi.security.keys import register_signing_keys
 from blogapi.security.passwords import init_passwords
 from blogapi.security.ratelimit import init_rate_limits
-from blogapi.web.body import refuse_nul_in_url
+from blogapi.web.body import refuse_long_url, refuse_nul_in_url
 from blogapi.web.cors import register_cors
 from blogapi.web.errors import register_error_handlers
 from blogapi.web.headers import register_security_headers
@@ -43,6 +43,7 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     register_extensions(app)
     run_checked(register_signing_keys, app)
     register_error_handlers(app)
+    app.before_request(refuse_long_url)
     app.before_request(refuse_nul_in_url)  # what no endpoint should see, before any view runs
     register_routes(app)
     register_security_headers(app)

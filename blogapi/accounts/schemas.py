@@ -8,7 +8,13 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from blogapi.security.password_policy import password_problems
 from blogapi.security.roles import ROLES
-from blogapi.web.fields import StrictBoolean, StrictSchema, TrimmedString, UTCDateTimeField
+from blogapi.web.fields import (
+    StrictBoolean,
+    StrictSchema,
+    TrimmedString,
+    UTCDateTimeField,
+    one_line,
+)
 from blogapi.web.schemas import page_of
 
 USERNAME = validate.Regexp(
@@ -39,7 +45,7 @@ class RegisterSchema(StrictSchema):
     username = TrimmedString(required=True, validate=USERNAME)
     email = fields.Email(required=True, validate=validate.Length(max=254))
     password = password_field()
-    display_name = TrimmedString(validate=validate.Length(max=100))
+    display_name = TrimmedString(validate=[validate.Length(max=100), one_line])
 
     @validates_schema(skip_on_field_errors=False)
     def _password_policy(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -78,7 +84,7 @@ class MeUpdateSchema(StrictSchema):
     """PATCH /auth/me: the fields a user may change about themselves."""
 
     email = fields.Email(validate=validate.Length(max=254))
-    display_name = TrimmedString(validate=validate.Length(max=100))
+    display_name = TrimmedString(validate=[validate.Length(max=100), one_line])
     bio = TrimmedString(validate=validate.Length(max=1000))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from marshmallow import ValidationError, fields, post_load, validate, validates
@@ -14,7 +13,13 @@ from blogapi.posts.slugs import is_valid_slug
 from blogapi.posts.tags import TAG_MAX_LENGTH, merge_tags, tag_slug
 from blogapi.timeutil import request_now
 from blogapi.web.cursors import CursorError, decode_cursor
-from blogapi.web.fields import StrictSchema, TrimmedString, UTCDateTimeField
+from blogapi.web.fields import (
+    BoundedList,
+    StrictSchema,
+    TrimmedString,
+    UTCDateTimeField,
+    one_line,
+)
 from blogapi.web.paging import PageQuerySchema
 from blogapi.web.schemas import page_of
 
@@ -22,6 +27,7 @@ TITLE_MAX = 200
 SUMMARY_MAX = 500
 BODY_MAX = 200_000
 TAGS_MAX = 10
+TAGS_SENT_MAX = 100  # entries in the list as sent: duplicates merge, so it may repeat tags
 Q_MAX = 200
 
 
@@ -29,12 +35,6 @@ def no_nul(value: str) -> None:
     """Refuse NUL characters, which PostgreSQL cannot store in text."""
     if "\x00" in value:
         raise ValidationError("Text may not contain NUL characters.")
-
-
-def one_line(value: str) -> None:
-    """Refuse control characters (new lines, tabs, NUL …) in titles and tags."""
-    if any(unicodedata.category(char) == "Cc" for char in value):
-        raise ValidationError("Control characters such as new lines are not allowed here.")
 
 
 def not_blank(value: str) -> None:
@@ -73,8 +73,10 @@ class PostWriteSchema(StrictSchema):
         required=True, validate=[validate.Length(min=1, max=BODY_MAX), not_blank, no_nul]
     )
     summary = TrimmedString(validate=[validate.Length(max=SUMMARY_MAX), no_nul])
-    tags = fields.List(
-        TrimmedString(validate=[validate.Length(min=1, max=TAG_MAX_LENGTH), one_line, has_slug])
+    tags = BoundedList(
+        TrimmedString(validate=[validate.Length(min=1, max=TAG_MAX_LENGTH), one_line, has_slug]),
+        max_items=TAGS_SENT_MAX,
+        error_messages={"too_many": f"Send at most {TAGS_SENT_MAX} tags ({TAGS_MAX} different)."},
     )
     slug = fields.String(validate=client_slug)
 

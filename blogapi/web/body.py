@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from flask import request
-from werkzeug.exceptions import HTTPException
+from flask import current_app, g, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from blogapi.web.errors import ApiError
 
@@ -17,7 +17,7 @@ JSON_WHITESPACE = b" \t\n\r"
 
 def json_body(*, optional: bool = False) -> dict[str, Any]:
     """The request's JSON object: 415 for another type, 400 when malformed or not an object."""
-    raw = request.get_data(cache=True)  # werkzeug raises 413 past MAX_CONTENT_LENGTH
+    raw = body_bytes()
     blank = not raw.strip(JSON_WHITESPACE)
     if optional and blank:
         return {}
@@ -33,6 +33,23 @@ def json_body(*, optional: bool = False) -> dict[str, Any]:
         raise ApiError(400, "The request body must be a JSON object.")
     refuse_nul_characters(data)
     return data
+
+
+def body_bytes() -> bytes:
+    """The request body; 413 past MAX_CONTENT_LENGTH, whether it has a length or is chunked."""
+    raw = request.get_data(cache=True)  # werkzeug raises 413 for a Content-Length over the limit
+    # A chunked body has no length: werkzeug stops reading at the limit and hands over what it
+    # read as if that were all. One byte more in the stream tells a cut body from a whole one.
+    limit = request.max_content_length
+    if g.get("body_too_large") or (
+        limit is not None
+        and request.content_length is None
+        and len(raw) >= limit
+        and request.environ["wsgi.input"].read(1)
+    ):
+        g.body_too_large = True  # the byte is gone: remember the verdict for a second reader
+        raise RequestEntityTooLarge()
+    return raw
 
 
 def nul_fields(data: Any) -> list[str]:
@@ -72,12 +89,24 @@ def refuse_nul_in_url() -> None:
         raise ApiError(422, "The request has invalid fields: NUL characters.", errors=errors)
 
 
+def refuse_long_url() -> None:
+    """Before every request: 414 for a request target longer than MAX_URL_LENGTH."""
+    # RAW_URI is the target as sent (gunicorn, werkzeug); other servers give path and query.
+    target = request.environ.get("RAW_URI") or request.full_path
+    if len(target) > current_app.config["MAX_URL_LENGTH"]:
+        raise ApiError(
+            414,
+            f"The URL is longer than {current_app.config['MAX_URL_LENGTH']} characters; "
+            "send long input in a request body.",
+        )
+
+
 def peek_json_object() -> dict[str, Any] | None:
     """The body as a JSON object, or None when it is not one; never raises."""
     # For rate-limit keys: Flask-Limiter takes any exception in a key function for a storage
     # failure, so a parser that overflows on deep nesting would let a body switch limits off.
     try:
-        data = orjson.loads(request.get_data(cache=True))
+        data = orjson.loads(body_bytes())
     except (orjson.JSONDecodeError, HTTPException):
         return None
     return data if isinstance(data, dict) else None

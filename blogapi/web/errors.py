@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from http import HTTPStatus
+from itertools import islice
 from typing import Any
 
 import orjson
@@ -19,7 +20,12 @@ from blogapi.extensions import db
 PROBLEM_MIME = "application/problem+json"
 BEARER_REALM = 'Bearer realm="blogapi"'
 # RFC 9110 names where Python's HTTPStatus still has the older ones.
-TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
+TITLES = {413: "Content Too Large", 414: "URI Too Long", 422: "Unprocessable Content"}
+# A problem names at most this many fields, each with at most this many messages, and names
+# cut to this length: a 1 MB body of unknown fields once made a 2.9 MB reply.
+ERRORS_SHOWN = 20
+MESSAGES_SHOWN = 5
+NAME_SHOWN = 100
 log = logging.getLogger("blogapi.errors")
 
 
@@ -69,7 +75,9 @@ def problem(
         "detail": detail,
     }
     if errors is not None:
-        body["errors"] = dict(errors)
+        body["errors"] = shown_errors(errors)
+        if len(errors) > ERRORS_SHOWN:
+            body["errors_omitted"] = len(errors) - ERRORS_SHOWN
     if extra:
         body.update(extra)
     response = Response(orjson.dumps(body), status=status, mimetype=PROBLEM_MIME)
@@ -77,6 +85,17 @@ def problem(
     if status == 401 and "WWW-Authenticate" not in response.headers:
         response.headers["WWW-Authenticate"] = BEARER_REALM
     return response
+
+
+def shown_name(name: str) -> str:
+    """A field name as a problem shows it: cut short when a client sent a very long one."""
+    return name if len(name) <= NAME_SHOWN else name[: NAME_SHOWN - 1] + "…"
+
+
+def shown_errors(errors: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """The first ERRORS_SHOWN fields, each with its first MESSAGES_SHOWN messages."""
+    shown = islice(errors.items(), ERRORS_SHOWN)
+    return {shown_name(name): list(messages)[:MESSAGES_SHOWN] for name, messages in shown}
 
 
 def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -99,8 +118,11 @@ def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 
 def validation_problem(error: ValidationError) -> Response:
     """422 naming each field that failed and why."""
-    errors = flatten_messages(error.normalized_messages())
-    fields = ", ".join(sorted(errors))
+    flat = flatten_messages(error.normalized_messages())
+    errors = {name: flat[name] for name in sorted(flat)}
+    fields = ", ".join(shown_name(name) for name in islice(errors, ERRORS_SHOWN))
+    if len(errors) > ERRORS_SHOWN:
+        fields += f" and {len(errors) - ERRORS_SHOWN} more"
     return problem(422, f"The request has invalid fields: {fields}.", errors=errors)
 
 

@@ -10,7 +10,11 @@ from blogapi.security.roles import ROLES
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 # Reply fields the server leaves out at times: validation details, and key-type parameters.
-SOMETIMES_SENT = {("Problem", "errors"), *(("Jwk", name) for name in ("crv", "x", "n", "e"))}
+SOMETIMES_SENT = {
+    ("Problem", "errors"),
+    ("Problem", "errors_omitted"),
+    *(("Jwk", name) for name in ("crv", "x", "n", "e")),
+}
 
 
 @pytest.fixture
@@ -93,3 +97,10 @@ def test_role_is_an_enum_of_the_roles_everywhere(document):
     assert len(roles) >= 4  # PublicUser, PrivateUser, AdminUserUpdate, GET /users?role=
     for role in roles:
         assert role["enum"] == list(ROLES)
+
+
+def test_every_operation_documents_the_long_url_refusal(document):
+    for path, item in document["paths"].items():
+        for method in METHODS & item.keys():
+            assert "414" in item[method]["responses"], (method, path)
+    assert "errors_omitted" in document["components"]["schemas"]["Problem"]["properties"]

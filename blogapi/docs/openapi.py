@@ -26,6 +26,7 @@ ERRORS = {
     409: "Conflicts with existing data (a taken username, email or slug).",
     412: "If-Match does not match the current ETag: someone changed it meanwhile.",
     413: "The body is larger than MAX_CONTENT_LENGTH.",
+    414: "The URL is longer than MAX_URL_LENGTH.",
     415: "The body is not sent as application/json.",
     422: "Validation failed; `errors` names each field.",
     429: "Rate limited; retry after Retry-After seconds.",
@@ -128,7 +129,7 @@ def reply_object(status: int, reply: Reply | str) -> dict[str, Any]:
 
 def standard_errors(doc: Doc) -> dict[int, Reply | str]:
     """The errors every operation of this kind can give, besides its own."""
-    errors: dict[int, Reply | str] = {}
+    errors: dict[int, Reply | str] = {414: ERRORS[414]}
     if doc.uses_database:
         errors[503] = Reply(ProblemSchema, ERRORS[503], ("Retry-After",))
     if doc.body is not None:

@@ -28,6 +28,10 @@ class ProblemSchema(Schema):
         dump_only=True,
         metadata={"example": {"title": ["Field may not be blank."]}},
     )
+    errors_omitted = fields.Integer(
+        dump_only=True,
+        metadata={"description": "How many more fields failed than `errors` lists (it lists 20)."},
+    )
 
 
 class PageMetaSchema(StrictSchema):

@@ -15,7 +15,7 @@ import pytest
 
 from blogapi import create_app
 from blogapi.extensions import db
-from devtools.live import ROOT
+from devtools.live import LOOPBACK_SITE, ROOT
 from tests.support.accounts import PASSWORD
 from tests.support.apps import dispose
 
@@ -47,6 +47,7 @@ def manage(env: str, *args: str, stdin: str | None = None) -> None:
         environ |= {
             "SECRET_KEY": secrets.token_urlsafe(48),
             "JWT_SECRET_KEY": secrets.token_urlsafe(48),
+            "SITE_URL": LOOPBACK_SITE,
         }
     result = subprocess.run(
         [sys.executable, "manage.py", *args],

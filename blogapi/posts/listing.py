@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, literal, or_, select, tuple_
@@ -64,14 +65,44 @@ def list_filters(args: dict[str, Any], user: User | None, now: datetime) -> list
         tagged = select(post_tags.c.post_id).join(Tag, Tag.id == post_tags.c.tag_id)
         filters.append(Post.id.in_(tagged.where(Tag.slug == args["tag"])))
     if "q" in args:
-        pattern = func.lower(literal(f"%{escape_like(args['q'])}%"))
-        filters.append(
-            or_(
-                func.lower(Post.title).like(pattern, escape="\\"),
-                func.lower(Post.body).like(pattern, escape="\\"),
-            )
-        )
+        q = args["q"]
+        filters.append(or_(contains_text(Post.title, q), contains_text(Post.body, q)))
     return filters
+
+
+def contains_text(column: Any, text: str) -> ColumnElement[bool]:
+    """Whether `column` contains `text`, ignoring case in every script, in the database's C code."""
+    if db.engine.dialect.name == "sqlite":
+        # SQLite's lower() and LIKE fold ASCII alone, and a Python lower() would run over every
+        # body: GLOB with a [xX] class per cased letter folds any script, natively.
+        glob: ColumnElement[bool] = column.op("GLOB")(literal(f"*{case_blind_glob(text)}*"))
+        return glob
+    return func.lower(column).like(func.lower(literal(f"%{escape_like(text)}%")), escape="\\")
+
+
+def case_blind_glob(text: str) -> str:
+    """A GLOB pattern matching `text` literally, each letter in any of its cases."""
+    return "".join(_glob_char(char) for char in text)
+
+
+def _glob_char(char: str) -> str:
+    """One character of the pattern: a class of its cases, or itself taken literally."""
+    spellings = {char} | _same_lower().get(char.lower(), set())
+    if len(spellings) > 1:
+        return "[" + "".join(sorted(spellings)) + "]"
+    return f"[{char}]" if char in "*?[" else char
+
+
+@cache
+def _same_lower() -> dict[str, set[str]]:
+    """Each lowercase letter -> every character whose lower() is that letter, itself included."""
+    spellings: dict[str, set[str]] = {}
+    for point in range(0x1F000):  # past the last cased letter (Adlam, U+1E943)
+        char = chr(point)
+        lower = char.lower()
+        if lower != char and len(lower) == 1:
+            spellings.setdefault(lower, {lower}).add(char)
+    return spellings
 
 
 def may_hold_nulls(order: SortOrder, status: str) -> bool:

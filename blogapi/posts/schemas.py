@@ -22,7 +22,7 @@ TITLE_MAX = 200
 SUMMARY_MAX = 500
 BODY_MAX = 200_000
 TAGS_MAX = 10
-Q_MAX = 200
+Q_MAX = 100
 
 
 def no_nul(value: str) -> None:

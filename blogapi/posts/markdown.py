@@ -61,9 +61,9 @@ _DROP_WITH_CONTENT = {
 _LINK_REL = "nofollow noopener noreferrer"
 
 
-# CommonMark with GitHub's tables and ~~strikethrough~~ (double tildes only, as before), in C:
-# linear in the source, and it bounds its own inline nesting. Raw HTML passes through
-# ("unsafe") to the sanitizer, which decides what stays. Tables get align="..." attributes.
+# CommonMark with GitHub's tables and ~~strikethrough~~ (double tildes only, as before), in C
+# and linear in the source. Raw HTML passes through ("unsafe") to the sanitizer, which
+# decides what stays. Table cells get align="..." attributes, which the sanitizer allows.
 _OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_STRIKETHROUGH_DOUBLE_TILDE
 _EXTENSIONS = ["table", "strikethrough"]
 # Raw HTML in the output starts with one of these in the source (tags, comments, <!X, <?).

@@ -50,11 +50,6 @@ SORTS = {
 DEFAULT_SORT = "-published_at"
 
 
-def escape_like(text: str) -> str:
-    """Make %, _ and the escape character itself match literally in LIKE."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def list_filters(args: dict[str, Any], user: User | None, now: datetime) -> list[Any]:
     """The WHERE clauses of a list request, shared by its count and its page."""
     filters = [status_filter(args["status"], user, now)]
@@ -72,25 +67,38 @@ def list_filters(args: dict[str, Any], user: User | None, now: datetime) -> list
 
 def contains_text(column: Any, text: str) -> ColumnElement[bool]:
     """Whether `column` contains `text`, ignoring case in every script, in the database's C code."""
+    # SQLite's lower() and LIKE fold ASCII alone (a Python lower() would run over every body),
+    # and PostgreSQL's lower() folds as its locale says (ASCII alone in the C locale). A class
+    # of each letter's cases, [xX], in GLOB on SQLite and a regular expression on PostgreSQL,
+    # matches the same on both, for every script.
+    match: ColumnElement[bool]
     if db.engine.dialect.name == "sqlite":
-        # SQLite's lower() and LIKE fold ASCII alone, and a Python lower() would run over every
-        # body: GLOB with a [xX] class per cased letter folds any script, natively.
-        glob: ColumnElement[bool] = column.op("GLOB")(literal(f"*{case_blind_glob(text)}*"))
-        return glob
-    return func.lower(column).like(func.lower(literal(f"%{escape_like(text)}%")), escape="\\")
+        match = column.op("GLOB")(literal(f"*{case_blind(text, _glob_literal)}*"))
+    else:
+        match = column.op("~")(literal(case_blind(text, _regex_literal)))
+    return match
 
 
-def case_blind_glob(text: str) -> str:
-    """A GLOB pattern matching `text` literally, each letter in any of its cases."""
-    return "".join(_glob_char(char) for char in text)
+def case_blind(text: str, literal: Callable[[str], str]) -> str:
+    """A pattern matching `text`, each letter in any of its cases, other characters `literal`."""
+    pattern = []
+    for char in text:
+        spellings = {char} | _same_lower().get(char.lower(), set())
+        pattern.append(
+            "[" + "".join(sorted(spellings)) + "]" if len(spellings) > 1 else literal(char)
+        )
+    return "".join(pattern)
 
 
-def _glob_char(char: str) -> str:
-    """One character of the pattern: a class of its cases, or itself taken literally."""
-    spellings = {char} | _same_lower().get(char.lower(), set())
-    if len(spellings) > 1:
-        return "[" + "".join(sorted(spellings)) + "]"
+def _glob_literal(char: str) -> str:
+    """The character as GLOB matches it literally."""
     return f"[{char}]" if char in "*?[" else char
+
+
+def _regex_literal(char: str) -> str:
+    """The character as a PostgreSQL regular expression matches it literally."""
+    # A backslash before any other ASCII character than a letter or digit makes it literal.
+    return "\\" + char if char.isascii() and not char.isalnum() else char
 
 
 @cache

@@ -197,7 +197,7 @@ BAD_PARAMETERS = [
     ("tag", "x" * 41),
     ("q", ""),
     ("q", "   "),
-    ("q", "x" * 201),
+    ("q", "x" * 101),  # a search box needs no more than 100 characters
     ("q", "nul\x00"),
     ("cursor", ""),
     ("cursor", "!!!"),

@@ -11,11 +11,6 @@ from typing import Any, TypeGuard
 from sqlalchemy import Connection, Engine, event
 
 
-def unicode_lower(value: Any) -> Any:
-    """lower() for every script, not only ASCII (SQLite's built-in folds ASCII alone)."""
-    return value.lower() if isinstance(value, str) else value
-
-
 def is_sqlite(dbapi_connection: Any) -> TypeGuard[sqlite3.Connection]:
     """Whether a DBAPI connection is the standard library's sqlite3."""
     return type(dbapi_connection).__module__.startswith("sqlite3")
@@ -57,9 +52,8 @@ def private_sqlite_file(dialect: Any, _record: Any, cargs: list[Any], cparams: A
 
 @event.listens_for(Engine, "connect")
 def configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    """Unicode lower() and enforced foreign keys on every new SQLite connection."""
+    """Enforced foreign keys on every new SQLite connection."""
     if is_sqlite(dbapi_connection):
-        dbapi_connection.create_function("lower", 1, unicode_lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()

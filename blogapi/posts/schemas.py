@@ -28,7 +28,7 @@ SUMMARY_MAX = 500
 BODY_MAX = 200_000
 TAGS_MAX = 10
 TAGS_SENT_MAX = 100  # entries in the list as sent: duplicates merge, so it may repeat tags
-Q_MAX = 200
+Q_MAX = 100
 
 
 def no_nul(value: str) -> None:

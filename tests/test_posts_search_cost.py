@@ -74,17 +74,18 @@ def python_functions_in(app: Any, statement: str, parameters: Any) -> list[str]:
         }
         db.session.rollback()
     called = [row[5] for row in program if row[1] in ("Function", "PureFunc")]
-    assert called, program  # the search does call functions (GLOB): the check sees them
+    assert called, program  # the search does call functions (LIKE, GLOB): the check sees them
     return [function for function in called if function in registered]
 
 
-def test_search_runs_no_python_function_over_post_bodies(app, client, author):
+@pytest.mark.parametrize("q", ["snake", "schlänge"])  # LIKE for ASCII, GLOB for the rest
+def test_search_runs_no_python_function_over_post_bodies(app, client, author, q):
     with app.app_context():
         if db.engine.dialect.name != "sqlite":
             pytest.skip("PostgreSQL registers no Python functions")
-    published_post(client, author, title="Python", body="a SNAKE")
+    published_post(client, author, title="Python", body="a SNAKE, eine SCHLÄNGE")
     with sent_statements(app, lambda statement: "posts.body" in statement) as statements:
-        assert found(client, "snake")
+        assert found(client, q)
     searches = [(s, p) for s, p in statements if "WHERE" in s]
     assert searches, statements
     for statement, parameters in searches:

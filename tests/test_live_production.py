@@ -94,9 +94,10 @@ def test_security_headers_are_sent(server):
     assert response.headers["Referrer-Policy"] == "no-referrer"
 
 
-def test_production_refuses_to_start_with_a_weak_secret(tmp_path):
-    env = production_env(f"sqlite:///{tmp_path / 'x.db'}", JWT_SECRET_KEY="super-secret")
-    result = subprocess.run(
+def gunicorn_start(tmp_path, **settings: str) -> subprocess.CompletedProcess[str]:
+    """Try to start gunicorn in production with these settings changed; what it printed."""
+    env = production_env(f"sqlite:///{tmp_path / 'x.db'}", **settings)
+    return subprocess.run(
         [str(BIN / "gunicorn"), "--bind", "127.0.0.1:0", "blogapi:create_app()"],
         cwd=ROOT,
         env=env,
@@ -104,21 +105,17 @@ def test_production_refuses_to_start_with_a_weak_secret(tmp_path):
         text=True,
         timeout=60,
     )
+
+
+def test_production_refuses_to_start_with_a_weak_secret(tmp_path):
+    result = gunicorn_start(tmp_path, JWT_SECRET_KEY="super-secret")
     assert result.returncode != 0
     assert "configuration error: JWT_SECRET_KEY" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_production_refuses_to_start_without_site_url(tmp_path):
-    env = production_env(f"sqlite:///{tmp_path / 'x.db'}", SITE_URL="")
-    result = subprocess.run(
-        [str(BIN / "gunicorn"), "--bind", "127.0.0.1:0", "blogapi:create_app()"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = gunicorn_start(tmp_path, SITE_URL="")
     assert result.returncode != 0
     assert "configuration error: SITE_URL is not set" in result.stderr
 

@@ -15,7 +15,7 @@ import config as settings
 from blogapi.db.models import Post
 from blogapi.extensions import db, limiter
 from tests.support.accounts import Account, sign_up
-from tests.support.apps import make_app
+from tests.support.apps import dispose, make_app
 from tests.support.problems import assert_problem
 
 POSTS = "/api/v1/posts"
@@ -34,9 +34,7 @@ def app() -> Iterator[Flask]:
     """The app under test, rate limited (overrides conftest's app)."""
     app = limited_app()
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    dispose(app)
 
 
 def account(client: FlaskClient, app: Flask, name: str, address: str = "") -> Account:
@@ -119,8 +117,7 @@ def test_an_operators_default_limit_still_holds_on_every_method():
         assert_rate_limited(client.get(POSTS))
     finally:
         limiter.limit_manager.set_default_limits([])  # the limiter outlives this app
-        with app.app_context():
-            db.engine.dispose()
+        dispose(app)
 
 
 def test_the_limit_is_audited_with_the_user_id(app: Flask, client: FlaskClient, caplog):
@@ -165,8 +162,7 @@ def test_without_rate_limiting_nothing_is_limited():
     assert [create(client, ada, f"A{n}").status_code for n in range(5)] == [201] * 5
     emails = [f"ada{n}@example.org" for n in range(5)]
     assert [change_email(client, ada, e).status_code for e in emails] == [200] * 5
-    with app.app_context():
-        db.engine.dispose()
+    dispose(app)
 
 
 def test_post_write_rate_limit_is_read_from_the_environment(monkeypatch, tmp_path):

@@ -173,9 +173,11 @@ def site_url(value: str) -> str:
     return f"{parts.scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
 
 
-def trusted_hosts(names: list[str], site: str) -> list[str] | None:
-    """Flask's TRUSTED_HOSTS: None (any host) when empty or `*`, else the names given,
-    which must let SITE_URL's own host in."""
+def trusted_hosts(names: list[str], site: str, *, default_to_site: bool) -> list[str] | None:
+    """Flask's TRUSTED_HOSTS: None (any host) for `*`, or when empty unless `default_to_site`
+    (then SITE_URL's host alone), else the names given, which must let SITE_URL's host in."""
+    if not names and default_to_site and site:
+        return [str(urlsplit(site).hostname)]
     if names in ([], ["*"]):
         return None
     if "*" in names:
@@ -195,6 +197,8 @@ class Config:
     # they stay out of app.config): open, as `author`, for the README's story.
     registration_open_default = True
     default_role_default = "author"
+    # With TRUSTED_HOSTS unset: any Host (False), or SITE_URL's host alone (True).
+    trust_site_host_only = False
 
     def __init__(self) -> None:
         self.INSTANCE_DIR = instance_dir()
@@ -254,7 +258,9 @@ class Config:
         # with the client's Host header (blogapi/web/urls.py). Required in production.
         self.SITE_URL = site_url(env_str("SITE_URL"))
         # Flask's own Host check: any other Host is a 400 problem before routing.
-        self.TRUSTED_HOSTS = trusted_hosts(env_list("TRUSTED_HOSTS"), self.SITE_URL)
+        self.TRUSTED_HOSTS = trusted_hosts(
+            env_list("TRUSTED_HOSTS"), self.SITE_URL, default_to_site=self.trust_site_host_only
+        )
         self.HSTS_SECONDS = env_int("HSTS_SECONDS", 0)
         self.PASSWORD_HASH_PROFILE = "strong"
 
@@ -303,6 +309,8 @@ class ProductionConfig(Config):
     # gives drafts only (an editor publishes them) unless DEFAULT_ROLE says otherwise.
     registration_open_default = False
     default_role_default = "contributor"
+    # One public name: any other Host is a misdirected request or someone's trick.
+    trust_site_host_only = True
 
     def finalize(self) -> None:
         """Refuse to start with weak or missing secrets or without SITE_URL."""
@@ -314,9 +322,6 @@ class ProductionConfig(Config):
                 "SITE_URL is not set; production needs the blog's public address, "
                 "e.g. https://blog.example.com"
             )
-        if not env_list("TRUSTED_HOSTS"):
-            # One public name: any other Host is a misdirected request or someone's trick.
-            self.TRUSTED_HOSTS = [str(urlsplit(self.SITE_URL).hostname)]
         super().finalize()
 
 

@@ -24,6 +24,7 @@ from flask_migrate import Migrate
 
 from blogapi.db.engine import db
 from blogapi.db.types import render_item
+from blogapi.db.unmapped import include_name, include_object
 
 VERIFIED_TOKENS_KEY = "blogapi.verified_tokens"
 MAX_VERIFIED_TOKENS = 4096
@@ -104,7 +105,13 @@ class CachingJWTManager(JWTManager):
 
 __all__ = ["db", "jwt", "limiter", "migrate"]
 
-migrate = Migrate(render_as_batch=True, compare_type=True, render_item=render_item)
+migrate = Migrate(
+    render_as_batch=True,
+    compare_type=True,
+    render_item=render_item,
+    include_name=include_name,
+    include_object=include_object,
+)
 jwt = CachingJWTManager()
 # Every limit names its own key function (security/ratelimit.py); this default serves none.
 limiter = DecoratedLimitsOnly(key_func=get_remote_address, default_limits=[])

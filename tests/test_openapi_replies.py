@@ -13,6 +13,7 @@ METHODS = {"get", "post", "put", "patch", "delete"}
 SOMETIMES_SENT = {
     ("Problem", "errors"),
     ("Problem", "errors_omitted"),
+    ("Post", "match"),  # in search results only
     *(("Jwk", name) for name in ("crv", "x", "n", "e")),
 }
 

@@ -16,6 +16,7 @@ from blogapi.db.models import email_key, post_tags, username_key
 from blogapi.db.sqlite import take_sqlite_write_lock
 from blogapi.extensions import db
 from blogapi.posts.markdown import render_markdown
+from blogapi.posts.search.document import plain_text, tag_text
 from blogapi.web.errors import flatten_messages
 
 # Values that must be unique besides the id, in the form the database compares them.
@@ -183,8 +184,10 @@ class Importer:
         if kind == "post":
             # Rendered here as every write renders it: a crafted file's body_html is never served.
             data["body_html"] = render_markdown(data["body"])
+            data["body_text"] = plain_text(data["body_html"])
             tags = data.pop("tags")
             names = data.pop("tag_names") or [self.tag_names[tag] for tag in tags]
+            data["tag_names"] = tag_text(names)
             self.links += [
                 {"post_id": data["id"], "tag_id": tag, "name": name}
                 for tag, name in zip(tags, names, strict=True)

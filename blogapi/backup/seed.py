@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Table, insert, select
 from blogapi.backup.seed_text import TAG_NAMES, TextMaker
 from blogapi.db.models import Post, Tag, User, email_key, post_tags, username_key
 from blogapi.extensions import db
+from blogapi.posts.search.document import plain_text, tag_text
 from blogapi.posts.slugs import slugify, with_suffix
 from blogapi.posts.tags import tag_slug
 from blogapi.security.passwords import hasher
@@ -203,6 +204,7 @@ def insert_posts(
                     "summary": text.summary(),
                     "body": body,
                     "body_html": body_html,
+                    "body_text": plain_text(body_html),
                     "author_id": author_id,
                     "created_at": created,
                     "updated_at": updated,
@@ -210,7 +212,9 @@ def insert_posts(
                     "version": 1,
                 }
             )
-            tags.append(rng.sample(tags_made, rng.choices(range(5), TAG_COUNT_WEIGHTS)[0]))
+            chosen = rng.sample(tags_made, rng.choices(range(5), TAG_COUNT_WEIGHTS)[0])
+            rows[-1]["tag_names"] = tag_text(name for _tag_id, name in chosen)
+            tags.append(chosen)
         ids = insert_and_get_ids(conn, POSTS, rows, "slug")
         links = [
             {"post_id": post_id, "tag_id": tag_id, "name": name}

@@ -120,6 +120,10 @@ class Post(Model):
     summary: Mapped[str] = mapped_column(String(500), default="")
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
+    # What full-text search reads besides title and summary (blogapi/posts/search): the body's
+    # words without markup, and the tags' names as this post spells them.
+    body_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    tag_names: Mapped[str] = mapped_column(Text, default="", server_default="")
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -95,11 +95,15 @@ class PostList(Resource):
     )
     def get(self, query: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
         """A page of posts, filtered, sorted, by page number or by cursor."""
-        posts, total, next_cursor = list_posts(query, caller(), cached_count)
-        items = post_schema.dump(posts, many=True)
+        found = list_posts(query, caller(), cached_count)
+        items = post_schema.dump(found.posts, many=True)
+        if found.found is not None:
+            for item in items:
+                match = found.found[item["id"]]
+                item["match"] = {"rank": match.rank, "snippet": match.snippet}
         page, per_page = query["page"], query["per_page"]
         body, status, headers = page_response(
-            items, page=page, per_page=per_page, total=total, next_cursor=next_cursor
+            items, page=page, per_page=per_page, total=found.total, next_cursor=found.next_cursor
         )
         if "cursor" in query:
             body["meta"]["page"] = None  # a keyset page has no page number

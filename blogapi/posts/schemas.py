@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError, fields, post_load, validate, validates
+from marshmallow import (
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from blogapi.accounts.schemas import USERNAME
 from blogapi.posts.access import STATUSES
-from blogapi.posts.listing import DEFAULT_SORT, SORTS
+from blogapi.posts.listing import DEFAULT_SORT, RELEVANCE, SORTS
 from blogapi.posts.slugs import is_valid_slug
 from blogapi.posts.tags import TAG_MAX_LENGTH, merge_tags, tag_slug
 from blogapi.timeutil import request_now
@@ -28,7 +35,7 @@ SUMMARY_MAX = 500
 BODY_MAX = 200_000
 TAGS_MAX = 10
 TAGS_SENT_MAX = 100  # entries in the list as sent: duplicates merge, so it may repeat tags
-Q_MAX = 100
+Q_MAX = 1000
 
 
 def no_nul(value: str) -> None:
@@ -107,15 +114,32 @@ class PostListQuerySchema(PageQuerySchema):
 
     author = TrimmedString(validate=USERNAME)
     tag = TrimmedString(validate=[validate.Length(max=TAG_MAX_LENGTH), query_slug])
-    q = TrimmedString(validate=[validate.Length(min=1, max=Q_MAX), no_nul])
+    q = TrimmedString(
+        validate=validate.Length(max=Q_MAX),
+        metadata={
+            "description": 'Full-text search: words (all must match), "a phrase", -excluded, '
+            "`or` between alternatives. Orders by relevance unless `sort` is given."
+        },
+    )
     status = fields.String(load_default="published", validate=validate.OneOf(STATUSES))
-    sort = fields.String(load_default=DEFAULT_SORT, validate=validate.OneOf(list(SORTS)))
+    sort = fields.String(
+        validate=validate.OneOf(list(SORTS)),
+        metadata={"description": f"Default `{DEFAULT_SORT}`; `{RELEVANCE}` with `q`."},
+    )
     cursor = fields.String(validate=validate.Length(min=1))
+
+    @validates_schema
+    def _relevance_needs_q(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("sort") == RELEVANCE and "q" not in data:
+            raise ValidationError("Sorting by relevance needs a search: add q.", "sort")
 
     @post_load
     def _decode_cursor(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
         if "tag" in data:
             data["tag"] = data["tag"].lower()
+        if "q" in data:
+            data["q"] = data["q"].replace("\x00", " ")  # any text is a query; NUL separates
+        data.setdefault("sort", RELEVANCE if "q" in data else DEFAULT_SORT)
         if "cursor" in data:
             order = SORTS[data["sort"]]
             try:
@@ -159,6 +183,27 @@ class PostSchema(StrictSchema):
     created_at = UTCDateTimeField(dump_only=True, required=True)
     updated_at = UTCDateTimeField(dump_only=True, required=True)
     published_at = UTCDateTimeField(dump_only=True, required=True, allow_none=True)
+    match = fields.Nested(
+        "MatchSchema",
+        dump_only=True,
+        metadata={"description": "In search results (with `q`) only."},
+    )
+
+
+class MatchSchema(StrictSchema):
+    """How a post matched a search."""
+
+    rank = fields.Float(
+        dump_only=True, required=True, metadata={"description": "Higher is a better match."}
+    )
+    snippet = fields.String(
+        dump_only=True,
+        required=True,
+        metadata={
+            "description": "Up to 300 characters of the body (or title) around the first "
+            "match, as HTML: escaped text with matches in <mark>."
+        },
+    )
 
 
 class TagSchema(StrictSchema):

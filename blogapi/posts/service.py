@@ -22,6 +22,7 @@ from blogapi.db.models import Post, User
 from blogapi.extensions import db
 from blogapi.posts.access import can_see
 from blogapi.posts.markdown import render_markdown
+from blogapi.posts.search.document import plain_text, tag_text
 from blogapi.posts.slugs import MAX_SLUG_LENGTH, is_valid_slug, slugify, with_suffix
 from blogapi.posts.tags import drop_orphan_tags, set_post_tags, spellings
 from blogapi.timeutil import request_now
@@ -83,10 +84,13 @@ def slug_taken() -> ApiError:
 def create_post(data: dict[str, Any], author: User) -> Post:
     """Insert a draft, trying slug suffixes until the unique constraint accepts one."""
     now = request_now()
+    body_html = render_markdown(data["body"])
     post = Post(
         title=data["title"],
         body=data["body"],
-        body_html=render_markdown(data["body"]),
+        body_html=body_html,
+        body_text=plain_text(body_html),
+        tag_names=tag_text(data.get("tags", {}).values()),
         summary=data.get("summary", ""),
         author=author,
         created_at=now,
@@ -130,6 +134,9 @@ def update_post(post: Post, data: dict[str, Any], *, conditional: bool) -> Post:
         setattr(post, field, value)
     if "body" in changes:
         post.body_html = render_markdown(post.body)
+        post.body_text = plain_text(post.body_html)
+    if tags is not None:
+        post.tag_names = tag_text(tags.values())
     changed = bool(changes) or tags is not None
     return commit_change(post, changed, conditional=conditional, tags=tags)
 

@@ -1,0 +1,1 @@
+"""Full-text search over posts on PostgreSQL and SQLite (engines.py is the interface)."""

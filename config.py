@@ -62,6 +62,14 @@ MIN_SECRET_DISTINCT = 8
 # The roles, in order of power (blogapi/security/roles.py says what each may do). They live
 # here because DEFAULT_ROLE is checked against them, and config.py imports nothing of blogapi.
 ROLES: tuple[str, ...] = ("contributor", "author", "editor", "admin")
+# SEARCH_LANGUAGE: PostgreSQL's text search languages (`simple`: no stemming). SQLite stems
+# English alone (FTS5's Porter tokenizer); other languages are folded but not stemmed there.
+SEARCH_LANGUAGES: tuple[str, ...] = (
+    "simple", "arabic", "armenian", "basque", "catalan", "danish", "dutch", "english",
+    "finnish", "french", "german", "greek", "hindi", "hungarian", "indonesian", "irish",
+    "italian", "lithuanian", "nepali", "norwegian", "portuguese", "romanian", "russian",
+    "serbian", "spanish", "swedish", "tamil", "turkish", "yiddish",
+)  # fmt: skip
 # What RFC 3986 allows in a URL's path (percent-escapes included): SITE_URL's path goes
 # into headers as it is written.
 URL_PATH = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*")
@@ -173,6 +181,16 @@ def site_url(value: str) -> str:
     return f"{parts.scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
 
 
+def search_language(value: str) -> str:
+    """SEARCH_LANGUAGE checked against the languages full-text search knows."""
+    language = value.strip().lower()
+    if language not in SEARCH_LANGUAGES:
+        raise ConfigError(
+            f"SEARCH_LANGUAGE must be one of {', '.join(SEARCH_LANGUAGES)}, not {value!r}"
+        )
+    return language
+
+
 def trusted_hosts(names: list[str], site: str, *, default_to_site: bool) -> list[str] | None:
     """Flask's TRUSTED_HOSTS: None (any host) for `*`, or when empty unless `default_to_site`
     (then SITE_URL's host alone), else the names given, which must let SITE_URL's host in."""
@@ -251,6 +269,7 @@ class Config:
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         self.RATELIMIT_SWALLOW_ERRORS = True
         self.CORS_ORIGINS = env_list("CORS_ORIGINS")
+        self.SEARCH_LANGUAGE = search_language(env_str("SEARCH_LANGUAGE", "english"))
         self.MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 1048576, minimum=1)
         self.MAX_URL_LENGTH = env_int("MAX_URL_LENGTH", 4096, minimum=1)
         self.TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)

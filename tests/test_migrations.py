@@ -25,7 +25,8 @@ TABLES = {
     "alembic_version",
 }
 # SQLite's full-text index: the FTS5 table and the shadow tables FTS5 keeps its data in.
-SEARCH_TABLES = {"sqlite": {f"posts_fts{part}" for part in ("", "_data", "_idx", "_docsize", "_config")}}
+FTS5_PARTS = ("", "_data", "_idx", "_docsize", "_config")
+SEARCH_TABLES = {"sqlite": {f"posts_fts{part}" for part in FTS5_PARTS}}
 
 
 def tables_of(url: str) -> set[str]:

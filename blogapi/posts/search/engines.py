@@ -40,6 +40,9 @@ POSTGRES_WEIGHTS = "{0.1, 0.1, 0.4, 1.0}"
 SQLITE_WEIGHTS = (10.0, 4.0, 1.0, 4.0)
 HEADLINE_OPTIONS = f"StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=15, ShortWord=3"
 SNIPPET_TOKENS = 40
+CONFIG: ColumnElement[Any] = literal_column(f"'{CONFIGURATION}'::regconfig")
+# FTS5's hidden column named after its table: the row as a whole, for MATCH, bm25(), snippet().
+WHOLE_ROW: ColumnElement[Any] = literal_column(FTS_TABLE)
 
 
 @dataclass(frozen=True)
@@ -83,9 +86,8 @@ class PostgresSearch(Search):
 
     def __init__(self, query: SearchQuery) -> None:
         super().__init__(query)
-        config = literal_column(f"'{CONFIGURATION}'::regconfig")
-        self.tsquery = func.websearch_to_tsquery(config, literal(websearch_text(query)))
-        self.vector = literal_column(f"posts.{VECTOR}")
+        self.tsquery = func.websearch_to_tsquery(CONFIG, literal(websearch_text(query)))
+        self.vector: ColumnElement[Any] = literal_column(f"posts.{VECTOR}")
 
     def narrow(self, statement: Select[Any]) -> Select[Any]:
         """Posts whose vector matches; nothing when the query is only exclusions or stop
@@ -97,19 +99,18 @@ class PostgresSearch(Search):
     @property
     def rank(self) -> ColumnElement[float]:
         """ts_rank over the post's weighted vector."""
-        weights = literal_column(f"'{POSTGRES_WEIGHTS}'::float4[]")
+        weights: ColumnElement[Any] = literal_column(f"'{POSTGRES_WEIGHTS}'::float4[]")
         return func.ts_rank(weights, self.vector, self.tsquery).cast(Float)
 
     def found(self, post_ids: Sequence[int]) -> dict[int, Found]:
         """ts_headline of the body text and the title, for these posts only."""
-        config = literal_column(f"'{CONFIGURATION}'::regconfig")
         options = literal(HEADLINE_OPTIONS)
         rows = db.session.execute(
             select(
                 Post.id,
                 self.rank,
-                func.ts_headline(config, Post.body_text, self.tsquery, options),
-                func.ts_headline(config, Post.title, self.tsquery, options),
+                func.ts_headline(CONFIG, Post.body_text, self.tsquery, options),
+                func.ts_headline(CONFIG, Post.title, self.tsquery, options),
             ).where(Post.id.in_(post_ids))
         )
         return {row[0]: Found(row[1], best_snippet(row[2], row[3])) for row in rows}
@@ -121,13 +122,12 @@ class SqliteSearch(Search):
     def __init__(self, query: SearchQuery) -> None:
         super().__init__(query)
         self.fts = table(FTS_TABLE, column("rowid"))
-        self.expression = bindparam("fts_query", fts5_expression(query))
-        whole = literal_column(FTS_TABLE)
-        self.matches = whole.op("MATCH")(self.expression)
+        self.expression: ColumnElement[str] = bindparam("fts_query", fts5_expression(query))
+        self.matches = WHOLE_ROW.op("MATCH")(self.expression)
         self.matched = (
             select(
                 self.fts.c.rowid.label("id"),
-                (-func.bm25(whole, *SQLITE_WEIGHTS)).label("rank"),
+                (-func.bm25(WHOLE_ROW, *SQLITE_WEIGHTS)).label("rank"),
             )
             .where(self.matches)
             .subquery("matched")
@@ -140,19 +140,18 @@ class SqliteSearch(Search):
     @property
     def rank(self) -> ColumnElement[float]:
         """-bm25(): FTS5's best match has the lowest bm25."""
-        return self.matched.c.rank  # type: ignore[no-any-return]
+        return self.matched.c.rank
 
     def found(self, post_ids: Sequence[int]) -> dict[int, Found]:
         """snippet() of the body text and the title, for these posts only."""
-        whole = literal_column(FTS_TABLE)
 
         def snippet(index: int) -> Any:
-            return func.snippet(whole, index, START, STOP, ELLIPSIS, SNIPPET_TOKENS)
+            return func.snippet(WHOLE_ROW, index, START, STOP, ELLIPSIS, SNIPPET_TOKENS)
 
         rows = db.session.execute(
             select(
                 self.fts.c.rowid,
-                -func.bm25(whole, *SQLITE_WEIGHTS),
+                -func.bm25(WHOLE_ROW, *SQLITE_WEIGHTS),
                 snippet(2),
                 snippet(0),
             ).where(self.matches, self.fts.c.rowid.in_(post_ids))

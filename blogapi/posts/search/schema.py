@@ -18,6 +18,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import event, text
 
 from blogapi.db.models import Post
+from blogapi.db.triggers import BUMP
 from blogapi.db.unmapped import FTS_TABLE, GIN_INDEX, VECTOR
 from blogapi.posts.search.language import fts5_tokenizer, postgres_dictionary
 
@@ -39,11 +40,18 @@ def postgres_install(language: str) -> list[str]:
         f"'{CONFIGURATION}' AND cfgnamespace = (SELECT oid FROM pg_namespace WHERE nspname = "
         f"current_schema())) THEN CREATE TEXT SEARCH CONFIGURATION {CONFIGURATION} "
         "(COPY = pg_catalog.simple); END IF; END $$",
-        f"ALTER TEXT SEARCH CONFIGURATION {CONFIGURATION} ALTER MAPPING FOR {WORD_TOKENS} "
-        f"WITH unaccent, {postgres_dictionary(language)}",
+        _postgres_mapping(language),
         f"ALTER TABLE posts ADD COLUMN {VECTOR} tsvector GENERATED ALWAYS AS ({vector}) STORED",
         f"CREATE INDEX {GIN_INDEX} ON posts USING gin ({VECTOR})",
     ]
+
+
+def _postgres_mapping(language: str) -> str:
+    """The statement that makes words go through unaccent, then `language`'s stemmer."""
+    return (
+        f"ALTER TEXT SEARCH CONFIGURATION {CONFIGURATION} ALTER MAPPING FOR {WORD_TOKENS} "
+        f"WITH unaccent, {postgres_dictionary(language)}"
+    )
 
 
 def postgres_uninstall() -> list[str]:
@@ -98,10 +106,29 @@ def uninstall(connection: Any) -> None:
         connection.execute(text(statement))
 
 
+def postgres_rebuild(language: str) -> list[str]:
+    """Statements that index every post again on PostgreSQL, for `language`: the stemmer
+    changes, and rewriting each row computes its vector again. Readers go on meanwhile (and
+    see the old index until the commit), unlike a rebuilt column, which would lock them out."""
+    return [_postgres_mapping(language), "UPDATE posts SET title = title"]
+
+
+def sqlite_rebuild(language: str) -> list[str]:
+    """Statements that index every post again on SQLite, for `language`: an FTS5 table's
+    tokenizer is fixed, so the table is made again."""
+    return [*sqlite_uninstall(), *sqlite_install(language)]
+
+
+REBUILD = {"postgresql": postgres_rebuild, "sqlite": sqlite_rebuild}
+
+
 def rebuild(connection: Any, language: str) -> None:
     """Index every post again, for `language` (e.g. after SEARCH_LANGUAGE changed)."""
-    uninstall(connection)
-    install(connection, language)
+    for statement in REBUILD[connection.dialect.name](language):
+        connection.execute(text(statement))
+    # Searches answer differently now: cached responses must go (SQLite rewrote no post row,
+    # so no trigger counted a change).
+    connection.execute(text(BUMP))
 
 
 @event.listens_for(Post.__table__, "after_create")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from blogapi.extensions import db
 from tests.support.databases import counted_queries
 from tests.support.posts import API, new_post, publish, published_post
 
@@ -11,7 +12,9 @@ from tests.support.posts import API, new_post, publish, published_post
 CONTENT_VERSION = 1  # every anonymous read checks the public cache against the content version
 NEXT_GO_LIVE = 1  # a cache miss also asks when the next scheduled post goes live
 LIST_ANONYMOUS = CONTENT_VERSION + 3 + NEXT_GO_LIVE  # + count, page with authors, page's tags
-SEARCH_SNIPPETS = 1  # a search page asks once more: the ranks and snippets of its posts
+# A search page also marks its posts' matches: PostgreSQL in one query; SQLite empties, fills
+# and reads its connection's table of excerpts (made by the connection's first search).
+SEARCH_SNIPPETS = {"postgresql": 1, "sqlite": 3}
 # Signed in (never served from the response cache): the token's user and revocation check,
 # the content version, then page and tags; the total is counted once per filter set and version.
 LIST_SIGNED_IN = 1 + CONTENT_VERSION + 2
@@ -61,10 +64,13 @@ def test_filters_and_cursors_add_no_queries(app, client, crowd):
         "sort": "-published_at",
         "author": crowd[1].username,
     }
+    client.get(f"{API}/posts", query_string={"q": "post", "per_page": 1})  # a first search
     with counted_queries(app) as statements:
         reply = client.get(f"{API}/posts", query_string=params)
     assert reply.status_code == 200 and reply.get_json()["items"]
-    assert len(statements) == LIST_ANONYMOUS + SEARCH_SNIPPETS
+    with app.app_context():
+        snippets = SEARCH_SNIPPETS[db.engine.dialect.name]
+    assert len(statements) == LIST_ANONYMOUS + snippets
 
 
 def test_a_single_read_runs_a_fixed_number_of_queries(app, client, crowd):

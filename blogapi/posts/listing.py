@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from blogapi.db.models import Post, Tag, User, post_tags, username_key
 from blogapi.extensions import db
 from blogapi.posts.access import status_filter
-from blogapi.posts.search.engines import Found, Search, search_for
+from blogapi.posts.search.engines import Search, search_for
 from blogapi.timeutil import request_now
 from blogapi.web.cursors import Cursor, encode_cursor
 
@@ -105,6 +105,14 @@ def page_query(filters: list[Any]) -> Select[Any]:
     return select(Post).options(*options).where(*filters)
 
 
+@dataclass(frozen=True)
+class Found:
+    """How a post on a search's page matched: its rank, and its text around the match (HTML)."""
+
+    rank: float
+    snippet: str
+
+
 @dataclass
 class PostPage:
     """One page of a list: its posts, the total matching, the next page's cursor and, for a
@@ -136,7 +144,8 @@ def list_posts(args: dict[str, Any], user: User | None, counted: CountCache) -> 
     # "published by now"), SQLite seeks with the first and walks the index from the other one
     # down to the cursor, which made deep pages cost as much as their depth.
     seek = [after_cursor(order, column, cursor, nulls)] if cursor is not None else []
-    query = narrow(page_query([*seek, *filters]).add_columns(column))
+    ranked = [search.rank] if search is not None else []  # the last column of each row
+    query = narrow(page_query([*seek, *filters]).add_columns(column, *ranked))
     query = query.order_by(*order_clauses(order, column, nulls)).limit(per_page + 1)
     if cursor is None:
         query = query.offset((args["page"] - 1) * per_page)
@@ -147,5 +156,6 @@ def list_posts(args: dict[str, Any], user: User | None, counted: CountCache) -> 
     next_cursor = encode_cursor(Cursor(order.name, rows[-1][1], posts[-1].id)) if more else None
     found: dict[int, Found] | None = None
     if search is not None:
-        found = search.found([post.id for post in posts]) if posts else {}
+        snippets = search.snippets(posts) if posts else {}
+        found = {row[0].id: Found(row[-1], snippets[row[0].id]) for row in rows}
     return PostPage(posts, total, next_cursor, found)

@@ -1,14 +1,13 @@
 """Full-text search behind one interface: PostgreSQL's tsvector and SQLite's FTS5.
 
 A `Search` narrows a SELECT of posts to those matching the query, gives the rank to order
-them by, and, for one page of posts only, their ranks and marked snippets.
+them by (valid in any narrowed statement), and marks the matches of one page of posts.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -23,14 +22,16 @@ from sqlalchemy import (
     literal_column,
     select,
     table,
+    text,
 )
 
 from blogapi.db.models import Post
 from blogapi.db.unmapped import FTS_TABLE, VECTOR
 from blogapi.extensions import db
+from blogapi.posts.search.language import fts5_tokenizer
 from blogapi.posts.search.query import SearchQuery, fts5_expression, parse, websearch_text
 from blogapi.posts.search.schema import CONFIGURATION
-from blogapi.posts.search.snippets import ELLIPSIS, START, STOP, has_match, snippet_html
+from blogapi.posts.search.snippets import EXCERPT_CHARS, START, STOP, has_match, snippet_html
 
 # PostgreSQL: ts_rank's weights for D, C (body), B (summary, tags) and A (title). ts_rank adds
 # a term's occurrences with falling weights, so the sum never reaches 1.65 times the largest:
@@ -38,34 +39,28 @@ from blogapi.posts.search.snippets import ELLIPSIS, START, STOP, has_match, snip
 POSTGRES_WEIGHTS = "{0.1, 0.1, 0.4, 1.0}"
 # SQLite: bm25() weights for title, summary, body text and tag names.
 SQLITE_WEIGHTS = (10.0, 4.0, 1.0, 4.0)
-HEADLINE_OPTIONS = f"StartSel={START}, StopSel={STOP}, MaxWords=35, MinWords=15, ShortWord=3"
-SNIPPET_TOKENS = 40
+HIGHLIGHT_ALL = f"HighlightAll=true, StartSel={START}, StopSel={STOP}"
 CONFIG: ColumnElement[Any] = literal_column(f"'{CONFIGURATION}'::regconfig")
-# FTS5's hidden column named after its table: the row as a whole, for MATCH, bm25(), snippet().
+# FTS5's hidden column named after its table: the row as a whole, for MATCH and bm25().
 WHOLE_ROW: ColumnElement[Any] = literal_column(FTS_TABLE)
+EXCERPTS = "search_excerpts"  # SQLite: the TEMP FTS5 table a page's excerpts are marked in
 
 
-@dataclass(frozen=True)
-class Found:
-    """A post on the page: how well it matched, and the text around the match (HTML)."""
-
-    rank: float
-    snippet: str
-
-
-def best_snippet(body: str | None, title: str | None) -> str:
-    """The body's snippet when the match is there, else the title's, else the body's start."""
+def best_snippet(post: Post, body: str | None, title: str | None) -> str:
+    """The marked body excerpt when a match is there, else the marked title, else the body's
+    start (the match was in the summary, the tags or past the excerpt)."""
     for marked in (body, title):
         if marked and has_match(marked):
             return snippet_html(marked)
-    return snippet_html(body or title or "")
+    return snippet_html(post.body_text[:EXCERPT_CHARS] or post.title)
 
 
 class Search(ABC):
     """A search query bound to the database in use."""
 
-    def __init__(self, query: SearchQuery) -> None:
+    def __init__(self, query: SearchQuery, language: str) -> None:
         self.query = query
+        self.language = language
 
     @abstractmethod
     def narrow(self, statement: Select[Any]) -> Select[Any]:
@@ -77,15 +72,15 @@ class Search(ABC):
         """How well a post matches, higher first; valid in a narrowed statement."""
 
     @abstractmethod
-    def found(self, post_ids: Sequence[int]) -> dict[int, Found]:
-        """Rank and snippet of these matching posts (one page)."""
+    def snippets(self, posts: Sequence[Post]) -> dict[int, str]:
+        """Each of these matching posts (one page) -> its snippet (HTML)."""
 
 
 class PostgresSearch(Search):
     """A stored tsvector with a GIN index, queried through websearch_to_tsquery."""
 
-    def __init__(self, query: SearchQuery) -> None:
-        super().__init__(query)
+    def __init__(self, query: SearchQuery, language: str) -> None:
+        super().__init__(query, language)
         self.tsquery = func.websearch_to_tsquery(CONFIG, literal(websearch_text(query)))
         self.vector: ColumnElement[Any] = literal_column(f"posts.{VECTOR}")
 
@@ -102,34 +97,33 @@ class PostgresSearch(Search):
         weights: ColumnElement[Any] = literal_column(f"'{POSTGRES_WEIGHTS}'::float4[]")
         return func.ts_rank(weights, self.vector, self.tsquery).cast(Float)
 
-    def found(self, post_ids: Sequence[int]) -> dict[int, Found]:
-        """ts_headline of the body text and the title, for these posts only."""
-        options = literal(HEADLINE_OPTIONS)
+    def snippets(self, posts: Sequence[Post]) -> dict[int, str]:
+        """Every match in the title and the body's excerpt, marked by ts_headline (its
+        choice of a best fragment is what would cost: snippets.py)."""
+        options = literal(HIGHLIGHT_ALL)
+        excerpt = func.left(Post.body_text, EXCERPT_CHARS)
         rows = db.session.execute(
             select(
                 Post.id,
-                self.rank,
-                func.ts_headline(CONFIG, Post.body_text, self.tsquery, options),
+                func.ts_headline(CONFIG, excerpt, self.tsquery, options),
                 func.ts_headline(CONFIG, Post.title, self.tsquery, options),
-            ).where(Post.id.in_(post_ids))
+            ).where(Post.id.in_([post.id for post in posts]))
         )
-        return {row[0]: Found(row[1], best_snippet(row[2], row[3])) for row in rows}
+        marked = {row[0]: (row[1], row[2]) for row in rows}
+        return {post.id: best_snippet(post, *marked.get(post.id, (None, None))) for post in posts}
 
 
 class SqliteSearch(Search):
     """An FTS5 table over posts, queried with a translated expression, ranked by bm25()."""
 
-    def __init__(self, query: SearchQuery) -> None:
-        super().__init__(query)
-        self.fts = table(FTS_TABLE, column("rowid"))
-        self.expression: ColumnElement[str] = bindparam("fts_query", fts5_expression(query))
-        self.matches = WHOLE_ROW.op("MATCH")(self.expression)
+    def __init__(self, query: SearchQuery, language: str) -> None:
+        super().__init__(query, language)
+        self.expression = fts5_expression(query)
+        fts = table(FTS_TABLE, column("rowid"))
+        matches = WHOLE_ROW.op("MATCH")(bindparam("fts_query", self.expression))
         self.matched = (
-            select(
-                self.fts.c.rowid.label("id"),
-                (-func.bm25(WHOLE_ROW, *SQLITE_WEIGHTS)).label("rank"),
-            )
-            .where(self.matches)
+            select(fts.c.rowid.label("id"), (-func.bm25(WHOLE_ROW, *SQLITE_WEIGHTS)).label("rank"))
+            .where(matches)
             .subquery("matched")
         )
 
@@ -142,21 +136,43 @@ class SqliteSearch(Search):
         """-bm25(): FTS5's best match has the lowest bm25."""
         return self.matched.c.rank
 
-    def found(self, post_ids: Sequence[int]) -> dict[int, Found]:
-        """snippet() of the body text and the title, for these posts only."""
+    def snippets(self, posts: Sequence[Post]) -> dict[int, str]:
+        """Every match in the title and the body's excerpt, marked by FTS5's highlight().
 
-        def snippet(index: int) -> Any:
-            return func.snippet(WHOLE_ROW, index, START, STOP, ELLIPSIS, SNIPPET_TOKENS)
-
-        rows = db.session.execute(
-            select(
-                self.fts.c.rowid,
-                -func.bm25(WHOLE_ROW, *SQLITE_WEIGHTS),
-                snippet(2),
-                snippet(0),
-            ).where(self.matches, self.fts.c.rowid.in_(post_ids))
+        On posts_fts, highlight() would tokenize whole bodies and snippet() compares every
+        match with every other: seconds for a body of one word repeated. So the page's
+        excerpts go into a small FTS5 table of this connection's own (TEMP: never in the
+        database file, nothing to lock) with the same tokenizer, and are marked there.
+        """
+        name = f"{EXCERPTS}_{self.language}"
+        connection = db.session.connection()
+        made = connection.connection.info.setdefault(EXCERPTS, set())  # per SQLite connection
+        if name not in made:
+            tokenizer = fts5_tokenizer(self.language)
+            connection.execute(
+                text(
+                    f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{name} USING fts5(title, body, "
+                    f"tokenize='{tokenizer}')"
+                )
+            )
+            made.add(name)
+        connection.execute(text(f"DELETE FROM temp.{name}"))
+        connection.execute(
+            text(f"INSERT INTO temp.{name} (rowid, title, body) VALUES (:id, :title, :body)"),
+            [
+                {"id": post.id, "title": post.title, "body": post.body_text[:EXCERPT_CHARS]}
+                for post in posts
+            ],
         )
-        return {row[0]: Found(row[1], best_snippet(row[2], row[3])) for row in rows}
+        rows = connection.execute(
+            text(
+                f"SELECT rowid, highlight({name}, 1, :start, :stop), "
+                f"highlight({name}, 0, :start, :stop) FROM temp.{name} WHERE {name} MATCH :query"
+            ),
+            {"start": START, "stop": STOP, "query": self.expression},
+        )
+        marked = {row[0]: (row[1], row[2]) for row in rows}
+        return {post.id: best_snippet(post, *marked.get(post.id, (None, None))) for post in posts}
 
 
 ENGINES: dict[str, type[Search]] = {"postgresql": PostgresSearch, "sqlite": SqliteSearch}
@@ -165,7 +181,8 @@ ENGINES: dict[str, type[Search]] = {"postgresql": PostgresSearch, "sqlite": Sqli
 def search_for(text: str) -> Search | None:
     """The search for a search box's text on the database in use; None when the text asks
     for nothing an index can find (only stop words, only exclusions, no words at all)."""
-    query = parse(text, current_app.config.get("SEARCH_LANGUAGE", "english"))
+    language = current_app.config.get("SEARCH_LANGUAGE", "english")
+    query = parse(text, language)
     if not query.answerable:
         return None
-    return ENGINES[db.engine.dialect.name](query)
+    return ENGINES[db.engine.dialect.name](query, language)

@@ -14,7 +14,9 @@ from flask import current_app
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Integer,
     Select,
+    Text,
     bindparam,
     column,
     func,
@@ -23,6 +25,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    values,
 )
 
 from blogapi.db.models import Post
@@ -31,7 +34,14 @@ from blogapi.extensions import db
 from blogapi.posts.search.language import fts5_tokenizer
 from blogapi.posts.search.query import SearchQuery, fts5_expression, parse, websearch_text
 from blogapi.posts.search.schema import CONFIGURATION
-from blogapi.posts.search.snippets import EXCERPT_CHARS, START, STOP, has_match, snippet_html
+from blogapi.posts.search.snippets import (
+    EXCERPT_CHARS,
+    START,
+    STOP,
+    excerpt,
+    has_match,
+    snippet_html,
+)
 
 # PostgreSQL: ts_rank's weights for D, C (body), B (summary, tags) and A (title). ts_rank adds
 # a term's occurrences with falling weights, so the sum never reaches 1.65 times the largest:
@@ -48,11 +58,18 @@ EXCERPTS = "search_excerpts"  # SQLite: the TEMP FTS5 table a page's excerpts ar
 
 def best_snippet(post: Post, body: str | None, title: str | None) -> str:
     """The marked body excerpt when a match is there, else the marked title, else the body's
-    start (the match was in the summary, the tags or past the excerpt)."""
+    start (the match was in the summary or the tags)."""
     for marked in (body, title):
         if marked and has_match(marked):
             return snippet_html(marked)
     return snippet_html(post.body_text[:EXCERPT_CHARS] or post.title)
+
+
+def searched_words(query: SearchQuery) -> list[str]:
+    """The words a query looks for (not those it excludes)."""
+    return [
+        word for group in query.groups for term in group if not term.excluded for word in term.words
+    ]
 
 
 class Search(ABC):
@@ -100,14 +117,17 @@ class PostgresSearch(Search):
     def snippets(self, posts: Sequence[Post]) -> dict[int, str]:
         """Every match in the title and the body's excerpt, marked by ts_headline (its
         choice of a best fragment is what would cost: snippets.py)."""
+        words = searched_words(self.query)
+        pages = values(
+            column("id", Integer), column("body", Text), column("title", Text), name="page"
+        ).data([(post.id, excerpt(post.body_text, words), post.title) for post in posts])
         options = literal(HIGHLIGHT_ALL)
-        excerpt = func.left(Post.body_text, EXCERPT_CHARS)
         rows = db.session.execute(
             select(
-                Post.id,
-                func.ts_headline(CONFIG, excerpt, self.tsquery, options),
-                func.ts_headline(CONFIG, Post.title, self.tsquery, options),
-            ).where(Post.id.in_([post.id for post in posts]))
+                pages.c.id,
+                func.ts_headline(CONFIG, pages.c.body, self.tsquery, options),
+                func.ts_headline(CONFIG, pages.c.title, self.tsquery, options),
+            )
         )
         marked = {row[0]: (row[1], row[2]) for row in rows}
         return {post.id: best_snippet(post, *marked.get(post.id, (None, None))) for post in posts}
@@ -145,6 +165,7 @@ class SqliteSearch(Search):
         database file, nothing to lock) with the same tokenizer, and are marked there.
         """
         name = f"{EXCERPTS}_{self.language}"
+        words = searched_words(self.query)
         connection = db.session.connection()
         made = connection.connection.info.setdefault(EXCERPTS, set())  # per SQLite connection
         if name not in made:
@@ -160,7 +181,7 @@ class SqliteSearch(Search):
         connection.execute(
             text(f"INSERT INTO temp.{name} (rowid, title, body) VALUES (:id, :title, :body)"),
             [
-                {"id": post.id, "title": post.title, "body": post.body_text[:EXCERPT_CHARS]}
+                {"id": post.id, "title": post.title, "body": excerpt(post.body_text, words)}
                 for post in posts
             ],
         )

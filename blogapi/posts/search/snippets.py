@@ -1,13 +1,18 @@
 """Snippets: the text around the first match, as safe HTML whose only markup is <mark>.
 
-The databases highlight every match in an excerpt of the post (the first EXCERPT_CHARS of its
-body, and its title): their snippet functions choose a best window by comparing every match
-with every other, which a body repeating one word 30,000 times made cost seconds.
+The databases highlight every match in the title and in an excerpt of the body (EXCERPT_CHARS
+from about the first match): their snippet functions, which choose a best window by comparing
+every match with every other over the whole body, cost seconds on a body repeating one word
+30,000 times.
 """
 
 from __future__ import annotations
 
 import html
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import cache
 
 # The databases mark matches with these (never in stored text: document.py removes control
 # characters from body text, and titles refuse them).
@@ -16,6 +21,46 @@ EXCERPT_CHARS = 5000  # of the body, highlighted for a snippet
 MAX_TEXT = 300  # characters of text in a snippet, ellipses included
 _CONTEXT_BEFORE = 80  # characters kept before the first match when the text must be cut
 ELLIPSIS = "…"
+
+
+def excerpt(text: str, words: Iterable[str]) -> str:
+    """EXCERPT_CHARS of `text` from a little before the first place a searched word may
+    match: its start (its stem is unknown here) in any case, accents aside. The database
+    then marks the real matches in it; from the start when no word shows."""
+    if len(text) <= EXCERPT_CHARS:
+        return text
+    starts = sorted({_stem_guess(word) for word in words if _stem_guess(word)}, key=len)
+    if not starts:
+        return text[:EXCERPT_CHARS]
+    # Removing accents keeps every index: translate() maps one character to one.
+    folded = text if text.isascii() else text.translate(_accent_table())
+    pattern = r"\b(?:" + "|".join(re.escape(start) for start in starts) + ")"
+    found = re.search(pattern, folded, re.IGNORECASE)
+    begin = 0 if found is None else max(0, found.start() - 2 * MAX_TEXT)
+    return text[begin : begin + EXCERPT_CHARS]
+
+
+def _stem_guess(word: str) -> str:
+    """The part of a word its forms share, about: "publishing" -> "publis"."""
+    folded = "".join(
+        char for char in unicodedata.normalize("NFKD", word) if not unicodedata.combining(char)
+    )
+    return folded if len(folded) <= 4 else folded[: max(4, len(folded) - 3)]
+
+
+@cache
+def _accent_table() -> dict[int, str]:
+    """Each accented letter -> its letter without the accent, where that is one character."""
+    table: dict[int, str] = {}
+    for point in range(0xC0, 0x2000):
+        bare = "".join(
+            char
+            for char in unicodedata.normalize("NFKD", chr(point))
+            if not unicodedata.combining(char)
+        )
+        if len(bare) == 1 and bare != chr(point):
+            table[point] = bare
+    return table
 
 
 def has_match(marked: str | None) -> bool:

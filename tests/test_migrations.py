@@ -29,28 +29,8 @@ TABLES = {
     "alembic_version",
 }
 # SQLite's full-text index: the FTS5 table and the shadow tables FTS5 keeps its data in.
-SEARCH_TABLES = {
-    "sqlite": {f"posts_fts{part}" for part in ("", "_data", "_idx", "_docsize", "_config")}
-}
-
-
-SEARCH_PARENT = "dd9e472bfd3b"  # the revision before full-text search
-# Posts as the revision before search stored them: Markdown rendered to HTML, markup and all.
-OLD_POSTS = [
-    (
-        1,
-        "sourdough-notes",
-        "Sourdough notes",
-        "<p>Proof the <strong>dough</strong> overnight &amp; bake at <em>dawn</em>.</p>"
-        "<ul>\n<li>flour</li>\n<li>water</li>\n</ul>",
-    ),
-    (
-        2,
-        "why-c-plus-plus",
-        "Why C++",
-        '<p>Templates <a href="https://example.com/a">all the way</a> down.</p>',
-    ),
-]
+FTS5_PARTS = ("", "_data", "_idx", "_docsize", "_config")
+SEARCH_TABLES = {"sqlite": {f"posts_fts{part}" for part in FTS5_PARTS}}
 
 
 def tables_of(url: str) -> set[str]:
@@ -168,6 +148,25 @@ def test_stored_tags_get_post_spellings_symbol_slugs_and_lose_orphans(tmp_path):
             (2, 1, "C++"),
             (2, 3, "F sharp"),
         ]
+
+
+SEARCH_PARENT = "dd9e472bfd3b"  # the revision before full-text search
+# Posts as the revision before search stored them: Markdown rendered to HTML, markup and all.
+OLD_POSTS = [
+    (
+        1,
+        "sourdough-notes",
+        "Sourdough notes",
+        "<p>Proof the <strong>dough</strong> overnight &amp; bake at <em>dawn</em>.</p>"
+        "<ul>\n<li>flour</li>\n<li>water</li>\n</ul>",
+    ),
+    (
+        2,
+        "why-c-plus-plus",
+        "Why C++",
+        '<p>Templates <a href="https://example.com/a">all the way</a> down.</p>',
+    ),
+]
 
 
 def search_index(url: str) -> dict[str, Any]:

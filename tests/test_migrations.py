@@ -5,6 +5,8 @@ On whichever database the suite runs: SQLite, or a new database on its PostgreSQ
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -13,7 +15,9 @@ from sqlalchemy import create_engine, inspect, text
 
 from blogapi.extensions import db, migrate
 from devtools.live import ROOT
+from tests.support.apps import app_on, dispose
 from tests.support.databases import fresh_database, manage, suite_admin_url, upgrade
+from tests.support.posts import API
 
 TABLES = {
     "content_version",
@@ -144,3 +148,142 @@ def test_stored_tags_get_post_spellings_symbol_slugs_and_lose_orphans(tmp_path):
             (2, 1, "C++"),
             (2, 3, "F sharp"),
         ]
+
+
+SEARCH_PARENT = "dd9e472bfd3b"  # the revision before full-text search
+# Posts as the revision before search stored them: Markdown rendered to HTML, markup and all.
+OLD_POSTS = [
+    (
+        1,
+        "sourdough-notes",
+        "Sourdough notes",
+        "<p>Proof the <strong>dough</strong> overnight &amp; bake at <em>dawn</em>.</p>"
+        "<ul>\n<li>flour</li>\n<li>water</li>\n</ul>",
+    ),
+    (
+        2,
+        "why-c-plus-plus",
+        "Why C++",
+        '<p>Templates <a href="https://example.com/a">all the way</a> down.</p>',
+    ),
+]
+
+
+def search_index(url: str) -> dict[str, Any]:
+    """What of the search index a database has: posts' columns, indexes, FTS5 tables and
+    triggers (SQLite), text search configurations (PostgreSQL)."""
+    engine = create_engine(url)
+    try:
+        found = inspect(engine)
+        columns = {column["name"] for column in found.get_columns("posts")}
+        index: dict[str, Any] = {
+            "columns": columns & {"body_text", "tag_names", "search_vector"},
+            "indexes": {i["name"] for i in found.get_indexes("posts")} & {"ix_posts_search"},
+            "tables": {name for name in found.get_table_names() if name.startswith("posts_fts")},
+        }
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                triggers = conn.scalars(text(query))
+                index["other"] = {name for name in triggers if name.startswith("posts_fts")}
+            else:
+                query = "SELECT cfgname FROM pg_ts_config WHERE cfgname = 'blogapi_search'"
+                index["other"] = set(conn.scalars(text(query)))
+        return index
+    finally:
+        engine.dispose()
+
+
+def found_by_search(url: str, *queries: str) -> dict[str, list[str]]:
+    """The slugs a reader's search finds for each query, through an app on the database."""
+    app = app_on(url)
+    try:
+        client = app.test_client()
+        found = {}
+        for query in queries:
+            response = client.get(f"{API}/posts", query_string={"q": query})
+            assert response.status_code == 200, response.get_json()
+            found[query] = [item["slug"] for item in response.get_json()["items"]]
+        return found
+    finally:
+        dispose(app)
+
+
+def test_posts_written_before_search_are_found_after_the_migration_and_it_goes_down_clean(
+    tmp_path,
+):
+    with fresh_database(tmp_path, suite_admin_url()) as url:
+        before = manage(url, "db", "upgrade", SEARCH_PARENT)  # the schema before search
+        assert before.returncode == 0, before.stderr
+        engine = create_engine(url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO users (id, username, username_key, email, email_key, "
+                        "password_hash, display_name, bio, role, active, token_version, "
+                        "created_at, updated_at) VALUES (1, 'ada', 'ada', 'ada@example.com', "
+                        "'ada@example.com', 'x', '', '', 'author', true, 1, :t, :t)"
+                    ),
+                    {"t": "2026-01-01 00:00:00"},
+                )
+                for post_id, slug, title, body_html in OLD_POSTS:
+                    conn.execute(
+                        text(
+                            "INSERT INTO posts (id, slug, title, summary, body, body_html, "
+                            "author_id, created_at, updated_at, published_at, version) VALUES "
+                            "(:id, :slug, :title, '', 'markdown', :html, 1, :t, :t, :t, 1)"
+                        ),
+                        {"id": post_id, "slug": slug, "title": title, "html": body_html}
+                        | {"t": "2026-01-01 00:00:00"},
+                    )
+                conn.execute(
+                    text(
+                        "INSERT INTO tags (id, name, slug) VALUES (1, 'Baking Tips', 'baking-tips')"
+                    )
+                )
+                conn.execute(
+                    text("INSERT INTO tags (id, name, slug) VALUES (2, 'C++', 'c-plus-plus')")
+                )
+                for post_id, tag_id, name in ((1, 1, "Baking Tips"), (1, 2, "C++"), (2, 2, "C++")):
+                    conn.execute(
+                        text("INSERT INTO post_tags (post_id, tag_id, name) VALUES (:p, :t, :n)"),
+                        {"p": post_id, "t": tag_id, "n": name},
+                    )
+            upgrade(url)
+            with engine.connect() as conn:
+                stored = conn.execute(
+                    text("SELECT id, body_text, tag_names FROM posts ORDER BY id")
+                ).all()
+        finally:
+            engine.dispose()
+        assert [tuple(row) for row in stored] == [
+            (1, "Proof the dough overnight & bake at dawn. flour water", "Baking Tips C++"),
+            (2, "Templates all the way down.", "C++"),
+        ]
+        searches = {
+            "doughs": ["sourdough-notes"],  # body, stemmed
+            "dawn -templates": ["sourdough-notes"],
+            "sourdough": ["sourdough-notes"],  # title
+            "baking": ["sourdough-notes"],  # tag
+            "templates": ["why-c-plus-plus"],
+            "strong": [],  # markup is not text
+            "amp": [],
+        }
+        assert found_by_search(url, *searches) == searches
+        built = search_index(url)
+        assert built["columns"] >= {"body_text", "tag_names"} and built["other"]
+
+        down = manage(url, "db", "downgrade", SEARCH_PARENT)
+        assert down.returncode == 0, down.stderr
+        assert search_index(url) == {
+            "columns": set(),
+            "indexes": set(),
+            "tables": set(),
+            "other": set(),
+        }
+        assert schema(url) == (TABLES, [SEARCH_PARENT])
+
+        upgrade(url)
+        assert search_index(url) == built
+        assert found_by_search(url, *searches) == searches

@@ -148,8 +148,11 @@ class SqliteSearch(Search):
         )
 
     def narrow(self, statement: Select[Any]) -> Select[Any]:
-        """Posts joined to their FTS5 matches."""
-        return statement.join(self.matched, self.matched.c.id == Post.id)
+        """Posts joined to their FTS5 matches, which drive: each match finds its post."""
+        # `+ 0` leaves posts.id an index lookup but FTS5's rowid none, so SQLite (which knows
+        # nothing of how many posts match) cannot walk an index of posts (an author's, all of
+        # them) and ask FTS5 about each post in turn.
+        return statement.join(self.matched, self.matched.c.id + 0 == Post.id)
 
     @property
     def rank(self) -> ColumnElement[float]:

@@ -26,7 +26,7 @@ _CHUNK = re.compile(r'[^\s"]+')
 
 @dataclass(frozen=True)
 class Term:
-    """A word or a phrase, as typed (PostgreSQL tokenizes it itself) and as its words."""
+    """A word or a phrase, as typed and as its words (what both databases look for)."""
 
     text: str
     words: tuple[str, ...]
@@ -133,10 +133,12 @@ def parse(text: str, language: str) -> SearchQuery:
 
 
 def websearch_text(query: SearchQuery) -> str:
-    """The query as websearch_to_tsquery reads it back: each term quoted."""
+    """The query as websearch_to_tsquery reads it back: each term quoted, as its words (the
+    words FTS5 reads: "long-awaited" is the phrase "long awaited", which an unhyphenated
+    spelling matches too, and "3.14" the phrase "3 14", as the index holds it)."""
 
     def term(item: Term) -> str:
-        return ("-" if item.excluded else "") + '"' + item.text.replace('"', " ") + '"'
+        return ("-" if item.excluded else "") + '"' + " ".join(item.words) + '"'
 
     return " or ".join(" ".join(term(item) for item in group) for group in query.groups)
 

@@ -25,13 +25,21 @@ from blogapi.posts.search.language import fts5_tokenizer, postgres_dictionary
 CONFIGURATION = "blogapi_search"
 # The searched columns of posts, in FTS5's column order, with PostgreSQL's weight for each.
 COLUMNS = {"title": "A", "summary": "B", "body_text": "C", "tag_names": "B"}
+_JOINERS = ".@/:"  # the characters PostgreSQL's parser joins words with, that FTS5 does not
 WORD_TOKENS = "asciiword, asciihword, hword_asciipart, word, hword, hword_part"
+
+
+def _words(column: str) -> str:
+    """The column's text with the words PostgreSQL's parser would join split apart: it keeps
+    host names, e-mail addresses, paths and decimals (example.com, a@b.org, 3.14) as single
+    tokens, where FTS5 reads separate words, and both databases must hold the same words."""
+    return f"translate(coalesce({column}, ''), '{_JOINERS}', '{' ' * len(_JOINERS)}')"
 
 
 def postgres_install(language: str) -> list[str]:
     """Statements that build the index on PostgreSQL for `language`."""
     vector = " || ".join(
-        f"setweight(to_tsvector('{CONFIGURATION}'::regconfig, coalesce({column}, '')), '{weight}')"
+        f"setweight(to_tsvector('{CONFIGURATION}'::regconfig, {_words(column)}), '{weight}')"
         for column, weight in COLUMNS.items()
     )
     return [

@@ -33,7 +33,7 @@ def production_app() -> Iterator[Flask]:
         ("GET", "/posts?page=0", {}, 422),
         ("GET", "/posts?sort=sideways", {}, 422),
         ("GET", "/posts?cursor=%%%", {}, 422),
-        ("GET", "/posts?q=%00", {}, 422),
+        ("GET", "/posts?tag=%00", {}, 422),
         ("GET", "/posts/12345", {}, 404),
         ("GET", "/posts/no%00such", {}, 404),
         ("GET", "/posts/99999999999999999999", {}, 404),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +28,7 @@ class Cursor:
     """Where a page ends: the sort it belongs to, the last row's sort key and id."""
 
     sort: str
-    key: datetime | str | None
+    key: datetime | str | float | None
     id: int
 
 
@@ -39,7 +40,8 @@ def encode_cursor(cursor: Cursor) -> str:
 
 
 def decode_cursor(text: str, sort: str, key_kind: str) -> Cursor:
-    """Parse a client's cursor for `sort`; key_kind is "time", "nullable_time" or "text"."""
+    """Parse a client's cursor for `sort`; key_kind is "time", "nullable_time", "text" or
+    "number"."""
     if len(text) > MAX_CURSOR_LENGTH or not _BASE64URL.fullmatch(text):
         raise CursorError("Not a cursor from this API.")
     try:
@@ -57,10 +59,15 @@ def decode_cursor(text: str, sort: str, key_kind: str) -> Cursor:
     return Cursor(sort, _parse_key(data["k"], key_kind), last_id)
 
 
-def _parse_key(value: Any, key_kind: str) -> datetime | str | None:
+def _parse_key(value: Any, key_kind: str) -> datetime | str | float | None:
     """Check the sort key's type and turn times back into aware datetimes."""
     if value is None and key_kind == "nullable_time":
         return None
+    if key_kind == "number":
+        # A rank is a float in JSON (as 1.5e-06 too); an int may stand for one, a bool not.
+        if type(value) not in (int, float) or not math.isfinite(value):
+            raise CursorError("Not a cursor from this API.")
+        return float(value)
     if not isinstance(value, str):
         raise CursorError("Not a cursor from this API.")
     if key_kind == "text":

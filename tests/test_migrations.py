@@ -25,7 +25,9 @@ TABLES = {
     "alembic_version",
 }
 # SQLite's full-text index: the FTS5 table and the shadow tables FTS5 keeps its data in.
-SEARCH_TABLES = {"sqlite": {f"posts_fts{part}" for part in ("", "_data", "_idx", "_docsize", "_config")}}
+SEARCH_TABLES = {
+    "sqlite": {f"posts_fts{part}" for part in ("", "_data", "_idx", "_docsize", "_config")}
+}
 
 
 def tables_of(url: str) -> set[str]:

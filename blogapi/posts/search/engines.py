@@ -29,7 +29,7 @@ from blogapi.db.models import Post
 from blogapi.db.unmapped import FTS_TABLE, VECTOR
 from blogapi.extensions import db
 from blogapi.posts.search.query import SearchQuery, fts5_expression, parse, websearch_text
-from blogapi.posts.search.schema import CONFIGURATION
+from blogapi.posts.search.schema import CONFIGURATION, UNTAG, postgres_text
 from blogapi.posts.search.snippets import ELLIPSIS, START, STOP, has_match, snippet_html
 
 # PostgreSQL: ts_rank's weights for D, C (body), B (summary, tags) and A (title). ts_rank adds
@@ -104,13 +104,15 @@ class PostgresSearch(Search):
         """ts_headline of the body text and the title, for these posts only."""
         config = literal_column(f"'{CONFIGURATION}'::regconfig")
         options = literal(HEADLINE_OPTIONS)
+
+        def headline(column: str) -> Any:
+            text = literal_column(postgres_text(f"posts.{column}"))
+            return func.replace(func.ts_headline(config, text, self.tsquery, options), UNTAG, "")
+
         rows = db.session.execute(
-            select(
-                Post.id,
-                self.rank,
-                func.ts_headline(config, Post.body_text, self.tsquery, options),
-                func.ts_headline(config, Post.title, self.tsquery, options),
-            ).where(Post.id.in_(post_ids))
+            select(Post.id, self.rank, headline("body_text"), headline("title")).where(
+                Post.id.in_(post_ids)
+            )
         )
         return {row[0]: Found(row[1], best_snippet(row[2], row[3])) for row in rows}
 

@@ -22,6 +22,7 @@ from blogapi.posts.search.language import stop_words
 MAX_TERMS = 32  # terms past these are ignored: each costs an index lookup
 _SPACE = re.compile(r"\s+")
 _CHUNK = re.compile(r'[^\s"]+')
+_NOT_IN_WEBSEARCH = str.maketrans('"<&', "   ")
 
 
 @dataclass(frozen=True)
@@ -133,10 +134,13 @@ def parse(text: str, language: str) -> SearchQuery:
 
 
 def websearch_text(query: SearchQuery) -> str:
-    """The query as websearch_to_tsquery reads it back: each term quoted."""
+    """The query as websearch_to_tsquery reads it back: each term quoted, and no `<` or `&`
+    (its parser would read `<x>` as a tag and `&x;` as an entity, and drop them: the index
+    keeps their words, see schema.postgres_text)."""
 
     def term(item: Term) -> str:
-        return ("-" if item.excluded else "") + '"' + item.text.replace('"', " ") + '"'
+        text = item.text.translate(_NOT_IN_WEBSEARCH)
+        return ("-" if item.excluded else "") + '"' + text + '"'
 
     return " or ".join(" ".join(term(item) for item in group) for group in query.groups)
 

@@ -25,12 +25,23 @@ CONFIGURATION = "blogapi_search"
 # The searched columns of posts, in FTS5's column order, with PostgreSQL's weight for each.
 COLUMNS = {"title": "A", "summary": "B", "body_text": "C", "tag_names": "B"}
 WORD_TOKENS = "asciiword, asciihword, hword_asciipart, word, hword, hword_part"
+# PostgreSQL's parser reads `<x…>` as an HTML tag and `&x;` as an entity and indexes neither
+# (nor anything from `<script>` to `</script>`), so a post about `Vec<String>` lost words that
+# FTS5 keeps. A control character (never in searched text: titles refuse them, body text has
+# them removed) after each `<` and `&` makes them plain punctuation; snippets drop it again.
+UNTAG = "\x03"
+
+
+def postgres_text(column: str) -> str:
+    """SQL for a searched column's text as PostgreSQL's parser should read it: no tags."""
+    mark = f"chr({ord(UNTAG)})"
+    return f"replace(replace(coalesce({column}, ''), '<', '<' || {mark}), '&', '&' || {mark})"
 
 
 def postgres_install(language: str) -> list[str]:
     """Statements that build the index on PostgreSQL for `language`."""
     vector = " || ".join(
-        f"setweight(to_tsvector('{CONFIGURATION}'::regconfig, coalesce({column}, '')), '{weight}')"
+        f"setweight(to_tsvector('{CONFIGURATION}'::regconfig, {postgres_text(column)}), '{weight}')"
         for column, weight in COLUMNS.items()
     )
     return [

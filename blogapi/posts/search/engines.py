@@ -83,9 +83,9 @@ class PostgresSearch(Search):
 
     def __init__(self, query: SearchQuery) -> None:
         super().__init__(query)
-        config = literal_column(f"'{CONFIGURATION}'::regconfig")
+        config: ColumnElement[Any] = literal_column(f"'{CONFIGURATION}'::regconfig")
         self.tsquery = func.websearch_to_tsquery(config, literal(websearch_text(query)))
-        self.vector = literal_column(f"posts.{VECTOR}")
+        self.vector: ColumnElement[Any] = literal_column(f"posts.{VECTOR}")
 
     def narrow(self, statement: Select[Any]) -> Select[Any]:
         """Posts whose vector matches; nothing when the query is only exclusions or stop
@@ -97,16 +97,16 @@ class PostgresSearch(Search):
     @property
     def rank(self) -> ColumnElement[float]:
         """ts_rank over the post's weighted vector."""
-        weights = literal_column(f"'{POSTGRES_WEIGHTS}'::float4[]")
+        weights: ColumnElement[Any] = literal_column(f"'{POSTGRES_WEIGHTS}'::float4[]")
         return func.ts_rank(weights, self.vector, self.tsquery).cast(Float)
 
     def found(self, post_ids: Sequence[int]) -> dict[int, Found]:
         """ts_headline of the body text and the title, for these posts only."""
-        config = literal_column(f"'{CONFIGURATION}'::regconfig")
+        config: ColumnElement[Any] = literal_column(f"'{CONFIGURATION}'::regconfig")
         options = literal(HEADLINE_OPTIONS)
 
         def headline(column: str) -> Any:
-            text = literal_column(postgres_text(f"posts.{column}"))
+            text: ColumnElement[str] = literal_column(postgres_text(f"posts.{column}"))
             return func.replace(func.ts_headline(config, text, self.tsquery, options), UNTAG, "")
 
         rows = db.session.execute(
@@ -123,8 +123,8 @@ class SqliteSearch(Search):
     def __init__(self, query: SearchQuery) -> None:
         super().__init__(query)
         self.fts = table(FTS_TABLE, column("rowid"))
-        self.expression = bindparam("fts_query", fts5_expression(query))
-        whole = literal_column(FTS_TABLE)
+        self.expression: ColumnElement[str] = bindparam("fts_query", fts5_expression(query))
+        whole: ColumnElement[Any] = literal_column(FTS_TABLE)
         self.matches = whole.op("MATCH")(self.expression)
         self.matched = (
             select(
@@ -142,11 +142,11 @@ class SqliteSearch(Search):
     @property
     def rank(self) -> ColumnElement[float]:
         """-bm25(): FTS5's best match has the lowest bm25."""
-        return self.matched.c.rank  # type: ignore[no-any-return]
+        return self.matched.c.rank
 
     def found(self, post_ids: Sequence[int]) -> dict[int, Found]:
         """snippet() of the body text and the title, for these posts only."""
-        whole = literal_column(FTS_TABLE)
+        whole: ColumnElement[Any] = literal_column(FTS_TABLE)
 
         def snippet(index: int) -> Any:
             return func.snippet(whole, index, START, STOP, ELLIPSIS, SNIPPET_TOKENS)

@@ -28,7 +28,13 @@ from sqlalchemy import (
 from blogapi.db.models import Post
 from blogapi.db.unmapped import FTS_TABLE, VECTOR
 from blogapi.extensions import db
-from blogapi.posts.search.query import SearchQuery, fts5_expression, parse, websearch_text
+from blogapi.posts.search.query import (
+    SearchQuery,
+    fts5_expression,
+    parse,
+    wanted,
+    websearch_text,
+)
 from blogapi.posts.search.schema import CONFIGURATION, UNTAG, postgres_text
 from blogapi.posts.search.snippets import ELLIPSIS, START, STOP, has_match, snippet_html
 
@@ -85,6 +91,9 @@ class PostgresSearch(Search):
         super().__init__(query)
         config: ColumnElement[Any] = literal_column(f"'{CONFIGURATION}'::regconfig")
         self.tsquery = func.websearch_to_tsquery(config, literal(websearch_text(query)))
+        # ts_rank scores `a & !b` about 0 (1e-20) whatever matched `a`: rank by what is
+        # wanted, so that an exclusion keeps the title > summary > body order of the rest.
+        self.wanted = func.websearch_to_tsquery(config, literal(websearch_text(wanted(query))))
         self.vector: ColumnElement[Any] = literal_column(f"posts.{VECTOR}")
 
     def narrow(self, statement: Select[Any]) -> Select[Any]:
@@ -96,9 +105,9 @@ class PostgresSearch(Search):
 
     @property
     def rank(self) -> ColumnElement[float]:
-        """ts_rank over the post's weighted vector."""
+        """ts_rank over the post's weighted vector, of the wanted terms."""
         weights: ColumnElement[Any] = literal_column(f"'{POSTGRES_WEIGHTS}'::float4[]")
-        return func.ts_rank(weights, self.vector, self.tsquery).cast(Float)
+        return func.ts_rank(weights, self.vector, self.wanted).cast(Float)
 
     def found(self, post_ids: Sequence[int]) -> dict[int, Found]:
         """ts_headline of the body text and the title, for these posts only."""

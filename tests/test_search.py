@@ -163,16 +163,17 @@ def test_a_title_match_ranks_above_a_summary_match_above_a_body_match(client, au
         body=filler.format("glacier"),
     )
 
-    response = search(client, "glacier")
+    for q in ("glacier", "glacier -volcano", 'glacier -"red boats"'):  # exclusions too
+        response = search(client, q)
 
-    assert [item["id"] for item in response.get_json()["items"]] == [
-        title["id"],
-        summary["id"],
-        body["id"],
-    ]
-    ranks = [item["match"]["rank"] for item in response.get_json()["items"]]
-    assert all(isinstance(rank, float) for rank in ranks)
-    assert ranks[0] > ranks[1] > ranks[2]
+        assert [item["id"] for item in response.get_json()["items"]] == [
+            title["id"],
+            summary["id"],
+            body["id"],
+        ], q
+        ranks = [item["match"]["rank"] for item in response.get_json()["items"]]
+        assert all(isinstance(rank, float) for rank in ranks)
+        assert ranks[0] > ranks[1] > ranks[2], q
 
 
 def test_more_occurrences_in_the_same_field_rank_higher(client, author):

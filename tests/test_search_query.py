@@ -17,6 +17,7 @@ from blogapi.posts.search.query import (
     Term,
     fts5_expression,
     parse,
+    wanted,
     websearch_text,
 )
 from blogapi.posts.search.snippets import ELLIPSIS, MAX_TEXT, START, STOP, snippet_html
@@ -203,6 +204,11 @@ def test_websearch_text_quotes_every_term_whatever_was_typed(text):
     for part in unquoted_parts(written):
         assert re.fullmatch(r"(?: |-|or)*", part), (part, written)
     assert "<" not in written and "&" not in written
+
+
+def test_wanted_drops_the_exclusions_a_rank_has_no_use_for():
+    query = parse('cats -dogs "hot tea" -"cold milk" or birds -fish', "english")
+    assert websearch_text(wanted(query)) == '"cats" "hot tea" or "birds"'
 
 
 def test_an_excluded_term_in_a_query_built_by_hand_is_written_with_a_minus():

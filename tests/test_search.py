@@ -4,6 +4,8 @@ words are chosen so that both databases' stemmers and parsers agree on them."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from datetime import timedelta
 from typing import Any
@@ -388,3 +390,24 @@ def test_a_query_of_the_longest_allowed_length_works_and_one_more_is_refused(cli
 def test_a_nul_in_a_query_separates_words(client, author):
     post = published_post(client, author, title="Owls", body="Owls hoot.")
     assert found(client, "owls\x00hoot") == [post["id"]]
+
+
+def test_a_relevance_cursor_a_client_edited_is_refused(client, author):
+    for n in range(3):
+        published_post(client, author, title=f"Wren {n}", body=" ".join(["wren"] * (n + 1)))
+    cursor = search(client, "wren", per_page=1).get_json()["meta"]["next_cursor"]
+    real = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    assert isinstance(real["k"], float)
+    for forged in (
+        {**real, "k": str(real["k"])},
+        {**real, "k": True},
+        {**real, "k": None},
+        {**real, "k": [real["k"]]},
+        {**real, "s": "title"},
+    ):
+        text = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode().rstrip("=")
+        response = client.get(f"{API}/posts", query_string={"q": "wren", "cursor": text})
+        assert list(assert_problem(response, 422)["errors"]) == ["cursor"], forged
+    # A rank written as an integer is still a place in the order.
+    text = base64.urlsafe_b64encode(json.dumps({**real, "k": 0}).encode()).decode().rstrip("=")
+    assert search(client, "wren", cursor=text).get_json()["items"] == []

@@ -102,18 +102,16 @@ def test_tag_filter(client, author):
         ("python", {"py"}),
         ("PyThOn", {"py"}),
         ("snake", {"py"}),
+        ("python snake", {"py"}),
         ("100%", {"pct"}),
-        ("%", {"pct"}),
-        ("a_b", {"under"}),
-        ("_", {"under"}),
-        ("c:\\temp", {"slash"}),
-        ("\\", {"slash"}),
+        ("sure 100", {"pct"}),
+        ("%", set()),  # punctuation is no word: nothing to search for
+        ("_", set()),
+        ("\\", set()),
         ("zzz", set()),
     ],
 )
-def test_search_matches_title_and_body_case_insensitively_and_literally(
-    client, author, q, expected
-):
+def test_search_matches_words_of_title_and_body_whatever_their_case(client, author, q, expected):
     made = {
         "py": published_post(client, author, title="Python tips", body="A SNAKE."),
         "pct": published_post(client, author, title="100% sure", body="x"),
@@ -123,6 +121,14 @@ def test_search_matches_title_and_body_case_insensitively_and_literally(
     }
     found = set(ids(page(client, q=q)))
     assert found == {made[name]["id"] for name in expected}
+
+
+@pytest.mark.parametrize("q", ["", "   ", "\t"])
+def test_an_empty_search_is_an_empty_page_not_every_post(client, author, q):
+    published_post(client, author)
+    response = page(client, q=q)
+    assert ids(response) == []
+    assert response.get_json()["meta"]["total"] == 0
 
 
 def test_status_lists_only_what_the_caller_may_see(client, make_account):
@@ -195,10 +201,7 @@ BAD_PARAMETERS = [
     ("tag", "Not a tag!"),
     ("tag", ""),
     ("tag", "x" * 41),
-    ("q", ""),
-    ("q", "   "),
-    ("q", "x" * 101),  # a search box needs no more than 100 characters
-    ("q", "nul\x00"),
+    ("q", "x" * 1001),  # any text up to 1000 characters is a query; longer is refused
     ("cursor", ""),
     ("cursor", "!!!"),
     ("cursor", "bm90IGpzb24"),  # base64url of "not json"

@@ -148,12 +148,6 @@ def test_a_query_past_the_cap_is_refused_not_crashed(site: Site, text: str) -> N
         check_page(site, response)
 
 
-def test_a_nul_in_a_query_is_a_space(site: Site) -> None:
-    response = site.client.get(f"{API}/posts", query_string={"q": "common\x00post"})
-    page = check_page(site, response)
-    assert {item["slug"] for item in page["items"]} == site.published
-
-
 @pytest.fixture(scope="module")
 def fts5() -> Iterator[sqlite3.Connection]:
     """A real FTS5 table, made as the posts index is, holding a few rows."""

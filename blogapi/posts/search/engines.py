@@ -32,8 +32,14 @@ from blogapi.db.models import Post
 from blogapi.db.unmapped import FTS_TABLE, VECTOR
 from blogapi.extensions import db
 from blogapi.posts.search.language import fts5_tokenizer
-from blogapi.posts.search.query import SearchQuery, fts5_expression, parse, websearch_text
-from blogapi.posts.search.schema import CONFIGURATION
+from blogapi.posts.search.query import (
+    SearchQuery,
+    fts5_expression,
+    parse,
+    wanted,
+    websearch_text,
+)
+from blogapi.posts.search.schema import CONFIGURATION, PARSER_SPECIAL, STAND_INS
 from blogapi.posts.search.snippets import (
     EXCERPT_CHARS,
     START,
@@ -99,6 +105,9 @@ class PostgresSearch(Search):
     def __init__(self, query: SearchQuery, language: str) -> None:
         super().__init__(query, language)
         self.tsquery = func.websearch_to_tsquery(CONFIG, literal(websearch_text(query)))
+        # ts_rank scores `a & !b` about 0 (1e-20) whatever matched `a`: rank by what is
+        # wanted, so that an exclusion keeps the title > summary > body order of the rest.
+        self.wanted = func.websearch_to_tsquery(CONFIG, literal(websearch_text(wanted(query))))
         self.vector: ColumnElement[Any] = literal_column(f"posts.{VECTOR}")
 
     def narrow(self, statement: Select[Any]) -> Select[Any]:
@@ -110,9 +119,9 @@ class PostgresSearch(Search):
 
     @property
     def rank(self) -> ColumnElement[float]:
-        """ts_rank over the post's weighted vector."""
+        """ts_rank over the post's weighted vector, of the wanted terms."""
         weights: ColumnElement[Any] = literal_column(f"'{POSTGRES_WEIGHTS}'::float4[]")
-        return func.ts_rank(weights, self.vector, self.tsquery).cast(Float)
+        return func.ts_rank(weights, self.vector, self.wanted).cast(Float)
 
     def snippets(self, posts: Sequence[Post]) -> dict[int, str]:
         """Every match in the title and the body's excerpt, marked by ts_headline (its
@@ -122,14 +131,16 @@ class PostgresSearch(Search):
             column("id", Integer), column("body", Text), column("title", Text), name="page"
         ).data([(post.id, excerpt(post.body_text, words), post.title) for post in posts])
         options = literal(HIGHLIGHT_ALL)
+
+        def headline(text: Any) -> Any:
+            as_indexed = func.translate(text, PARSER_SPECIAL, STAND_INS)  # as postgres_text
+            return func.ts_headline(CONFIG, as_indexed, self.tsquery, options)
+
         rows = db.session.execute(
-            select(
-                pages.c.id,
-                func.ts_headline(CONFIG, pages.c.body, self.tsquery, options),
-                func.ts_headline(CONFIG, pages.c.title, self.tsquery, options),
-            )
+            select(pages.c.id, headline(pages.c.body), headline(pages.c.title))
         )
-        marked = {row[0]: (row[1], row[2]) for row in rows}
+        restore = str.maketrans(STAND_INS, PARSER_SPECIAL)
+        marked = {row[0]: (row[1].translate(restore), row[2].translate(restore)) for row in rows}
         return {post.id: best_snippet(post, *marked.get(post.id, (None, None))) for post in posts}
 
 

@@ -132,6 +132,11 @@ def parse(text: str, language: str) -> SearchQuery:
     return SearchQuery(tuple(tuple(group) for group in groups if group))
 
 
+def wanted(query: SearchQuery) -> SearchQuery:
+    """The query without its exclusions: what a matching post is ranked by."""
+    return SearchQuery(tuple(tuple(t for t in group if not t.excluded) for group in query.groups))
+
+
 def websearch_text(query: SearchQuery) -> str:
     """The query as websearch_to_tsquery reads it back: each term quoted, as its words (the
     words FTS5 reads: "long-awaited" is the phrase "long awaited", which an unhyphenated

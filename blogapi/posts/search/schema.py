@@ -25,21 +25,27 @@ from blogapi.posts.search.language import fts5_tokenizer, postgres_dictionary
 CONFIGURATION = "blogapi_search"
 # The searched columns of posts, in FTS5's column order, with PostgreSQL's weight for each.
 COLUMNS = {"title": "A", "summary": "B", "body_text": "C", "tag_names": "B"}
-_JOINERS = ".@/:"  # the characters PostgreSQL's parser joins words with, that FTS5 does not
 WORD_TOKENS = "asciiword, asciihword, hword_asciipart, word, hword, hword_part"
+# Characters PostgreSQL's parser reads where FTS5 sees only a separator: it takes `<x…>` for an
+# HTML tag and `&x;` for an entity and indexes neither (nor anything from `<script>` on), and
+# `.`, `@`, `/` and `:` join host names, e-mail addresses, paths and decimals into one token
+# (example.com, a@b.org, 3.14). Both databases must hold the same words, so PostgreSQL reads
+# each as a control character (a separator to it; searched text holds none: titles refuse
+# them, body text has them removed), and its snippets get the characters back (STAND_INS).
+PARSER_SPECIAL = "<&.@/:"
+STAND_INS = "".join(chr(3 + index) for index in range(len(PARSER_SPECIAL)))
 
 
-def _words(column: str) -> str:
-    """The column's text with the words PostgreSQL's parser would join split apart: it keeps
-    host names, e-mail addresses, paths and decimals (example.com, a@b.org, 3.14) as single
-    tokens, where FTS5 reads separate words, and both databases must hold the same words."""
-    return f"translate(coalesce({column}, ''), '{_JOINERS}', '{' ' * len(_JOINERS)}')"
+def postgres_text(column: str) -> str:
+    """SQL for a searched column's text as PostgreSQL's parser is to read it (see above)."""
+    stand_ins = " || ".join(f"chr({ord(char)})" for char in STAND_INS)
+    return f"translate(coalesce({column}, ''), '{PARSER_SPECIAL}', {stand_ins})"
 
 
 def postgres_install(language: str) -> list[str]:
     """Statements that build the index on PostgreSQL for `language`."""
     vector = " || ".join(
-        f"setweight(to_tsvector('{CONFIGURATION}'::regconfig, {_words(column)}), '{weight}')"
+        f"setweight(to_tsvector('{CONFIGURATION}'::regconfig, {postgres_text(column)}), '{weight}')"
         for column, weight in COLUMNS.items()
     )
     return [

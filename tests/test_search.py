@@ -66,6 +66,25 @@ def test_accents_and_case_are_ignored_both_ways(client, author, q):
     assert set(found(client, q)) == {accented["id"], plain["id"]}
 
 
+@pytest.mark.parametrize(
+    "q, title, body",
+    [
+        ("ΕΛΛΗΝΙΚΆ", "Νέα", "Ελληνικά μαθήματα."),
+        ("привет", "Письма", "ПРИВЕТ из Москвы."),
+        ("ÉCOLE", "Rentrée", "Une école de plus."),
+    ],
+)
+def test_case_is_ignored_in_every_script_and_snippets_keep_the_text_as_written(
+    client, author, q, title, body
+):
+    post = published_post(client, author, title=title, body=body)
+    published_post(client, author, title="Other", body="Nothing like it.")
+    [item] = search(client, q).get_json()["items"]
+    assert item["id"] == post["id"]
+    word = body.split()[0] if q != "ÉCOLE" else "école"
+    assert f"<mark>{word}</mark>" in item["match"]["snippet"]
+
+
 def test_a_quoted_phrase_needs_its_words_together(client, garden):
     assert found(client, '"green fence"') == [garden["beside"]]
     assert set(found(client, "green fence")) == set(garden.values())

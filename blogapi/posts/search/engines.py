@@ -71,6 +71,28 @@ def best_snippet(post: Post, body: str | None, title: str | None) -> str:
     return snippet_html(post.body_text[:EXCERPT_CHARS] or post.title)
 
 
+_TO_STAND_INS = str.maketrans(PARSER_SPECIAL, STAND_INS)
+
+
+def as_indexed(text: str) -> str:
+    """Text as PostgreSQL's index reads it (schema.postgres_text), for ts_headline."""
+    return text.lower().translate(_TO_STAND_INS)
+
+
+def marks_into(text: str, marked: str) -> str:
+    """ts_headline's marks on as_indexed(text), put into `text` as written: both have the same
+    characters but for case and PARSER_SPECIAL (when lowering changed the length, as it
+    does for a few letters, the marked lowered text itself)."""
+    plain = marked.replace(START, "").replace(STOP, "")
+    if len(plain) != len(text):
+        return marked.translate(_FROM_STAND_INS)
+    written = iter(text)
+    return "".join(char if char in (START, STOP) else next(written) for char in marked)
+
+
+_FROM_STAND_INS = str.maketrans(STAND_INS, PARSER_SPECIAL)
+
+
 def searched_words(query: SearchQuery) -> list[str]:
     """The words a query looks for (not those it excludes)."""
     return [
@@ -125,22 +147,28 @@ class PostgresSearch(Search):
 
     def snippets(self, posts: Sequence[Post]) -> dict[int, str]:
         """Every match in the title and the body's excerpt, marked by ts_headline (its
-        choice of a best fragment is what would cost: snippets.py)."""
+        choice of a best fragment is what would cost: snippets.py). It reads each text as the
+        index did (lowered, PARSER_SPECIAL as separators), and the marks go back into the
+        text as written."""
         words = searched_words(self.query)
+        texts = {post.id: (excerpt(post.body_text, words), post.title) for post in posts}
         pages = values(
             column("id", Integer), column("body", Text), column("title", Text), name="page"
-        ).data([(post.id, excerpt(post.body_text, words), post.title) for post in posts])
-        options = literal(HIGHLIGHT_ALL)
-
-        def headline(text: Any) -> Any:
-            as_indexed = func.translate(text, PARSER_SPECIAL, STAND_INS)  # as postgres_text
-            return func.ts_headline(CONFIG, as_indexed, self.tsquery, options)
-
-        rows = db.session.execute(
-            select(pages.c.id, headline(pages.c.body), headline(pages.c.title))
+        ).data(
+            [(ident, as_indexed(body), as_indexed(title)) for ident, (body, title) in texts.items()]
         )
-        restore = str.maketrans(STAND_INS, PARSER_SPECIAL)
-        marked = {row[0]: (row[1].translate(restore), row[2].translate(restore)) for row in rows}
+        options = literal(HIGHLIGHT_ALL)
+        rows = db.session.execute(
+            select(
+                pages.c.id,
+                func.ts_headline(CONFIG, pages.c.body, self.tsquery, options),
+                func.ts_headline(CONFIG, pages.c.title, self.tsquery, options),
+            )
+        )
+        marked = {
+            row[0]: (marks_into(texts[row[0]][0], row[1]), marks_into(texts[row[0]][1], row[2]))
+            for row in rows
+        }
         return {post.id: best_snippet(post, *marked.get(post.id, (None, None))) for post in posts}
 
 

@@ -143,7 +143,8 @@ def websearch_text(query: SearchQuery) -> str:
     spelling matches too, and "3.14" the phrase "3 14", as the index holds it)."""
 
     def term(item: Term) -> str:
-        return ("-" if item.excluded else "") + '"' + " ".join(item.words) + '"'
+        # Lowered here: PostgreSQL's parser lowers ASCII alone under the C locale.
+        return ("-" if item.excluded else "") + '"' + " ".join(item.words).lower() + '"'
 
     return " or ".join(" ".join(term(item) for item in group) for group in query.groups)
 

@@ -31,23 +31,35 @@ WORD_TOKENS = "asciiword, asciihword, hword_asciipart, word, hword, hword_part"
 # `.`, `@`, `/` and `:` join host names, e-mail addresses, paths and decimals into one token
 # (example.com, a@b.org, 3.14). Both databases must hold the same words, so PostgreSQL reads
 # each as a control character (a separator to it; searched text holds none: titles refuse
-# them, body text has them removed), and its snippets get the characters back (STAND_INS).
+# them, body text has them removed).
 PARSER_SPECIAL = "<&.@/:"
 STAND_INS = "".join(chr(3 + index) for index in range(len(PARSER_SPECIAL)))
+# PostgreSQL's parser lowers letters as the database's LC_CTYPE says: ASCII alone under C. The
+# text is lowered first, by ICU's root locale where the server has it (every script), as
+# FTS5 folds case in every script whatever the locale.
+ICU_ROOT = "und-x-icu"
 
 
-def postgres_text(column: str) -> str:
-    """SQL for a searched column's text as PostgreSQL's parser is to read it (see above)."""
+def postgres_text(column: str, collation: str | None) -> str:
+    """SQL for a searched column's text as PostgreSQL's parser is to read it: lowered (in
+    `collation`, when given) and with PARSER_SPECIAL as separators."""
+    collate = f' COLLATE "{collation}"' if collation else ""
     stand_ins = " || ".join(f"chr({ord(char)})" for char in STAND_INS)
-    return f"translate(coalesce({column}, ''), '{PARSER_SPECIAL}', {stand_ins})"
+    return f"translate(lower(coalesce({column}, ''){collate}), '{PARSER_SPECIAL}', {stand_ins})"
+
+
+def _add_vector(collation: str | None) -> str:
+    """The statement that adds the generated tsvector column."""
+    vector = " || ".join(
+        f"setweight(to_tsvector('{CONFIGURATION}'::regconfig, "
+        f"{postgres_text(column, collation)}), '{weight}')"
+        for column, weight in COLUMNS.items()
+    )
+    return f"ALTER TABLE posts ADD COLUMN {VECTOR} tsvector GENERATED ALWAYS AS ({vector}) STORED"
 
 
 def postgres_install(language: str) -> list[str]:
     """Statements that build the index on PostgreSQL for `language`."""
-    vector = " || ".join(
-        f"setweight(to_tsvector('{CONFIGURATION}'::regconfig, {postgres_text(column)}), '{weight}')"
-        for column, weight in COLUMNS.items()
-    )
     return [
         "CREATE EXTENSION IF NOT EXISTS unaccent",
         "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = "
@@ -55,7 +67,9 @@ def postgres_install(language: str) -> list[str]:
         f"current_schema())) THEN CREATE TEXT SEARCH CONFIGURATION {CONFIGURATION} "
         "(COPY = pg_catalog.simple); END IF; END $$",
         _postgres_mapping(language),
-        f"ALTER TABLE posts ADD COLUMN {VECTOR} tsvector GENERATED ALWAYS AS ({vector}) STORED",
+        f"DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_collation WHERE collname = '{ICU_ROOT}') "
+        f"THEN EXECUTE $ddl${_add_vector(ICU_ROOT)}$ddl$; "
+        f"ELSE EXECUTE $ddl${_add_vector(None)}$ddl$; END IF; END $$",
         f"CREATE INDEX {GIN_INDEX} ON posts USING gin ({VECTOR})",
     ]
 

@@ -443,7 +443,8 @@ class SizeResult:
     reindex_seconds: float
     settle_seconds: float
     index_bytes: dict[str, int]
-    # per request kind and round: bare Flask, blogapi under load, blogapi one request per worker
+    # per request kind and round: bare Flask, blogapi under load, blogapi with as many connections
+    # as workers
     runs: dict[str, list[tuple[WrkResult, WrkResult, WrkResult]]] = field(default_factory=dict)
     matches: dict[str, list[int]] = field(default_factory=dict)
     # the machine's 1-minute load average after each blogapi run: above the core count, something
@@ -505,7 +506,7 @@ def prepare(
 
 def measure(args: argparse.Namespace, url: str, result: SizeResult, workdir: Path) -> None:
     """Alternate wrk runs, `rounds` times: for each query kind bare Flask, then blogapi under
-    the same load, then blogapi with one connection per worker (latency without queueing)."""
+    the same load, then blogapi with as many connections as workers (little queueing)."""
     env = production_env(url)
     queries = choose_queries(Vocabulary(args.seed), result.posts, args.seed).kinds
     scripts = {
@@ -596,7 +597,8 @@ def report(args: argparse.Namespace, results: list[SizeResult]) -> str:
         "(min / median / max over the rotated queries).",
         "",
         f"Under load: {args.connections} connections, as for bare Flask. Alone: "
-        f"{args.workers} connections, one per worker, so latency without queueing.",
+        f"{args.workers} connections, as many as workers, so little queueing (gunicorn does "
+        "not promise one per worker).",
         "",
         "| database | posts | query kind | req/s | p50 ms | p99 ms | alone p50 ms "
         "| alone p99 ms | bare Flask req/s | ratio | matches | errors | load avg |",
@@ -629,6 +631,8 @@ def report(args: argparse.Namespace, results: list[SizeResult]) -> str:
         "|---|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
+        if not r.seed_seconds:  # measured again with --existing: loaded by an earlier run
+            continue
         sizes = "; ".join(f"{k} {_mb(v)}" for k, v in r.index_bytes.items())
         build = "during load" if args.index_during_load else f"{r.index_build_seconds:.1f}"
         lines.append(
@@ -664,6 +668,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--keep", type=Path, metavar="DIR", help="keep the databases (SQLite files go in DIR)"
     )
+    parser.add_argument(
+        "--existing",
+        action="append",
+        default=[],
+        metavar="POSTS=URL",
+        help="only measure a database this benchmark loaded before (kept with --keep), "
+        "e.g. 1000000=postgresql+psycopg://…; repeatable; sizes and databases are then ignored",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS / "search.md")
     return parser.parse_args(argv)
 
@@ -675,7 +687,14 @@ def main(argv: list[str] | None = None) -> int:
     results: list[SizeResult] = []
     with tempfile.TemporaryDirectory(prefix="blogapi-search-bench-") as tmp:
         workdir = args.keep or Path(tmp)
-        for posts in args.sizes:
+        for existing in args.existing:
+            posts, url = existing.split("=", 1)
+            kind = make_url(url).get_backend_name()
+            result = SizeResult(kind, int(posts), 0.0, 0.0, 0.0, 0.0, index_size(url))
+            measure(args, url, result, workdir)
+            results.append(result)
+            args.output.write_text(report(args, results))
+        for posts in [] if args.existing else args.sizes:
             for kind in args.databases:
                 url, result = prepare(args, kind, posts, workdir)
                 try:

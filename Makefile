@@ -43,7 +43,6 @@ bench: $(STAMP)
 ## Search benchmark at 100,000 and 1,000,000 posts on SQLite and a throwaway PostgreSQL cluster
 ## (bench/README.md, "Search"): about 1.5 hours. Smaller: SEARCH_BENCH_ARGS="--sizes 100000".
 bench-search: $(STAMP)
-	scripts/install-system-deps --bench
 	$(PY) -m devtools.with_server postgres -- $(PY) -m bench.search $(SEARCH_BENCH_ARGS)
 
 ## Scale test on PostgreSQL and Redis under faults (bench/README.md): ~2.5 minutes.

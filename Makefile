@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres bench scale lint format venv clean
+.PHONY: run test test-sqlite test-postgres bench bench-search scale lint format venv clean
 
 venv: $(STAMP)
 
@@ -39,6 +39,11 @@ test-postgres: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+## Search benchmark at 100,000 and 1,000,000 posts on SQLite and a throwaway PostgreSQL cluster
+## (bench/README.md, "Search"): about 1.5 hours. Smaller: SEARCH_BENCH_ARGS="--sizes 100000".
+bench-search: $(STAMP)
+	$(PY) -m devtools.with_server postgres -- $(PY) -m bench.search $(SEARCH_BENCH_ARGS)
 
 ## Scale test on PostgreSQL and Redis under faults (bench/README.md): ~2.5 minutes.
 scale: $(STAMP)

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from functools import cache
+from itertools import groupby
 
 # The databases mark matches with these (never in stored text: document.py removes control
 # characters from body text, and titles refuse them).
@@ -87,14 +88,9 @@ def snippet_html(marked: str) -> str:
     cut_before = start > 0 and bool(marked[:start].replace(START, "").replace(STOP, "").strip())
     kept = _window(chars, cut_before, first + 4 * MAX_TEXT < len(marked))
     parts: list[str] = []
-    open_mark = False
-    for char, matched in kept:
-        if matched != open_mark:
-            parts.append("<mark>" if matched else "</mark>")
-            open_mark = matched
-        parts.append(html.escape(char, quote=False))
-    if open_mark:
-        parts.append("</mark>")
+    for matched, run in groupby(kept, key=lambda kept_char: kept_char[1]):
+        text = html.escape("".join(char for char, _ in run), quote=False)
+        parts.append(f"<mark>{text}</mark>" if matched else text)
     return "".join(parts)
 
 

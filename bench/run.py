@@ -14,6 +14,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -178,19 +180,27 @@ def peak_worker_memory_mb(server: LiveServer) -> float:
     return max(peaks, default=0.0)
 
 
-def compare(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> dict[str, Any]:
-    """Alternate wrk runs between bare Flask and blogapi for each request type."""
-    bare_env = dict(env, PYTHONPATH=str(ROOT))
+@contextmanager
+def bare_and_blogapi(
+    env: dict[str, str], workers: int, workdir: Path
+) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """Bare Flask and blogapi under the same gunicorn settings, started and stopped together."""
     with (
         LiveServer(
-            bare_env,
-            workers=args.workers,
+            dict(env, PYTHONPATH=str(ROOT)),
+            workers=workers,
             app="bench.bare_app:create_app()",
             health_path="/",
             log_path=workdir / "bare.log",
         ) as bare,
-        LiveServer(env, workers=args.workers, log_path=workdir / "blogapi.log") as ours,
+        LiveServer(env, workers=workers, log_path=workdir / "blogapi.log") as ours,
     ):
+        yield bare, ours
+
+
+def compare(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> dict[str, Any]:
+    """Alternate wrk runs between bare Flask and blogapi for each request type."""
+    with bare_and_blogapi(env, args.workers, workdir) as (bare, ours):
         token = login(ours.api)
         slug = requests.get(f"{ours.api}/posts?per_page=1", timeout=30).json()["items"][0]["slug"]
         deep = cursor_at_depth(ours.api, args.deep)

@@ -33,14 +33,14 @@ from urllib.parse import quote
 import requests
 from sqlalchemy import create_engine, make_url, text
 
-from bench.run import manage
+from bench.run import bare_and_blogapi, manage
 from bench.wrk import WrkResult, run_wrk
 from blogapi.backup.seed import STATUS_WEIGHTS, TAG_COUNT_WEIGHTS, timeline
 from blogapi.posts.search import schema
 from blogapi.posts.search.document import plain_text, tag_text
 from blogapi.posts.search.language import ENGLISH_STOP_WORDS
 from blogapi.security.roles import at_least
-from devtools.live import ROOT, LiveServer, migrate, production_env
+from devtools.live import ROOT, migrate, production_env
 
 RESULTS = ROOT / "bench" / "results"
 LANGUAGE = "english"
@@ -517,16 +517,7 @@ def measure(args: argparse.Namespace, url: str, result: SizeResult, workdir: Pat
     }
     wrk = dict(seconds=args.seconds, connections=args.connections, threads=args.threads)
     quiet = dict(wrk, connections=args.workers, threads=min(args.threads, args.workers))
-    with (
-        LiveServer(
-            dict(env, PYTHONPATH=str(ROOT)),
-            workers=args.workers,
-            app="bench.bare_app:create_app()",
-            health_path="/",
-            log_path=workdir / "bare.log",
-        ) as bare,
-        LiveServer(env, workers=args.workers, log_path=workdir / "blogapi.log") as ours,
-    ):
+    with bare_and_blogapi(env, args.workers, workdir) as (bare, ours):
         for kind, texts in queries.items():
             result.matches[kind] = totals(ours.api, texts)
         cached = search_path(queries["rare term"][0])

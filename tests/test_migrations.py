@@ -88,6 +88,19 @@ def test_the_models_and_the_migrations_agree(tmp_path):
         assert "No new upgrade operations detected" in check.stdout + check.stderr
 
 
+def add_author_ada(conn) -> None:
+    """User 1, ada, an author: who wrote the posts a migration story stores by hand."""
+    conn.execute(
+        text(
+            "INSERT INTO users (id, username, username_key, email, email_key, "
+            "password_hash, display_name, bio, role, active, token_version, "
+            "created_at, updated_at) VALUES (1, 'ada', 'ada', 'ada@example.com', "
+            "'ada@example.com', 'x', '', '', 'author', true, 1, :t, :t)"
+        ),
+        {"t": "2026-01-01 00:00:00"},
+    )
+
+
 def test_stored_tags_get_post_spellings_symbol_slugs_and_lose_orphans(tmp_path):
     with fresh_database(tmp_path, suite_admin_url()) as url:
         before = manage(url, "db", "upgrade", "0ccbcdfac88f")  # tags as the old rule stored them
@@ -95,15 +108,7 @@ def test_stored_tags_get_post_spellings_symbol_slugs_and_lose_orphans(tmp_path):
         engine = create_engine(url)
         try:
             with engine.begin() as conn:
-                conn.execute(
-                    text(
-                        "INSERT INTO users (id, username, username_key, email, email_key, "
-                        "password_hash, display_name, bio, role, active, token_version, "
-                        "created_at, updated_at) VALUES (1, 'ada', 'ada', 'ada@example.com', "
-                        "'ada@example.com', 'x', '', '', 'author', true, 1, :t, :t)"
-                    ),
-                    {"t": "2026-01-01 00:00:00"},
-                )
+                add_author_ada(conn)
                 for post_id in (1, 2):
                     conn.execute(
                         text(
@@ -218,15 +223,7 @@ def test_posts_written_before_search_are_found_after_the_migration_and_it_goes_d
         engine = create_engine(url)
         try:
             with engine.begin() as conn:
-                conn.execute(
-                    text(
-                        "INSERT INTO users (id, username, username_key, email, email_key, "
-                        "password_hash, display_name, bio, role, active, token_version, "
-                        "created_at, updated_at) VALUES (1, 'ada', 'ada', 'ada@example.com', "
-                        "'ada@example.com', 'x', '', '', 'author', true, 1, :t, :t)"
-                    ),
-                    {"t": "2026-01-01 00:00:00"},
-                )
+                add_author_ada(conn)
                 for post_id, slug, title, body_html in OLD_POSTS:
                     conn.execute(
                         text(

@@ -7,7 +7,6 @@ statements the API sends.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
@@ -19,7 +18,7 @@ from blogapi.db.models import Post, User
 from blogapi.extensions import db
 from blogapi.timeutil import utcnow
 from blogapi.web.cursors import Cursor, encode_cursor
-from tests.support.databases import counted_queries, sent_statements
+from tests.support.databases import counted_queries, plan_nodes, sent_statements
 from tests.support.posts import API, published_post
 
 LIST_QUERIES = [
@@ -145,18 +144,6 @@ def rows_read_for(app: Any, statement: str, parameters: Any) -> int:
             sqlite.set_progress_handler(None, 0)
             db.session.rollback()
         return steps[0]
-
-
-def plan_nodes(plan: Any) -> Iterator[dict[str, Any]]:
-    """Every node of a PostgreSQL JSON plan."""
-    if isinstance(plan, list):
-        for item in plan:
-            yield from plan_nodes(item)
-    elif isinstance(plan, dict):
-        node = plan.get("Plan", plan)
-        yield node
-        for child in node.get("Plans", []):
-            yield from plan_nodes(child)
 
 
 @pytest.mark.parametrize("sort", ["-published_at", "published_at"])

@@ -24,7 +24,7 @@ from blogapi.extensions import db
 from blogapi.timeutil import utcnow
 from tests.support.accounts import sign_up
 from tests.support.apps import dispose, make_app
-from tests.support.databases import sent_statements
+from tests.support.databases import plan_nodes, sent_statements
 from tests.support.posts import API, published_post
 from tests.test_query_plans import rows_read_for
 
@@ -112,18 +112,6 @@ def postgres_plan(statement: str, parameters: Any) -> Any:
     return plan
 
 
-def nodes(plan: Any) -> Iterator[dict[str, Any]]:
-    """Every node of a PostgreSQL JSON plan."""
-    if isinstance(plan, list):
-        for item in plan:
-            yield from nodes(item)
-    elif isinstance(plan, dict):
-        node = plan.get("Plan", plan)
-        yield node
-        for child in node.get("Plans", []):
-            yield from nodes(child)
-
-
 def sqlite_plan(statement: str, parameters: Any) -> list[str]:
     """SQLite's query plan lines for a statement."""
     connection = db.session.connection()
@@ -140,10 +128,10 @@ def plan_problems(app: Flask, statement: str, parameters: Any, *, gin: bool) -> 
             plan = postgres_plan(statement, parameters)
             problems = [
                 f"Seq Scan on posts: {json.dumps(plan)}"
-                for node in nodes(plan)
+                for node in plan_nodes(plan)
                 if node.get("Node Type") == "Seq Scan" and node.get("Relation Name") == "posts"
             ]
-            if gin and not any(node.get("Index Name") == GIN_INDEX for node in nodes(plan)):
+            if gin and not any(node.get("Index Name") == GIN_INDEX for node in plan_nodes(plan)):
                 problems.append(f"{GIN_INDEX} unused: {json.dumps(plan)}")
             return problems
         details = sqlite_plan(statement, parameters)

@@ -129,3 +129,15 @@ def postgres_admin_url() -> Iterator[str | None]:
         return
     with PostgresServer() as server:
         yield server.admin_url
+
+
+def plan_nodes(plan: Any) -> Iterator[dict[str, Any]]:
+    """Every node of a PostgreSQL JSON plan (EXPLAIN (FORMAT JSON))."""
+    if isinstance(plan, list):
+        for item in plan:
+            yield from plan_nodes(item)
+    elif isinstance(plan, dict):
+        node = plan.get("Plan", plan)
+        yield node
+        for child in node.get("Plans", []):
+            yield from plan_nodes(child)

@@ -13,7 +13,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from blogapi.db.models import Post, Tag, User, post_tags, username_key
 from blogapi.extensions import db
 from blogapi.posts.access import status_filter
-from blogapi.posts.search.engines import Search, search_for
+from blogapi.posts.search.base import Search
+from blogapi.posts.search.engines import search_for
 from blogapi.timeutil import request_now
 from blogapi.web.cursors import Cursor, encode_cursor
 

@@ -55,10 +55,15 @@ def is_word_character(char: str) -> bool:
     return category[0] in "LN" or category == "Co"
 
 
+def without_accents(text: str) -> str:
+    """The text decomposed (NFKD) with its combining marks dropped: "Café" -> "Cafe"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
 def folded(word: str) -> str:
     """A word without case or accents, as both databases compare words."""
-    decomposed = unicodedata.normalize("NFKD", word.lower())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+    return without_accents(word.lower())
 
 
 def words_of(text: str) -> list[str]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from collections.abc import Iterable
 from functools import cache
 from itertools import groupby
+
+from blogapi.posts.search.query import without_accents
 
 # The databases mark matches with these (never in stored text: document.py removes control
 # characters from body text, and titles refuse them).
@@ -30,7 +31,7 @@ def excerpt(text: str, words: Iterable[str]) -> str:
     then marks the real matches in it; from the start when no word shows."""
     if len(text) <= EXCERPT_CHARS:
         return text
-    starts = sorted({_stem_guess(word) for word in words if _stem_guess(word)}, key=len)
+    starts = sorted({guess for guess in map(_stem_guess, words) if guess}, key=len)
     if not starts:
         return text[:EXCERPT_CHARS]
     # Removing accents keeps every index: translate() maps one character to one.
@@ -43,10 +44,8 @@ def excerpt(text: str, words: Iterable[str]) -> str:
 
 def _stem_guess(word: str) -> str:
     """The part of a word its forms share, about: "publishing" -> "publis"."""
-    folded = "".join(
-        char for char in unicodedata.normalize("NFKD", word) if not unicodedata.combining(char)
-    )
-    return folded if len(folded) <= 4 else folded[: max(4, len(folded) - 3)]
+    bare = without_accents(word)
+    return bare if len(bare) <= 4 else bare[: max(4, len(bare) - 3)]
 
 
 @cache
@@ -54,11 +53,7 @@ def _accent_table() -> dict[int, str]:
     """Each accented letter -> its letter without the accent, where that is one character."""
     table: dict[int, str] = {}
     for point in range(0xC0, 0x2000):
-        bare = "".join(
-            char
-            for char in unicodedata.normalize("NFKD", chr(point))
-            if not unicodedata.combining(char)
-        )
+        bare = without_accents(chr(point))
         if len(bare) == 1 and bare != chr(point):
             table[point] = bare
     return table

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select
 
 from blogapi.db.models import Post
 from blogapi.posts.search.query import SearchQuery
-from blogapi.posts.search.snippets import EXCERPT_CHARS, has_match, snippet_html
+from blogapi.posts.search.snippets import EXCERPT_CHARS, excerpt, has_match, snippet_html
 
 
 def best_snippet(post: Post, body: str | None, title: str | None) -> str:
@@ -46,6 +46,15 @@ class Search(ABC):
     def rank(self) -> ColumnElement[float]:
         """How well a post matches, higher first; valid in a narrowed statement."""
 
-    @abstractmethod
     def snippets(self, posts: Sequence[Post]) -> dict[int, str]:
-        """Each of these matching posts (one page) -> its snippet (HTML)."""
+        """Each of these matching posts (one page) -> its snippet (HTML): the database marks
+        the matches in each body excerpt and title, and the best of those is cut here."""
+        words = searched_words(self.query)
+        texts = {post.id: (excerpt(post.body_text, words), post.title) for post in posts}
+        marked = self.mark(texts)
+        return {post.id: best_snippet(post, *marked.get(post.id, (None, None))) for post in posts}
+
+    @abstractmethod
+    def mark(self, texts: dict[int, tuple[str, str]]) -> dict[int, tuple[str, str]]:
+        """Post id -> (body excerpt, title) with every match marked (START … STOP), for
+        those of `texts` the query matches there."""

@@ -3,7 +3,6 @@ and ts_headline over the page's excerpts."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -20,13 +19,12 @@ from sqlalchemy import (
     values,
 )
 
-from blogapi.db.models import Post
 from blogapi.db.unmapped import VECTOR
 from blogapi.extensions import db
-from blogapi.posts.search.base import Search, best_snippet, searched_words
+from blogapi.posts.search.base import Search
 from blogapi.posts.search.query import SearchQuery, wanted, websearch_text
 from blogapi.posts.search.schema import CONFIGURATION, PARSER_SPECIAL, STAND_INS
-from blogapi.posts.search.snippets import START, STOP, excerpt
+from blogapi.posts.search.snippets import START, STOP
 
 # ts_rank's weights for D, C (body), B (summary, tags) and A (title). ts_rank adds a term's
 # occurrences with falling weights, so the sum never reaches 1.65 times the largest: one
@@ -80,13 +78,10 @@ class PostgresSearch(Search):
         weights: ColumnElement[Any] = literal_column(f"'{POSTGRES_WEIGHTS}'::float4[]")
         return func.ts_rank(weights, self.vector, self.wanted).cast(Float)
 
-    def snippets(self, posts: Sequence[Post]) -> dict[int, str]:
-        """Every match in the title and the body's excerpt, marked by ts_headline (its
-        choice of a best fragment is what would cost: snippets.py). It reads each text as the
-        index did (lowered, PARSER_SPECIAL as separators), and the marks go back into the
-        text as written."""
-        words = searched_words(self.query)
-        texts = {post.id: (excerpt(post.body_text, words), post.title) for post in posts}
+    def mark(self, texts: dict[int, tuple[str, str]]) -> dict[int, tuple[str, str]]:
+        """Every match marked by ts_headline with HighlightAll (its choice of a best fragment
+        is what would cost: snippets.py). It reads each text as the index did (lowered,
+        PARSER_SPECIAL as separators), and the marks go back into the text as written."""
         pages = values(
             column("id", Integer), column("body", Text), column("title", Text), name="page"
         ).data(
@@ -100,8 +95,7 @@ class PostgresSearch(Search):
                 func.ts_headline(CONFIG, pages.c.title, self.tsquery, options),
             )
         )
-        marked = {
+        return {
             row[0]: (marks_into(texts[row[0]][0], row[1]), marks_into(texts[row[0]][1], row[2]))
             for row in rows
         }
-        return {post.id: best_snippet(post, *marked.get(post.id, (None, None))) for post in posts}

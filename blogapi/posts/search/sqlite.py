@@ -3,7 +3,6 @@ highlight() over the page's excerpts."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -21,10 +20,10 @@ from sqlalchemy import (
 from blogapi.db.models import Post
 from blogapi.db.unmapped import FTS_TABLE
 from blogapi.extensions import db
-from blogapi.posts.search.base import Search, best_snippet, searched_words
+from blogapi.posts.search.base import Search
 from blogapi.posts.search.language import fts5_tokenizer
 from blogapi.posts.search.query import SearchQuery, fts5_expression
-from blogapi.posts.search.snippets import START, STOP, excerpt
+from blogapi.posts.search.snippets import START, STOP
 
 # bm25() weights for title, summary, body text and tag names.
 SQLITE_WEIGHTS = (10.0, 4.0, 1.0, 4.0)
@@ -59,8 +58,8 @@ class SqliteSearch(Search):
         """-bm25(): FTS5's best match has the lowest bm25."""
         return self.matched.c.rank
 
-    def snippets(self, posts: Sequence[Post]) -> dict[int, str]:
-        """Every match in the title and the body's excerpt, marked by FTS5's highlight().
+    def mark(self, texts: dict[int, tuple[str, str]]) -> dict[int, tuple[str, str]]:
+        """Every match marked by FTS5's highlight().
 
         On posts_fts, highlight() would tokenize whole bodies and snippet() compares every
         match with every other: seconds for a body of one word repeated. So the page's
@@ -68,7 +67,6 @@ class SqliteSearch(Search):
         database file, nothing to lock) with the same tokenizer, and are marked there.
         """
         name = f"{EXCERPTS}_{self.language}"
-        words = searched_words(self.query)
         connection = db.session.connection()
         made = connection.connection.info.setdefault(EXCERPTS, set())  # per SQLite connection
         if name not in made:
@@ -83,10 +81,7 @@ class SqliteSearch(Search):
         connection.execute(text(f"DELETE FROM temp.{name}"))
         connection.execute(
             text(f"INSERT INTO temp.{name} (rowid, title, body) VALUES (:id, :title, :body)"),
-            [
-                {"id": post.id, "title": post.title, "body": excerpt(post.body_text, words)}
-                for post in posts
-            ],
+            [{"id": ident, "title": title, "body": body} for ident, (body, title) in texts.items()],
         )
         rows = connection.execute(
             text(
@@ -95,5 +90,4 @@ class SqliteSearch(Search):
             ),
             {"start": START, "stop": STOP, "query": self.expression},
         )
-        marked = {row[0]: (row[1], row[2]) for row in rows}
-        return {post.id: best_snippet(post, *marked.get(post.id, (None, None))) for post in posts}
+        return {row[0]: (row[1], row[2]) for row in rows}

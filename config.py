@@ -270,6 +270,8 @@ class Config:
         self.RATELIMIT_SWALLOW_ERRORS = True
         self.CORS_ORIGINS = env_list("CORS_ORIGINS")
         self.SEARCH_LANGUAGE = search_language(env_str("SEARCH_LANGUAGE", "english"))
+        self.REVISIONS_KEEP = env_int("REVISIONS_KEEP", 100)
+        self.TRASH_DAYS = env_int("TRASH_DAYS", 30)
         self.MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 1048576, minimum=1)
         self.MAX_URL_LENGTH = env_int("MAX_URL_LENGTH", 4096, minimum=1)
         self.TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)

@@ -8,9 +8,17 @@ from blogapi.accounts import cli as account_commands
 from blogapi.accounts import tokens_cli as token_commands
 from blogapi.backup import cli as backup_commands
 from blogapi.backup import seed_cli as seed_commands
+from blogapi.posts.history import cli as history_commands
 from blogapi.posts.search import cli as search_commands
 
-FEATURES = (account_commands, token_commands, seed_commands, backup_commands, search_commands)
+FEATURES = (
+    account_commands,
+    token_commands,
+    seed_commands,
+    backup_commands,
+    search_commands,
+    history_commands,
+)
 
 
 def init_app(app: Flask) -> None:

@@ -11,12 +11,22 @@ from blogapi.accounts.auth_resources import Login, Logout, Me, Password, Registe
 from blogapi.accounts.user_resources import UserItem, UserList
 from blogapi.docs.openapi import init_openapi
 from blogapi.docs.resources import DocsAsset, DocsPage, OpenApiDocument
+from blogapi.posts.history.resources import (
+    PostRestore,
+    RevisionDiff,
+    RevisionItem,
+    RevisionList,
+    RevisionRestore,
+    TrashItem,
+    TrashList,
+)
 from blogapi.posts.resources import PostItem, PostList, PostPublish, PostUnpublish, TagList
 from blogapi.security.jwks import JWKS_PATH, Jwks
 from blogapi.web.api import make_api
 from blogapi.web.health import Health
 
 API_PREFIX = "/api/v1"
+REVISION = "<int(min=1, max=2147483647):number>"  # a revision's number; anything else: 404
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,15 @@ ROUTES: tuple[Route, ...] = (
     Route(PostItem, "/posts/<string:ident>", "post_item"),
     Route(PostPublish, "/posts/<string:ident>/publish", "post_publish"),
     Route(PostUnpublish, "/posts/<string:ident>/unpublish", "post_unpublish"),
+    Route(PostRestore, "/posts/<string:ident>/restore", "post_restore"),
+    Route(RevisionList, "/posts/<string:ident>/revisions", "revision_list"),
+    Route(RevisionItem, f"/posts/<string:ident>/revisions/{REVISION}", "revision_item"),
+    Route(RevisionDiff, f"/posts/<string:ident>/revisions/{REVISION}/diff", "revision_diff"),
+    Route(
+        RevisionRestore, f"/posts/<string:ident>/revisions/{REVISION}/restore", "revision_restore"
+    ),
+    Route(TrashList, "/trash", "trash_list"),
+    Route(TrashItem, "/trash/<string:ident>", "trash_item"),
     Route(TagList, "/tags", "tag_list"),
     Route(DocsPage, "/docs", "docs"),
     Route(DocsAsset, "/docs/assets/<path:filename>", "docs_asset", documented=False),

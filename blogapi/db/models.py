@@ -1,9 +1,9 @@
-"""Database models: users, posts, tags and revoked tokens."""
+"""Database models: users, posts, their tags and revisions, and revoked tokens."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -11,9 +11,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -109,6 +112,16 @@ class Tag(Model):
         return f"<Tag {self.slug}>"
 
 
+def where(condition: str) -> dict[str, Any]:
+    """Keyword arguments making an Index partial, on both databases."""
+    clause = text(condition)
+    return {"sqlite_where": clause, "postgresql_where": clause}
+
+
+LIVE_ONLY = where("deleted_at IS NULL")
+TRASH_ONLY = where("deleted_at IS NOT NULL")
+
+
 class Post(Model):
     """A post; its status is derived from published_at (null, future or past)."""
 
@@ -130,19 +143,29 @@ class Post(Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Optimistic lock: an UPDATE that finds another version touched the row fails.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # In the trash since then (blogapi/posts/history/trash.py); null for every live post.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
-    author: Mapped[User] = relationship(lazy="raise_on_sql")
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="raise_on_sql")
     # Read-only: posts.tags.set_post_tags writes the links, each with the post's spelling.
     tags: Mapped[list[Tag]] = relationship(
         secondary=post_tags, lazy="raise_on_sql", order_by=Tag.slug, viewonly=True
     )
 
+    deleted_by: Mapped[User | None] = relationship(
+        foreign_keys=[deleted_by_id], lazy="raise_on_sql"
+    )
+
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        Index("ix_posts_published_at_id", "published_at", "id"),
-        Index("ix_posts_created_at_id", "created_at", "id"),
-        Index("ix_posts_author_id_published_at_id", "author_id", "published_at", "id"),
-        Index("ix_posts_title_id", "title", "id"),
+        # Lists read live posts only: partial indexes leave the trash out of every walk and
+        # count, and keep counts index-only.
+        Index("ix_posts_published_at_id", "published_at", "id", **LIVE_ONLY),
+        Index("ix_posts_created_at_id", "created_at", "id", **LIVE_ONLY),
+        Index("ix_posts_author_id_published_at_id", "author_id", "published_at", "id", **LIVE_ONLY),
+        Index("ix_posts_title_id", "title", "id", **LIVE_ONLY),
+        Index("ix_posts_deleted_at_id", "deleted_at", "id", **TRASH_ONLY),
         # Never reuse a deleted post's id on SQLite: old URLs and ETags must not name a new post.
         {"sqlite_autoincrement": True},
     )
@@ -155,6 +178,35 @@ class Post(Model):
 
     def __repr__(self) -> str:
         return f"<Post {self.slug}>"
+
+
+class PostRevision(Model):
+    """A post's content as one save left it; its body whole or as a delta against its keyframe
+    (blogapi/posts/history/bodies.py)."""
+
+    __tablename__ = "post_revisions"
+    __table_args__ = (
+        UniqueConstraint("post_id", "number", name="uq_post_revisions_post_id_number"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, … within the post
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(80))
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    # The tags as this revision spelled them, a JSON array in slug order.
+    tags: Mapped[str] = mapped_column(Text, default="[]")
+    # The number of the revision whose whole body this one's delta applies to; null: whole.
+    keyframe: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    body_data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    author: Mapped[User] = relationship(lazy="raise_on_sql")
+
+    def __repr__(self) -> str:
+        return f"<PostRevision {self.post_id}#{self.number}>"
 
 
 class ContentVersion(Model):

@@ -55,6 +55,10 @@ PATH_PARAMETERS = {
         "description": "A post's id or slug.",
         "schema": {"type": "string", "pattern": "^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$", "maxLength": 80},
     },
+    "number": {
+        "description": "A revision's number within its post (1, 2, …).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+    },
     "username": {
         "description": "A username (compared without case).",
         "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{3,32}$"},

@@ -53,6 +53,11 @@ def unpublished_rows_visible_to(user: User | None) -> ColumnElement[bool]:
     return Post.author_id == user.id
 
 
+def live() -> ColumnElement[bool]:
+    """Posts not in the trash: the only ones any list, count, search or feed shows."""
+    return Post.deleted_at.is_(None)
+
+
 def status_filter(status: str, user: User | None, now: datetime) -> ColumnElement[bool]:
     """The WHERE clause for a list's `status`, limited to what the caller may see."""
     published = Post.published_at <= now

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from blogapi.db.models import Post, Tag, User, post_tags, username_key
 from blogapi.extensions import db
-from blogapi.posts.access import status_filter
+from blogapi.posts.access import live, status_filter
 from blogapi.posts.search.base import Search
 from blogapi.posts.search.engines import search_for
 from blogapi.timeutil import request_now
@@ -55,7 +55,7 @@ DEFAULT_SORT = "-published_at"
 
 def list_filters(args: dict[str, Any], user: User | None, now: datetime) -> list[Any]:
     """The WHERE clauses of a list request, shared by its count and its page."""
-    filters = [status_filter(args["status"], user, now)]
+    filters = [live(), status_filter(args["status"], user, now)]
     if "author" in args:
         author_id = select(User.id).where(User.username_key == username_key(args["author"]))
         filters.append(Post.author_id == author_id.scalar_subquery())

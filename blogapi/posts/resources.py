@@ -24,8 +24,8 @@ from blogapi.posts.schemas import (
 )
 from blogapi.posts.service import (
     create_post,
-    delete_post,
     publish_post,
+    trash_post,
     unpublish_post,
     update_post,
     visible_post,
@@ -171,20 +171,22 @@ class PostItem(Resource):
     def patch(self, ident: str, body: dict[str, Any]) -> Response:
         """Change title, body, summary, tags or slug."""
         post = changeable(ident, may_edit, EDIT_DENIED)
-        return post_response(update_post(post, body, conditional=if_match_sent()))
+        return post_response(update_post(post, body, signed_in(), conditional=if_match_sent()))
 
     @endpoint(
-        summary="Delete a post",
-        description="The owner (author role or above; contributors their drafts) or an editor.",
+        summary="Delete a post (to the trash)",
+        description="The owner (author role or above; contributors their drafts) or an editor. "
+        "The post leaves every list, search and cache at once, its slug stays reserved, and it "
+        "can be restored (POST /posts/{ident}/restore) until purged, TRASH_DAYS later.",
         tag="posts",
         auth=CONTRIBUTOR,
         request_headers=("If-Match",),
-        responses={204: Reply(None, "Deleted."), **CHANGE_ERRORS},
+        responses={204: Reply(None, "Moved to the trash."), **CHANGE_ERRORS},
     )
     def delete(self, ident: str) -> Response:
-        """Delete the post."""
+        """Move the post to the trash."""
         post = changeable(ident, may_delete, EDIT_DENIED)
-        delete_post(post, conditional=if_match_sent())
+        trash_post(post, signed_in(), conditional=if_match_sent())
         return no_content()
 
 

@@ -1,4 +1,6 @@
-"""The life of a post: find it, create it, edit it, publish, unpublish and delete it.
+"""The life of a post: find it, create it, edit it, publish and unpublish it.
+
+(Its history, revisions and the trash, is in blogapi/posts/history.)
 
 The commit rule: every function here that changes a post commits before it returns (and hands
 back the post as now stored), or rolls back and raises; resources never commit. A write that
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -22,9 +25,10 @@ from blogapi.db.models import Post, User
 from blogapi.extensions import db
 from blogapi.posts.access import can_see
 from blogapi.posts.markdown import render_markdown
+from blogapi.posts.revisions.storage import record_revision
 from blogapi.posts.search.document import plain_text, tag_text
 from blogapi.posts.slugs import MAX_SLUG_LENGTH, is_valid_slug, slugify, with_suffix
-from blogapi.posts.tags import drop_orphan_tags, set_post_tags, spellings
+from blogapi.posts.tags import set_post_tags, spellings
 from blogapi.timeutil import request_now
 from blogapi.web.cursors import MAX_ID
 from blogapi.web.errors import ApiError
@@ -35,9 +39,11 @@ SLUG_TAKEN = "This slug is already taken."
 OVERTAKEN = "The post changed while this request ran; fetch it again and retry."
 
 
-def load_post(ident: str) -> Post | None:
-    """A post by id (all digits) or slug, with its author and tags loaded."""
+def load_post(ident: str, *, trashed: bool = False) -> Post | None:
+    """A live post (or, with `trashed`, one in the trash) by id (all digits) or slug, with its
+    author and tags loaded."""
     query = select(Post).options(joinedload(Post.author), selectinload(Post.tags))
+    query = query.where(Post.deleted_at.is_not(None) if trashed else Post.deleted_at.is_(None))
     if ident.isascii() and ident.isdigit():
         post_id = int(ident)
         if not 1 <= post_id <= MAX_ID:
@@ -106,14 +112,18 @@ def create_post(data: dict[str, Any], author: User) -> Post:
             if not is_slug_conflict(exc):
                 raise
             continue
-        post_id = post.id
-        tags = partial(set_post_tags, post_id, data.get("tags", {}), new_post=True)
-        save(conditional=False, then=tags)
-        return stored(post_id)
+        save(conditional=False, then=partial(first_links, post, data.get("tags", {}), author.id))
+        return stored(post.id)
     db.session.rollback()
     if chosen:
         raise slug_taken()
     raise ApiError(409, "No free slug could be found for this title; choose a slug.")
+
+
+def first_links(post: Post, tags: dict[str, str], author_id: int) -> None:
+    """A new post's tag links and its first revision."""
+    set_post_tags(post.id, tags, new_post=True)
+    record_revision(post, author_id, tags, first=True)
 
 
 def stored(post_id: int) -> Post:
@@ -124,11 +134,13 @@ def stored(post_id: int) -> Post:
     return post
 
 
-def update_post(post: Post, data: dict[str, Any], *, conditional: bool) -> Post:
-    """Apply a partial edit (the slug changes only when asked) and commit it."""
+def update_post(post: Post, data: dict[str, Any], editor: User, *, conditional: bool) -> Post:
+    """Apply a partial edit (the slug changes only when asked) and commit it with a revision
+    by `editor`."""
     changes = {k: v for k, v in data.items() if k != "tags" and getattr(post, k) != v}
+    current = spellings(post.id)
     tags = data.get("tags")
-    if tags is not None and tags == spellings(post.id):
+    if tags is not None and tags == current:
         tags = None  # the same tags, spelled the same
     for field, value in changes.items():
         setattr(post, field, value)
@@ -138,7 +150,8 @@ def update_post(post: Post, data: dict[str, Any], *, conditional: bool) -> Post:
     if tags is not None:
         post.tag_names = tag_text(tags.values())
     changed = bool(changes) or tags is not None
-    return commit_change(post, changed, conditional=conditional, tags=tags)
+    revision = Revision(editor.id, current if tags is None else tags)
+    return commit_change(post, changed, conditional=conditional, tags=tags, revision=revision)
 
 
 def publish_post(post: Post, publish_at: datetime | None, *, conditional: bool) -> Post:
@@ -164,18 +177,36 @@ def set_published_at(post: Post, when: datetime | None, conditional: bool) -> Po
     return commit_change(post, changed, conditional=conditional)
 
 
+@dataclass(frozen=True)
+class Revision:
+    """A revision a content change records: who saved it, and the post's tags after it."""
+
+    editor_id: int
+    tags: dict[str, str]
+
+
 def commit_change(
-    post: Post, changed: bool, *, conditional: bool, tags: dict[str, str] | None = None
+    post: Post,
+    changed: bool,
+    *,
+    conditional: bool,
+    tags: dict[str, str] | None = None,
+    revision: Revision | None = None,
 ) -> Post:
-    """Stamp updated_at and commit when something changed (the tags too, when given); the
-    post as now stored."""
+    """Stamp updated_at and commit when something changed (the tags too, when given, and a
+    revision of the content, when asked); the post as now stored."""
     if not changed:
         return post
     post.updated_at = request_now()
     post_id = post.id
-    save(
-        conditional=conditional, then=None if tags is None else lambda: set_post_tags(post_id, tags)
-    )
+
+    def links_and_revision() -> None:
+        if tags is not None:
+            set_post_tags(post_id, tags)
+        if revision is not None:
+            record_revision(post, revision.editor_id, revision.tags)
+
+    save(conditional=conditional, then=links_and_revision)
     return stored(post_id)
 
 
@@ -200,9 +231,9 @@ def save(*, conditional: bool, then: Callable[[], None] | None = None) -> None:
         raise
 
 
-def delete_post(post: Post, *, conditional: bool) -> None:
-    """Delete the post (the database drops its tag links), and the tags no post uses now,
-    and commit."""
-    tag_ids = [tag.id for tag in post.tags]
-    db.session.delete(post)
-    save(conditional=conditional, then=lambda: drop_orphan_tags(tag_ids))
+def trash_post(post: Post, user: User, *, conditional: bool) -> None:
+    """Move the post to the trash (blogapi/posts/history/trash.py), as `user` did now, and
+    commit: it leaves every list at once, and keeps its slug."""
+    post.deleted_at = request_now()
+    post.deleted_by_id = user.id
+    save(conditional=conditional)

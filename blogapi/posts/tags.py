@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from blogapi.db.models import Post, Tag, post_tags
 from blogapi.extensions import db
+from blogapi.posts.access import live
 from blogapi.posts.slugs import slugify
 from blogapi.web.errors import ApiError
 
@@ -111,7 +112,7 @@ def tag_counts(now: datetime) -> list[dict[str, Any]]:
             .label("rank"),
         )
         .join(Post, Post.id == post_tags.c.post_id)
-        .where(Post.published_at <= now)
+        .where(Post.published_at <= now, live())
         .subquery()
     )
     query = (

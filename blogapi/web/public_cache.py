@@ -102,7 +102,8 @@ def request_go_live() -> datetime | None:
 
 def next_go_live(now: datetime) -> datetime | None:
     """When the next scheduled post goes live (public content changes then, with no write)."""
-    return db.session.scalar(select(func.min(Post.published_at)).where(Post.published_at > now))
+    upcoming = select(func.min(Post.published_at)).where(Post.published_at > now)
+    return db.session.scalar(upcoming.where(Post.deleted_at.is_(None)))
 
 
 def response_of(result: Any) -> Response:

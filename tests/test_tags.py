@@ -84,6 +84,9 @@ def test_a_deleted_drafts_spelling_leaves_with_it(app, client, author):
     draft = new_post(client, author, tags=["SECRET Project Falcon"])
     deleted = client.delete(f"{API}/posts/{draft['id']}", headers=author.headers)
     assert deleted.status_code == 204
+    assert tags_now(client) == []
+    purged = client.delete(f"{API}/trash/{draft['id']}", headers=author.headers)
+    assert purged.status_code == 204
     assert tag_rows(app) == []  # no post uses it: the tag is gone with its spelling
     published_post(client, author, tags=["secret project falcon"])
     assert tags_now(client) == [

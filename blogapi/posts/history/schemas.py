@@ -85,6 +85,9 @@ class DiffSchema(StrictSchema):
 class TrashedPostSchema(PostSchema):
     """A post in the trash: as it was, and when and by whom it was deleted."""
 
+    class Meta(PostSchema.Meta):
+        exclude = ("match",)
+
     deleted_at = UTCDateTimeField(dump_only=True, required=True)
     deleted_by = fields.Nested(AuthorSchema, dump_only=True, required=True, allow_none=True)
 

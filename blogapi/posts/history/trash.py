@@ -29,10 +29,11 @@ def trashed_post(ident: str, user: User) -> Post:
 
 def restore_post(post: Post, *, conditional: bool) -> Post:
     """Bring the post back from the trash exactly as it was, status included, and commit."""
+    post_id = post.id  # read before the commit expires it
     post.deleted_at = None
     post.deleted_by_id = None
     save(conditional=conditional)
-    return stored(post.id)
+    return stored(post_id)
 
 
 def purge_post(post: Post, *, conditional: bool) -> None:

@@ -13,7 +13,9 @@ from tests.support.problems import assert_problem
 
 def revisions(client, account, post_id, **params):
     """GET /posts/{id}/revisions as `account`; the response."""
-    return client.get(f"{API}/posts/{post_id}/revisions", headers=account.headers, query_string=params)
+    return client.get(
+        f"{API}/posts/{post_id}/revisions", headers=account.headers, query_string=params
+    )
 
 
 def numbers(client, account, post_id):

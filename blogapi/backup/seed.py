@@ -8,13 +8,15 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select
 
 from blogapi.backup.seed_text import TAG_NAMES, TextMaker
-from blogapi.db.models import Post, Tag, User, email_key, post_tags, username_key
+from blogapi.db.models import Post, PostRevision, Tag, User, email_key, post_tags, username_key
 from blogapi.extensions import db
+from blogapi.posts.revisions.storage import revision_row
 from blogapi.posts.search.document import plain_text, tag_text
 from blogapi.posts.slugs import slugify, with_suffix
 from blogapi.posts.tags import tag_slug
@@ -189,7 +191,8 @@ def insert_posts(
     publishers = [w for w in writers if at_least(w[1], "author")]
     statuses, weights = list(STATUS_WEIGHTS), list(STATUS_WEIGHTS.values())
     for start in range(0, count, BATCH):
-        rows, tags = [], []
+        rows: list[dict[str, Any]] = []
+        tags: list[list[tuple[int, str]]] = []
         for _ in range(min(BATCH, count - start)):
             status = rng.choices(statuses, weights)[0] if publishers else "draft"
             author_id = rng.choice(publishers if status != "draft" else writers)[0]
@@ -223,7 +226,17 @@ def insert_posts(
         ]
         if links:
             conn.execute(insert(post_tags), links)
+        first_revisions = [
+            revision_row(SimpleNamespace(id=post_id, **row), row["author_id"], dict(spelled))
+            for post_id, row, spelled in zip(ids, rows, spellings(tags), strict=True)
+        ]
+        conn.execute(insert(PostRevision.__table__), first_revisions)
         on_progress(len(rows))
+
+
+def spellings(tags: list[list[tuple[int, str]]]) -> list[list[tuple[str, str]]]:
+    """Each post's chosen tags as slug -> spelling pairs."""
+    return [[(tag_slug(name), name) for _tag_id, name in chosen] for chosen in tags]
 
 
 def timeline(

@@ -15,8 +15,7 @@ revision.
 from alembic import op
 import sqlalchemy as sa
 
-from blogapi.posts.revisions.bodies import encode_full
-from blogapi.posts.revisions.storage import tags_json
+from blogapi.posts.revisions.storage import revision_row
 from blogapi.posts.tags import tag_slug
 
 
@@ -100,20 +99,13 @@ def first_revisions(conn):
         conn.execute(
             sa.text(
                 "INSERT INTO post_revisions (post_id, number, created_at, author_id, title, "
-                "slug, summary, tags, keyframe, body_data) VALUES (:post_id, 1, :created_at, "
-                ":author_id, :title, :slug, :summary, :tags, NULL, :body_data)"
+                "slug, summary, tags, keyframe, body_data) VALUES (:post_id, :number, "
+                ":created_at, :author_id, :title, :slug, :summary, :tags, :keyframe, :body_data)"
             ),
             [
-                {
-                    "post_id": row.id,
-                    "created_at": row.updated_at,
-                    "author_id": row.author_id,
-                    "title": row.title,
-                    "slug": row.slug,
-                    "summary": row.summary,
-                    "tags": tags_json({tag_slug(name): name for name in names.get(row.id, [])}),
-                    "body_data": encode_full(row.body),
-                }
+                revision_row(
+                    row, row.author_id, {tag_slug(name): name for name in names.get(row.id, [])}
+                )
                 for row in rows
             ],
         )

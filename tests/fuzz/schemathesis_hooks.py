@@ -63,7 +63,8 @@ POST_IDENT = re.compile(r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")
 
 @schemathesis.hook
 def map_path_parameters(context, path_parameters):
-    """Point half the valid-looking post idents at posts that exist, so edits reach real posts."""
+    """Point half the valid-looking post idents at posts that exist, so edits reach real posts,
+    and half the revision numbers at the revisions every post has (1 and, when edited, 2)."""
     if not path_parameters:
         return path_parameters
     ident = path_parameters.get("ident")
@@ -72,4 +73,7 @@ def map_path_parameters(context, path_parameters):
         choice = sum(ident.encode()) % (2 * len(posts))
         if choice < len(posts):
             path_parameters["ident"] = posts[choice]
+    number = path_parameters.get("number")
+    if isinstance(number, int) and number % 2:
+        path_parameters["number"] = 1 + number % 4 // 2
     return path_parameters

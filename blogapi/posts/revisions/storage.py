@@ -45,22 +45,34 @@ def record_revision(
     if not first:
         number, keyframe, keyframe_body = next_slot(post.id)
     data, is_delta = encode(post.body, keyframe_body)
-    db.session.execute(
-        insert(REVISIONS),
-        {
-            "post_id": post.id,
-            "number": number,
-            "created_at": post.updated_at,
-            "author_id": editor_id,
-            "title": post.title,
-            "slug": post.slug,
-            "summary": post.summary,
-            "tags": tags_json(tags),
-            "keyframe": keyframe if is_delta else None,
-            "body_data": data,
-        },
-    )
+    row = revision_row(post, editor_id, tags, number, data, keyframe if is_delta else None)
+    db.session.execute(insert(REVISIONS), row)
     prune(post.id, number)
+
+
+def revision_row(
+    post: Any,
+    editor_id: int,
+    tags: dict[str, str],
+    number: int = 1,
+    body_data: bytes | None = None,
+    keyframe: int | None = None,
+) -> dict[str, Any]:
+    """The row of the post's revision `number` as it now is (any object with a post's id,
+    updated_at, title, slug, summary and body: a Post, or a row being seeded or migrated);
+    its body stored whole unless its stored form is given."""
+    return {
+        "post_id": post.id,
+        "number": number,
+        "created_at": post.updated_at,
+        "author_id": editor_id,
+        "title": post.title,
+        "slug": post.slug,
+        "summary": post.summary,
+        "tags": tags_json(tags),
+        "keyframe": keyframe,
+        "body_data": encode_full(post.body) if body_data is None else body_data,
+    }
 
 
 def next_slot(post_id: int) -> tuple[int, int | None, str | None]:

@@ -3,7 +3,7 @@ per post, pruned to REVISIONS_KEEP, and read back whole."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -61,6 +61,40 @@ def record_revision(
         },
     )
     prune(post.id, number)
+
+
+class BodyStore:
+    """Stores one post's revision bodies, given in number order, as record_revision stores
+    each: a delta against the newest keyframe when that pays, else whole (a new keyframe)."""
+
+    def __init__(self) -> None:
+        self.keyframe: int | None = None
+        self.keyframe_body: str | None = None
+
+    def store(self, number: int, body: str) -> tuple[int | None, bytes]:
+        """Revision `number`'s keyframe (None: stored whole) and body_data."""
+        data, is_delta = encode(body, self.keyframe_body)
+        if is_delta:
+            return self.keyframe, data
+        self.keyframe, self.keyframe_body = number, body
+        return None, data
+
+
+def first_revision(post: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """Revision 1 of a post that has none (a post from before revisions were kept), as it now
+    is: a row of post_revisions, saved by the post's author when the post was last updated."""
+    return {
+        "post_id": post["id"],
+        "number": 1,
+        "created_at": post["updated_at"],
+        "author_id": post["author_id"],
+        "title": post["title"],
+        "slug": post["slug"],
+        "summary": post["summary"],
+        "tags": tags_json({tag_slug(name): name for name in names}),
+        "keyframe": None,
+        "body_data": encode_full(post["body"]),
+    }
 
 
 def next_slot(post_id: int) -> tuple[int, int | None, str | None]:

@@ -163,6 +163,10 @@ CASES = {
     "a lost record": (drop("post", 0), "the file has 13 post records but its header says 14"),
     "a missing header": (drop("header", 0), "line 1: not a blogapi export"),
     "a bad header": (edit("header", counts={"comments": 3}), "line 1: bad header record"),
+    "an id too large for the database": (
+        edit("post", 0, id=2**31),
+        "id: Must be greater than or equal to 1 and less than or equal to 2147483647.",
+    ),
     "a trashed post without who trashed it": (
         edit("post", -1, deleted_by_id=None),
         "deleted_by_id: A post in the trash has both deleted_at and deleted_by_id",
@@ -203,6 +207,10 @@ CASES = {
     "a revision number given as text": (
         edit("revision", 1, number="2"),
         "number: Not a valid integer.",
+    ),
+    "a revision number too large for the database": (
+        edit("revision", 4, number=2**31),
+        "number: Must be greater than or equal to 1 and less than or equal to 2147483647.",
     ),
     "too many revision tags": (
         edit("revision", 0, tags=[f"tag {n}" for n in range(11)]),

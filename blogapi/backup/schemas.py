@@ -12,6 +12,7 @@ from blogapi.posts.slugs import is_valid_slug
 from blogapi.posts.tags import TAG_MAX_LENGTH, tag_slug
 from blogapi.security.passwords import hasher
 from blogapi.security.roles import ROLES
+from blogapi.web.cursors import MAX_ID
 from blogapi.web.fields import StrictSchema, UTCDateTimeField
 
 FORMAT = 3  # bump when a record changes shape; import refuses formats it does not know
@@ -29,16 +30,17 @@ def valid_slug(value: str) -> None:
         raise ValidationError("Not a valid slug.")
 
 
+ID = validate.Range(min=1, max=MAX_ID)  # what an Integer column holds, and the API looks up
+
+
 def required_id(**kwargs: Any) -> fields.Integer:
-    """A positive whole number, never a string or a float."""
-    return fields.Integer(required=True, strict=True, validate=validate.Range(min=1), **kwargs)
+    """A positive whole number an Integer column holds, never a string or a float."""
+    return fields.Integer(required=True, strict=True, validate=ID, **kwargs)
 
 
 def optional_id() -> fields.Integer:
     """An id that may be null or left out (null then), in a field newer than the format."""
-    return fields.Integer(
-        strict=True, validate=validate.Range(min=1), allow_none=True, load_default=None
-    )
+    return fields.Integer(strict=True, validate=ID, allow_none=True, load_default=None)
 
 
 def text(low: int, high: int | None) -> fields.String:

@@ -9,7 +9,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from blogapi.db.models import PostRevision
 from blogapi.extensions import db
@@ -24,7 +24,7 @@ from tests.support.posts import new_post
 from tests.support.prerequisites import unavailable
 
 API = "/api/v1"
-SUMMARY = "10 users, 32 tags, 304 posts, 13 revisions and 2 revoked tokens"
+SUMMARY = "10 users, 32 tags, 304 posts, 14 revisions and 2 revoked tokens"
 # A long body whose small edits are stored as deltas against it.
 LONG_BODY = "".join(f"Paragraph {n}: a line of the long post that stays.\n\n" for n in range(600))
 
@@ -55,8 +55,8 @@ def populate(runner, client) -> dict[str, str]:
 
 def write_history(app, client) -> None:
     """Posts edited over time by two editors: tags respelled, a slug changed, a long body
-    edited a little at a time, a history pruned to its newest revisions, and a post in the
-    trash with its revisions."""
+    edited a little at a time (stored as deltas), a long history pruned to its newest
+    revisions (its deltas rebased), and a post in the trash with its revisions."""
     one = sign_up(client, app, "editorone", "editor")
     two = sign_up(client, app, "editortwo", "editor")
     edited = new_post(client, one, title="Flask notes", body="First.", tags=["Flask", "web dev"])
@@ -68,16 +68,27 @@ def write_history(app, client) -> None:
         body = LONG_BODY.replace(f"Paragraph {n}: a line", f"Paragraph {n}: an edited line")
         patch(client, one, long, body=body)
     app.config["REVISIONS_KEEP"] = 3
-    pruned = new_post(client, one, title="Often saved", body="Draft 1.")
+    pruned = new_post(client, one, title="Often saved", body=f"Draft 1.\n\n{LONG_BODY}")
     for n in range(2, 7):
-        patch(client, one if n % 2 else two, pruned, body=f"Draft {n}.\n\nMore text.")
+        patch(client, one if n % 2 else two, pruned, body=f"Draft {n}.\n\n{LONG_BODY}")
     app.config["REVISIONS_KEEP"] = 100
     trashed = new_post(client, two, title="Soon gone", body="Old.", tags=["Flask"])
     patch(client, one, trashed, body="Older.", tags=["Trash talk"])
     assert client.delete(f"{API}/posts/{trashed['id']}", headers=one.headers).status_code == 204
+    patch(client, two, edited, body="First.\n\nThird thoughts.")  # after the others' saves
+    assert layout(app)[pruned["id"]] == [(4, None), (5, 4), (6, 4)]
+    assert layout(app)[long["id"]] == [(1, None), (2, 1), (3, 1), (4, 1)]
+
+
+def layout(app) -> dict[int, list[tuple[int, int | None]]]:
+    """How each post's revisions are stored: (number, the keyframe of each delta)."""
+    found: dict[int, list[tuple[int, int | None]]] = {}
     with app.app_context():
-        deltas = db.session.scalar(select(func.count()).where(PostRevision.keyframe.is_not(None)))
-    assert deltas >= 3
+        query = select(PostRevision.post_id, PostRevision.number, PostRevision.keyframe)
+        for post_id, number, keyframe in db.session.execute(query.order_by(PostRevision.id)):
+            found.setdefault(post_id, []).append((number, keyframe))
+        db.session.rollback()
+    return found
 
 
 def patch(client, account, post, **changes) -> None:
@@ -172,6 +183,7 @@ def test_export_then_import_reproduces_every_row_and_login(app, runner, client, 
         target = import_into(url, tmp_path / "blog.jsonl")
         try:
             assert stored(target) == stored(app)
+            assert layout(target) == layout(app)  # deltas where the saves made them
             again = export_to(target.test_cli_runner(), tmp_path / "again.jsonl")
             assert again[1:] == lines[1:]
             moved = target.test_client()
@@ -242,7 +254,7 @@ def test_export_to_stdout_and_import_from_stdin(app, runner, client, tmp_path):
     assert result.exit_code == 0
     assert result.stderr.startswith(f"Exported {SUMMARY}") and "standard output" in result.stderr
     records = [json.loads(line) for line in result.stdout_bytes.splitlines()]
-    assert records[0]["type"] == "header" and len(records) == 1 + 10 + 32 + 304 + 13 + 2
+    assert records[0]["type"] == "header" and len(records) == 1 + 10 + 32 + 304 + 14 + 2
     with fresh_database(tmp_path, suite_admin_url()) as url:
         upgrade(url)
         target = app_on(url)

@@ -9,20 +9,29 @@ import stat
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from blogapi.db.models import PostRevision
+from blogapi.extensions import db
+from blogapi.posts.revisions.storage import body_of
 from devtools.binaries import find_pg_bindir
 from devtools.postgres_server import PostgresServer
-from tests.support.accounts import PASSWORD, login
+from tests.support.accounts import PASSWORD, bearer, login, sign_up
 from tests.support.apps import app_on, dispose
 from tests.support.cli import cli, create_user
 from tests.support.databases import all_rows, fresh_database, suite_admin_url, upgrade
+from tests.support.posts import new_post
 from tests.support.prerequisites import unavailable
 
 API = "/api/v1"
+SUMMARY = "10 users, 32 tags, 304 posts, 314 revisions and 2 revoked tokens"
+# A long body whose small edits are stored as deltas against it.
+LONG_BODY = "".join(f"Paragraph {n}: a line of the long post that stays.\n\n" for n in range(600))
 
 
 def populate(runner, client) -> dict[str, str]:
-    """A lived-in database: an admin, 300 seeded posts, a deactivated user, revoked tokens."""
+    """A lived-in database: an admin, 300 seeded posts, a deactivated user, revoked tokens,
+    and four posts with a history (one in the trash)."""
     create_user(runner, "root", "admin")
     seeded = cli(
         runner,
@@ -40,14 +49,114 @@ def populate(runner, client) -> dict[str, str]:
     live = login(client, "root").get_json()
     contributor = json.loads(cli(runner, "list-users", "--role", "contributor", "--json").stdout)
     assert cli(runner, "deactivate", contributor[0]["username"]).exit_code == 0
+    write_history(runner.app, client)
     return {"live": live["access_token"], "revoked": revoked["access_token"]}
+
+
+def write_history(app, client) -> None:
+    """Posts edited over time by two editors: tags respelled, a slug changed, a long body
+    edited a little at a time (stored as deltas), a long history pruned to its newest
+    revisions (its deltas rebased), and a post in the trash with its revisions."""
+    one = sign_up(client, app, "editorone", "editor")
+    two = sign_up(client, app, "editortwo", "editor")
+    edited = new_post(client, one, title="Flask notes", body="First.", tags=["Flask", "web dev"])
+    patch(client, two, edited, body="First.\n\nSecond thoughts.")
+    patch(client, one, edited, tags=["FLASK", "Web Dev"], summary="Two editors' notes.")
+    patch(client, two, edited, slug="flask-field-notes", title="Flask field notes")
+    long = new_post(client, two, title="A long read", body=LONG_BODY)
+    for n in (5, 250, 590):
+        body = LONG_BODY.replace(f"Paragraph {n}: a line", f"Paragraph {n}: an edited line")
+        patch(client, one, long, body=body)
+    app.config["REVISIONS_KEEP"] = 3
+    pruned = new_post(client, one, title="Often saved", body=f"Draft 1.\n\n{LONG_BODY}")
+    for n in range(2, 7):
+        patch(client, one if n % 2 else two, pruned, body=f"Draft {n}.\n\n{LONG_BODY}")
+    app.config["REVISIONS_KEEP"] = 100
+    trashed = new_post(client, two, title="Soon gone", body="Old.", tags=["Flask"])
+    patch(client, one, trashed, body="Older.", tags=["Trash talk"])
+    assert client.delete(f"{API}/posts/{trashed['id']}", headers=one.headers).status_code == 204
+    patch(client, two, edited, body="First.\n\nThird thoughts.")  # after the others' saves
+    assert layout(app)[pruned["id"]] == [(4, None), (5, 4), (6, 4)]
+    assert layout(app)[long["id"]] == [(1, None), (2, 1), (3, 1), (4, 1)]
+
+
+def layout(app) -> dict[int, list[tuple[int, int | None]]]:
+    """How each post's revisions are stored: (number, the keyframe of each delta)."""
+    found: dict[int, list[tuple[int, int | None]]] = {}
+    with app.app_context():
+        query = select(PostRevision.post_id, PostRevision.number, PostRevision.keyframe)
+        for post_id, number, keyframe in db.session.execute(query.order_by(PostRevision.id)):
+            found.setdefault(post_id, []).append((number, keyframe))
+        db.session.rollback()
+    return found
+
+
+def patch(client, account, post, **changes) -> None:
+    """PATCH /posts/{id} as this account."""
+    response = client.patch(f"{API}/posts/{post['id']}", json=changes, headers=account.headers)
+    assert response.status_code == 200, response.get_json()
+
+
+def stored(app) -> dict[str, list[dict]]:
+    """Every row of every table; revisions with their bodies whole instead of their ids and
+    stored form (an import numbers and stores them again), and no count of changes (a cache
+    key that edits raise more than an import does)."""
+    rows = all_rows(app)
+    del rows["content_version"]
+    with app.app_context():
+        query = select(PostRevision).order_by(PostRevision.post_id, PostRevision.number)
+        rows["post_revisions"] = [
+            {field: getattr(revision, field) for field in REVISION_FIELDS}
+            | {"body": body_of(revision)}
+            for revision in db.session.scalars(query)
+        ]
+        db.session.rollback()
+    return rows
+
+
+REVISION_FIELDS = (
+    "post_id",
+    "number",
+    "created_at",
+    "author_id",
+    "title",
+    "slug",
+    "summary",
+    "tags",
+)
+
+
+def history(client, token: str) -> dict:
+    """The trash, and every revision of every post (listed, then one by one) as an admin
+    reads them; the trash is restored on the way (a trashed post's revisions are 404)."""
+    headers = bearer(token)
+    trash = client.get(f"{API}/trash?per_page=100", headers=headers)
+    assert trash.status_code == 200
+    seen = {"trash": trash.get_json()}
+    for post in seen["trash"]["items"]:
+        back = client.post(f"{API}/posts/{post['id']}/restore", headers=headers)
+        assert back.status_code == 200, back.get_json()
+    with client.application.app_context():
+        ids = db.session.scalars(select(PostRevision.post_id).distinct()).all()
+        db.session.rollback()
+    for post_id in sorted(ids):
+        path = f"{API}/posts/{post_id}/revisions"
+        listed = client.get(f"{path}?per_page=100", headers=headers)
+        assert listed.status_code == 200
+        one_by_one = [
+            client.get(f"{path}/{item['number']}", headers=headers)
+            for item in listed.get_json()["items"]
+        ]
+        assert {response.status_code for response in one_by_one} == {200}
+        seen[post_id] = [listed.get_json(), *(response.get_json() for response in one_by_one)]
+    return seen
 
 
 def export_to(runner, path: Path) -> list[str]:
     """export PATH; the lines written."""
     result = cli(runner, "export", str(path))
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("Exported 8 users, 30 tags, 300 posts and 2 revoked tokens")
+    assert result.stdout.startswith(f"Exported {SUMMARY}")
     return path.read_text().splitlines()
 
 
@@ -56,7 +165,7 @@ def import_into(url: str, path: Path):
     target = app_on(url)
     result = cli(target.test_cli_runner(), "import", str(path))
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("Imported 8 users, 30 tags, 300 posts and 2 revoked tokens")
+    assert result.stdout.startswith(f"Imported {SUMMARY}")
     return target
 
 
@@ -65,21 +174,20 @@ def test_export_then_import_reproduces_every_row_and_login(app, runner, client, 
     lines = export_to(runner, tmp_path / "blog.jsonl")
     assert stat.S_IMODE(os.stat(tmp_path / "blog.jsonl").st_mode) == 0o600  # password hashes
     header = json.loads(lines[0])
-    assert header["type"] == "header" and header["format"] == 2
-    assert {json.loads(line)["type"] for line in lines[1:]} == {
-        "user",
-        "tag",
-        "post",
-        "revoked_token",
-    }
+    assert header["type"] == "header" and header["format"] == 3
+    kinds = [json.loads(line)["type"] for line in lines[1:]]
+    order = ["user", "tag", "post", "revision", "revoked_token"]
+    assert list(dict.fromkeys(kinds)) == order  # each kind together, revisions after posts
     with fresh_database(tmp_path, suite_admin_url()) as url:
         upgrade(url)
         target = import_into(url, tmp_path / "blog.jsonl")
         try:
-            assert all_rows(target) == all_rows(app)
+            assert stored(target) == stored(app)
+            assert layout(target) == layout(app)  # deltas where the saves made them
             again = export_to(target.test_cli_runner(), tmp_path / "again.jsonl")
             assert again[1:] == lines[1:]
             moved = target.test_client()
+            assert history(moved, tokens["live"]) == history(client, tokens["live"])
             assert login(moved, "root").status_code == 200
             me = moved.get(f"{API}/auth/me", headers={"Authorization": f"Bearer {tokens['live']}"})
             assert me.status_code == 200 and me.get_json()["username"] == "root"
@@ -88,7 +196,7 @@ def test_export_then_import_reproduces_every_row_and_login(app, runner, client, 
             newcomer = {"username": "newcomer", "email": "new@example.com", "password": PASSWORD}
             created = moved.post(f"{API}/auth/register", json=newcomer)
             assert created.status_code == 201, created.get_json()  # ids do not collide
-            assert created.get_json()["id"] == 9
+            assert created.get_json()["id"] == 11
         finally:
             dispose(target)
 
@@ -114,7 +222,7 @@ def test_a_database_moves_between_sqlite_and_postgresql(
         upgrade(url)
         target = import_into(url, tmp_path / "blog.jsonl")
         try:
-            assert all_rows(target) == all_rows(app)
+            assert stored(target) == stored(app)
             assert login(target.test_client(), "root").status_code == 200
         finally:
             dispose(target)
@@ -144,9 +252,9 @@ def test_export_to_stdout_and_import_from_stdin(app, runner, client, tmp_path):
     populate(runner, client)
     result = runner.invoke(args=["export", "-"])
     assert result.exit_code == 0
-    assert result.stderr.startswith("Exported 8 users") and "standard output" in result.stderr
+    assert result.stderr.startswith(f"Exported {SUMMARY}") and "standard output" in result.stderr
     records = [json.loads(line) for line in result.stdout_bytes.splitlines()]
-    assert records[0]["type"] == "header" and len(records) == 1 + 8 + 30 + 300 + 2
+    assert records[0]["type"] == "header" and len(records) == 1 + 10 + 32 + 304 + 314 + 2
     with fresh_database(tmp_path, suite_admin_url()) as url:
         upgrade(url)
         target = app_on(url)
@@ -155,7 +263,7 @@ def test_export_to_stdout_and_import_from_stdin(app, runner, client, tmp_path):
                 args=["import", "-"], input=result.stdout_bytes
             )
             assert loaded.exit_code == 0, loaded.output
-            assert all_rows(target) == all_rows(app)
+            assert stored(target) == stored(app)
         finally:
             dispose(target)
 
@@ -170,7 +278,7 @@ def test_a_gz_file_is_compressed_both_ways(app, runner, client, tmp_path):
         upgrade(url)
         target = import_into(url, path)
         try:
-            assert all_rows(target) == all_rows(app)
+            assert stored(target) == stored(app)
         finally:
             dispose(target)
 

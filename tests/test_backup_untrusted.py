@@ -1,5 +1,5 @@
-"""An export file is not trusted: import makes the HTML itself, and takes password hashes only
-at a cost this server would pay anyway."""
+"""An export file is not trusted: import makes the HTML itself (revisions' too), and takes
+password hashes only at a cost this server would pay anyway."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from blogapi.db.models import User
 from blogapi.extensions import db
 from blogapi.posts.markdown import render_markdown
 from blogapi.timeutil import utcnow
-from tests.support.accounts import PASSWORD, login
+from tests.support.accounts import PASSWORD, bearer, login
 from tests.support.apps import dispose, make_app
 from tests.support.cli import cli, create_user
 from tests.support.posts import API
@@ -81,3 +81,25 @@ def test_a_cheaper_hash_is_imported_and_upgraded_at_the_first_login(
         stored = db.session.scalar(select(User.password_hash).where(User.username == "root"))
     assert stored.startswith("$argon2id$v=19$m=256,t=1,p=1$")  # what this server makes
     assert login(client, "root").status_code == 200
+
+
+def test_a_crafted_revision_body_is_served_rendered_and_restores_safely(
+    exported, app, client, runner, tmp_path
+):
+    records = copy.deepcopy(exported)
+    post = next(r for r in records if r["type"] == "post")
+    crafted = next(r for r in records if r["type"] == "revision" and r["post_id"] == post["id"])
+    crafted.update(body=f"Hello.\n\n{SCRIPT}\n", tags=["C#"])
+    import_records(runner, tmp_path, records)
+
+    admin = bearer(login(client, "root").get_json()["access_token"])
+    path = f"{API}/posts/{post['id']}/revisions/1"
+    shown = client.get(path, headers=admin).get_json()
+    assert shown["body"] == crafted["body"] and shown["tags"] == ["c-sharp"]
+    assert "<script" not in shown["body_html"]
+    restored = client.post(f"{path}/restore", headers=admin)
+    assert restored.status_code == 200, restored.get_json()
+    assert restored.get_json()["body"] == crafted["body"]
+    assert "<script" not in restored.get_json()["body_html"]
+    listed = client.get(f"{API}/posts/{post['id']}/revisions", headers=admin).get_json()
+    assert [item["number"] for item in listed["items"]] == [2, 1]

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
+from datetime import datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from blogapi.backup.export import count_rows
-from blogapi.db.models import post_tags
+from blogapi.db.models import Post, PostRevision, post_tags
 from blogapi.extensions import db
+from blogapi.posts.revisions.storage import body_of, tag_names
+from blogapi.posts.tags import tag_slug
+from tests.support.accounts import sign_up
 from tests.support.apps import make_app
 from tests.support.cli import assert_one_line_error, cli, create_user
+from tests.support.posts import API, new_post
 
 Lines = list[dict]
 # Hashes as a crafted file could carry them: cheap to write, each login attempt paying the
@@ -26,11 +32,22 @@ BCRYPT_15 = "$2b$15$FyjqCEC9/.H8HgnAwU4sS.0KSFHFU6d5h9SRPdVyscQ6tvZ75UpTm"
 
 @pytest.fixture(scope="module")
 def export_lines() -> Lines:
-    """A small valid export: 4 users, 30 tags, 12 posts, as parsed records."""
+    """A small valid export: 5 users, 30 tags, 14 posts (one in the trash) and 17 revisions,
+    as parsed records: each seeded post's first, then the 5 of the editor's two posts last."""
     app = make_app()
     runner = app.test_cli_runner()
     create_user(runner, "root", "admin")
     assert cli(runner, "seed", "--users", "3", "--posts", "12", "--seed", "5").exit_code == 0
+    client = app.test_client()
+    editor = sign_up(client, app, "editor", "editor")
+    kept = new_post(client, editor, title="Kept", body="One.", tags=["Python"])
+    gone = new_post(client, editor, title="Gone", body="One.")
+    for post, body in ((kept, "Two."), (kept, "Three."), (gone, "Two.")):
+        edited = client.patch(
+            f"{API}/posts/{post['id']}", json={"body": body}, headers=editor.headers
+        )
+        assert edited.status_code == 200
+    assert client.delete(f"{API}/posts/{gone['id']}", headers=editor.headers).status_code == 204
     result = runner.invoke(args=["export", "-"])
     assert result.exit_code == 0
     with app.app_context():
@@ -77,6 +94,26 @@ def drop(kind: str, nth: int = -1) -> Callable[[Lines], int]:
     return corrupt
 
 
+def swap(kind: str, first: int, second: int) -> Callable[[Lines], int]:
+    """A corruption: two records of a kind in each other's place; returns the later line."""
+
+    def corrupt(lines: Lines) -> int:
+        a, b = line_of(lines, kind, first), line_of(lines, kind, second)
+        lines[a - 1], lines[b - 1] = lines[b - 1], lines[a - 1]
+        return b
+
+    return corrupt
+
+
+def revision_in_format_2(lines: Lines) -> int:
+    """A corruption: a file that says it is format 2 (before revisions) but holds one."""
+    for record in lines:
+        record["format"] = 2
+        record.pop("deleted_at", None)
+        record.pop("deleted_by_id", None)
+    return line_of(lines, "revision")
+
+
 CASES = {
     "a user with an unknown field": (edit("user", 1, is_superuser=True), "is_superuser"),
     "a bad email": (edit("user", 2, email="not an email"), "email: Not a valid email"),
@@ -107,7 +144,7 @@ CASES = {
     "a negative id": (edit("post", 2, id=-5), "id: Must be greater than or equal to 1"),
     "an invalid slug": (edit("post", 4, slug="Not A Slug"), "slug: Not a valid slug"),
     "an empty title": (edit("post", 5, title=""), "title: Length must be between 1 and 200"),
-    "a future format": (edit("post", 6, format=3), "format 3 is not one this blogapi reads"),
+    "a future format": (edit("post", 6, format=4), "format 4 is not one this blogapi reads"),
     "an unknown record type": (edit("tag", 2, type="comment"), "unknown record type 'comment'"),
     "a duplicate id": (copy_of("post", "id", 0, 3), "post 1 is already on line"),
     "a username taken in another case": (
@@ -123,9 +160,103 @@ CASES = {
         edit("post", 11, tags=[1, 999], tag_names=["a", "b"]),
         "tags refers to tag 999",
     ),
-    "a lost record": (drop("post"), "the file has 11 post records but its header says 12"),
+    "a lost record": (drop("user", 0), "the file has 4 user records but its header says 5"),
     "a missing header": (drop("header", 0), "line 1: not a blogapi export"),
     "a bad header": (edit("header", counts={"comments": 3}), "line 1: bad header record"),
+    "an id too large for the database": (
+        edit("post", 0, id=2**31),
+        "id: Must be greater than or equal to 1 and less than or equal to 2147483647.",
+    ),
+    "a trashed post without who trashed it": (
+        edit("post", -1, deleted_by_id=None),
+        "deleted_by_id: A post in the trash has both deleted_at and deleted_by_id",
+    ),
+    "a post trashed by nobody known": (
+        edit("post", -1, deleted_by_id=77),
+        "deleted_by_id refers to user 77",
+    ),
+    "a trash time without its zone": (
+        edit("post", -1, deleted_at="2026-01-01T10:00:00"),
+        "deleted_at: Give a timezone",
+    ),
+    "a revision in its stored form": (edit("revision", -4, keyframe=1), "keyframe: Unknown field"),
+    "a revision without a body": (
+        edit("revision", -3, body=""),
+        "body: Length must be between 1 and 200000.",
+    ),
+    "a revision body too long": (
+        edit("revision", -5, body="x" * 200_001),
+        "body: Length must be between 1 and 200000.",
+    ),
+    "a revision title too long": (
+        edit("revision", -2, title="t" * 201),
+        "title: Length must be between 1 and 200.",
+    ),
+    "a revision summary too long": (
+        edit("revision", -2, summary="s" * 501),
+        "summary: Length must be between 0 and 500.",
+    ),
+    "a revision with an invalid slug": (
+        edit("revision", -4, slug="Kept!"),
+        "slug: Not a valid slug",
+    ),
+    "revision number 0": (
+        edit("revision", -5, number=0),
+        "number: Must be greater than or equal to 1",
+    ),
+    "a revision number given as text": (
+        edit("revision", -4, number="2"),
+        "number: Not a valid integer.",
+    ),
+    "a revision number too large for the database": (
+        edit("revision", -1, number=2**31),
+        "number: Must be greater than or equal to 1 and less than or equal to 2147483647.",
+    ),
+    "too many revision tags": (
+        edit("revision", -5, tags=[f"tag {n}" for n in range(11)]),
+        "tags: Longer than maximum length 10.",
+    ),
+    "a revision tag name too long": (
+        edit("revision", -5, tags=["t" * 41]),
+        "tags.0: Length must be between 1 and 40.",
+    ),
+    "a revision tag of no letter or digit": (
+        edit("revision", -5, tags=["!!"]),
+        "A tag needs at least one letter or digit.",
+    ),
+    "two spellings of one revision tag": (
+        edit("revision", -5, tags=["Python", "PYTHON"]),
+        "tags: Two names are spellings of the same tag.",
+    ),
+    "revision tags as text": (edit("revision", -5, tags="Python"), "tags: Not a valid list."),
+    "a revision of no known post": (
+        edit("revision", -1, post_id=999),
+        "post_id refers to post 999, which no earlier line defines",
+    ),
+    "a revision by nobody known": (
+        edit("revision", -3, author_id=99),
+        "author_id refers to user 99",
+    ),
+    "a revision time without its zone": (
+        edit("revision", -3, created_at="2026-01-01T10:00:00"),
+        "created_at: Give a timezone",
+    ),
+    "a revision given twice": (
+        copy_of("revision", "number", -5, -4),
+        "revision 1 of post 13 is already on line",
+    ),
+    "revisions out of order": (
+        swap("revision", -4, -3),
+        "revisions must be in (post_id, number) order",
+    ),
+    "a lost revision": (
+        drop("revision", -4),
+        "the file has 16 revision records but its header says 17",
+    ),
+    "a revision in a file from before revisions": (
+        revision_in_format_2,
+        "a format 2 file has no revision records (they came with format 3)",
+    ),
 }
 
 
@@ -183,11 +314,26 @@ def test_import_refuses_a_database_that_is_not_empty(app, runner, tmp_path, expo
         assert count_rows(db.session.connection())["user"] == 1
 
 
+def before_revisions(lines: Lines, version: int) -> Lines:
+    """The records as a format 1 or 2 export wrote them: no revisions, nor a trash (format 1:
+    nor the posts' own spelling of each tag)."""
+    old = []
+    for record in copy.deepcopy(lines):
+        if record["type"] == "revision":
+            continue
+        record["format"] = version
+        if record["type"] == "header":
+            del record["counts"]["revision"]
+        if record["type"] == "post":
+            del record["deleted_at"], record["deleted_by_id"]
+            if version == 1:
+                del record["tag_names"]
+        old.append(record)
+    return old
+
+
 def test_a_format_1_file_imports_with_each_tags_one_name(app, runner, tmp_path, export_lines):
-    lines = [dict(record) for record in export_lines]
-    for record in lines:
-        record["format"] = 1  # before posts carried their own spelling of each tag
-        record.pop("tag_names", None)
+    lines = before_revisions(export_lines, 1)
     path = tmp_path / "old.jsonl"
     path.write_text("".join(json.dumps(record) + "\n" for record in lines))
     assert cli(runner, "import", str(path)).exit_code == 0
@@ -197,3 +343,35 @@ def test_a_format_1_file_imports_with_each_tags_one_name(app, runner, tmp_path, 
     )
     with app.app_context():
         assert sorted(tuple(row) for row in db.session.execute(select(post_tags))) == expected
+
+
+def test_a_file_from_before_revisions_gives_each_post_its_revision_1(
+    app, runner, tmp_path, export_lines
+):
+    lines = before_revisions(export_lines, 2)
+    path = tmp_path / "old.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in lines))
+    result = cli(runner, "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "14 posts, 14 revisions and 0 revoked tokens" in result.stdout
+    posts = [record for record in lines if record["type"] == "post"]
+    with app.app_context():
+        query = select(PostRevision).order_by(PostRevision.post_id, PostRevision.number)
+        revisions = [
+            (
+                *(r.post_id, r.number, r.author_id, r.created_at, r.title, r.slug, r.summary),
+                *(tag_names(r), body_of(r), r.keyframe),
+            )
+            for r in db.session.scalars(query)
+        ]
+        trashed = db.session.scalar(select(func.count()).where(Post.deleted_at.is_not(None)))
+    # As migration 5e2d8a41c7b9 made them: each post as it is, saved by its author when it
+    # was last updated, stored whole.
+    assert revisions == [
+        (
+            *(p["id"], 1, p["author_id"], datetime.fromisoformat(p["updated_at"]), p["title"]),
+            *(p["slug"], p["summary"], sorted(p["tag_names"], key=tag_slug), p["body"], None),
+        )
+        for p in posts
+    ]
+    assert trashed == 0

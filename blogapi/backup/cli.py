@@ -19,8 +19,8 @@ from blogapi.backup.restore import ImportProblem, import_database
 from blogapi.db.commands import admin_command, fail, progress
 
 FILE_HELP = (
-    "The file is JSON Lines: a header, then one user, tag, post or revoked token per line, "
-    "each with its type and format version. A FILE ending in .gz is compressed."
+    "The file is JSON Lines: a header, then one user, tag, post, revision or revoked token "
+    "per line, each with its type and format version. A FILE ending in .gz is compressed."
 )
 
 
@@ -29,10 +29,11 @@ FILE_HELP = (
 def export_command(file: str) -> None:
     """Write the whole database to a JSON Lines FILE.
 
-    Every user (with password hash), tag, post and revoked token goes to FILE, or to
-    standard output when FILE is "-". The export is one consistent snapshot, taken while
-    the API keeps running; `import` loads it into an empty database on SQLite or
-    PostgreSQL. It holds password hashes: the file is created readable by its owner only.
+    Every user (with password hash), tag, post (those in the trash too), revision and
+    revoked token goes to FILE, or to standard output when FILE is "-". The export is one
+    consistent snapshot, taken while the API keeps running; `import` loads it into an empty
+    database on SQLite or PostgreSQL. It holds password hashes: the file is created
+    readable by its owner only.
     """
     started = time.monotonic()
     if file == "-":
@@ -55,9 +56,10 @@ def export_command(file: str) -> None:
 def import_command(file: str) -> None:
     """Load an export FILE into an empty database.
 
-    Reproduces every user, login, tag and post exactly, ids included; FILE "-" reads
-    standard input. Every record is checked; the first bad one is named by its line and
-    nothing is imported. Run `manage.py db upgrade` on the new database first.
+    Reproduces every user, login, tag and post exactly, ids included, with each post's
+    revisions and the trash; FILE "-" reads standard input. Every record is checked; the
+    first bad one is named by its line and nothing is imported. Run `manage.py db upgrade`
+    on the new database first.
     """
     started = time.monotonic()
     try:

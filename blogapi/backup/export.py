@@ -10,9 +10,10 @@ import orjson
 from sqlalchemy import Connection, Table, func, select
 
 from blogapi.backup.schemas import FORMAT, KINDS, RECORDS, header_record
-from blogapi.db.models import Post, RevokedToken, Tag, User, post_tags
+from blogapi.db.models import Post, PostRevision, RevokedToken, Tag, User, post_tags
 from blogapi.db.sqlite import sqlite_in_transaction
 from blogapi.extensions import db
+from blogapi.posts.revisions.bodies import decode
 from blogapi.timeutil import utcnow
 
 BATCH = 1000
@@ -20,10 +21,17 @@ TABLES: dict[str, Table] = {
     "user": User.__table__,
     "tag": Tag.__table__,
     "post": Post.__table__,
+    "revision": PostRevision.__table__,
     "revoked_token": RevokedToken.__table__,
 }
-ORDER = {"revoked_token": "jti"}  # every other table is written in id order
-PLURALS = {"user": "users", "tag": "tags", "post": "posts", "revoked_token": "revoked tokens"}
+ORDER = {"revision": ("post_id", "number"), "revoked_token": ("jti",)}  # others: id order
+PLURALS = {
+    "user": "users",
+    "tag": "tags",
+    "post": "posts",
+    "revision": "revisions",
+    "revoked_token": "revoked tokens",
+}
 Progress = Callable[[int], AbstractContextManager[Callable[[int], None]]]
 
 
@@ -59,7 +67,8 @@ def count_rows(conn: Connection) -> dict[str, int]:
 
 
 def export_database(out: IO[bytes], progress: Progress = no_progress) -> dict[str, int]:
-    """Write a header and every user, tag, post and revoked token as JSON Lines; the counts."""
+    """Write a header and every user, tag, post, revision and revoked token as JSON Lines;
+    the counts."""
     conn = snapshot_connection()
     try:
         counts = count_rows(conn)
@@ -91,9 +100,13 @@ def streamed(conn: Connection, query: Any) -> Iterator[Any]:
 
 
 def rows_of(conn: Connection, kind: str) -> Iterator[Any]:
-    """The rows of one kind in a stable order; posts with their tag ids and spellings."""
+    """The rows of one kind in a stable order; posts with their tag ids and spellings,
+    revisions with their bodies whole."""
     table = TABLES[kind]
-    rows = streamed(conn, select(table).order_by(table.c[ORDER.get(kind, "id")]))
+    rows = streamed(conn, select(table).order_by(*(table.c[c] for c in ORDER.get(kind, ["id"]))))
+    if kind == "revision":
+        yield from whole_bodies(rows)
+        return
     if kind != "post":
         yield from rows
         return
@@ -107,3 +120,17 @@ def rows_of(conn: Connection, kind: str) -> Iterator[Any]:
             names.append(link["name"])
             link = next(links, None)
         yield {**row, "tags": tags, "tag_names": names}
+
+
+def whole_bodies(rows: Iterator[Any]) -> Iterator[dict[str, Any]]:
+    """Revisions in (post_id, number) order, each with its body decoded and its tags listed;
+    the keyframes of the post at hand are kept to decode the deltas after them."""
+    post_id, keyframes = None, dict[int, str]()
+    for row in rows:
+        if row["post_id"] != post_id:
+            post_id, keyframes = row["post_id"], {}
+        if row["keyframe"] is None:
+            body = keyframes[row["number"]] = decode(row["body_data"])
+        else:
+            body = decode(row["body_data"], keyframes.get(row["keyframe"]))
+        yield {**row, "body": body, "tags": orjson.loads(row["tags"])}

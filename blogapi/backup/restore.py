@@ -16,7 +16,9 @@ from blogapi.db.models import email_key, post_tags, username_key
 from blogapi.db.sqlite import take_sqlite_write_lock
 from blogapi.extensions import db
 from blogapi.posts.markdown import render_markdown
+from blogapi.posts.revisions.storage import REVISIONS, BodyStore, first_revision, tags_json
 from blogapi.posts.search.document import plain_text, tag_text
+from blogapi.posts.tags import tag_slug
 from blogapi.web.errors import flatten_messages
 
 # Values that must be unique besides the id, in the form the database compares them.
@@ -25,7 +27,12 @@ UNIQUE = {
     "tag": (("slug", str),),
     "post": (("slug", str),),
 }
-REFERENCES = {"post": ("author_id", "user"), "revoked_token": ("user_id", "user")}
+REFERENCES = {
+    "post": (("author_id", "user"), ("deleted_by_id", "user"), ("tags", "tag")),
+    "revision": (("post_id", "post"), ("author_id", "user")),
+    "revoked_token": (("user_id", "user"),),
+}
+REVISIONS_SINCE = 3  # the first format with revision records; older files get revision 1s
 SEQUENCED = ("users", "tags", "posts")  # tables whose ids come from a sequence on PostgreSQL
 
 
@@ -39,13 +46,14 @@ def import_database(lines: IO[bytes], progress: Progress = no_progress) -> dict[
     try:
         refuse_non_empty(conn)
         records = numbered_records(lines)
-        expected = read_header(records)
-        importer = Importer(conn)
+        version, expected = read_header(records)
+        importer = Importer(conn, version)
         with progress(sum(expected.values())) as advance:
             for number, record in records:
                 advance(importer.add(number, record))
             advance(importer.flush())
         importer.check_counts(expected)
+        importer.counts["revision"] += importer.first_revisions
         reset_sequences(conn)
         db.session.commit()
     except BaseException:
@@ -89,14 +97,16 @@ def numbered_records(lines: Iterable[bytes]) -> Iterator[tuple[int, dict[str, An
         yield number, value
 
 
-def read_header(records: Iterator[tuple[int, dict[str, Any]]]) -> dict[str, int]:
-    """The record counts the header promises; a file without a header is refused."""
+def read_header(records: Iterator[tuple[int, dict[str, Any]]]) -> tuple[int, dict[str, int]]:
+    """The file's format and the record counts its header promises; a file without a header
+    is refused."""
     number, record = next(records, (0, None))
     if record is None:
         raise ImportProblem("the file is empty")
     if record.get("type") != "header":
         raise ImportProblem(f"line {number}: not a blogapi export (it must start with a header)")
-    return {**dict.fromkeys(KINDS, 0), **load(number, "header", record)["counts"]}
+    counts = load(number, "header", record)["counts"]
+    return record["format"], {**dict.fromkeys(KINDS, 0), **counts}
 
 
 def load(number: int, kind: str, record: dict[str, Any]) -> dict[str, Any]:
@@ -121,8 +131,9 @@ def load(number: int, kind: str, record: dict[str, Any]) -> dict[str, Any]:
 class Importer:
     """Checks records against each other and inserts them in batches, in file order."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, version: int) -> None:
         self.conn = conn
+        self.version = version
         self.lines: dict[str, dict[Any, int]] = {kind: {} for kind in KINDS}  # id -> line
         self.unique: dict[str, int] = {}  # "kind field value" -> line
         self.counts = dict.fromkeys(KINDS, 0)
@@ -130,12 +141,21 @@ class Importer:
         self.rows: list[dict[str, Any]] = []
         self.links: list[dict[str, Any]] = []
         self.tag_names: dict[int, str] = {}  # for format 1 posts, which only name tag ids
+        self.firsts: list[dict[str, Any]] = []  # revision 1 of each post of a format 1-2 file
+        self.first_revisions = 0
+        self.revised: tuple[tuple[int, int], int] | None = None  # last (post_id, number), line
+        self.bodies_of, self.bodies = 0, BodyStore()  # the post whose revisions come now
 
     def add(self, number: int, record: dict[str, Any]) -> int:
         """Check one record and queue it; how many records were written to make room."""
         kind = record.get("type")
         if kind not in RECORDS:
             raise ImportProblem(f"line {number}: unknown record type {kind!r}")
+        if kind == "revision" and self.version < REVISIONS_SINCE:
+            raise ImportProblem(
+                f"line {number}: a format {self.version} file has no revision records "
+                f"(they came with format {REVISIONS_SINCE})"
+            )
         data = load(number, kind, record)
         self.check_identity(number, kind, data)
         self.check_references(number, kind, data)
@@ -147,6 +167,9 @@ class Importer:
 
     def check_identity(self, number: int, kind: str, data: dict[str, Any]) -> None:
         """Refuse a record whose id, or a value that must be unique, came before."""
+        if kind == "revision":
+            self.check_order(number, data)
+            return
         ident = data["jti"] if kind == "revoked_token" else data["id"]
         if ident in self.lines[kind]:
             first = self.lines[kind][ident]
@@ -161,13 +184,32 @@ class Importer:
                 )
             self.unique[name] = number
 
+    def check_order(self, number: int, data: dict[str, Any]) -> None:
+        """Refuse a revision that is not after the one before it in (post_id, number) order:
+        a post's bodies are stored again in number order, one post at a time."""
+        key = (data["post_id"], data["number"])
+        if self.revised is not None:
+            (post_id, revision), line = self.revised
+            if key == (post_id, revision):
+                raise ImportProblem(
+                    f"line {number}: revision {revision} of post {post_id} is already on "
+                    f"line {line}"
+                )
+            if key < (post_id, revision):
+                raise ImportProblem(
+                    f"line {number}: revision {key[1]} of post {key[0]} comes after revision "
+                    f"{revision} of post {post_id} (line {line}): revisions must be in "
+                    "(post_id, number) order"
+                )
+        self.revised = key, number
+
     def check_references(self, number: int, kind: str, data: dict[str, Any]) -> None:
-        """Refuse a record that points to a user or tag not defined on an earlier line."""
-        wanted = [REFERENCES[kind]] if kind in REFERENCES else []
-        wanted += [("tags", "tag")] if kind == "post" else []
-        for field, target in wanted:
+        """Refuse a record that points to a user, tag or post not defined on an earlier line."""
+        for field, target in REFERENCES.get(kind, ()):
             values = data[field] if isinstance(data[field], list) else [data[field]]
             for value in values:
+                if value is None:
+                    continue
                 if value not in self.lines[target]:
                     raise ImportProblem(
                         f"line {number}: {field} refers to {target} {value}, "
@@ -192,6 +234,15 @@ class Importer:
                 {"post_id": data["id"], "tag_id": tag, "name": name}
                 for tag, name in zip(tags, names, strict=True)
             ]
+            if self.version < REVISIONS_SINCE:  # as migration 5e2d8a41c7b9 gave every post
+                self.firsts.append(first_revision(data, names))
+        if kind == "revision":
+            if data["post_id"] != self.bodies_of:
+                self.bodies_of, self.bodies = data["post_id"], BodyStore()
+            data["keyframe"], data["body_data"] = self.bodies.store(
+                data["number"], data.pop("body")
+            )
+            data["tags"] = tags_json({tag_slug(name): name for name in data["tags"]})
         self.rows.append(data)
 
     def flush(self) -> int:
@@ -202,11 +253,14 @@ class Importer:
             self.conn.execute(insert(TABLES[self.kind]), self.rows)
             if self.links:
                 self.conn.execute(insert(post_tags), self.links)
+            if self.firsts:
+                self.conn.execute(insert(REVISIONS), self.firsts)
         except IntegrityError as exc:
             detail = str(exc.orig).strip().splitlines()[0]
             raise ImportProblem(f"the database refused {self.kind} records: {detail}") from None
         written = len(self.rows)
-        self.rows, self.links = [], []
+        self.first_revisions += len(self.firsts)
+        self.rows, self.links, self.firsts = [], [], []
         return written
 
     def check_counts(self, expected: dict[str, int]) -> None:

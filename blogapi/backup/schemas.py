@@ -7,16 +7,21 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
 from blogapi.accounts.schemas import USERNAME
+from blogapi.posts.schemas import TAGS_MAX, has_slug
 from blogapi.posts.slugs import is_valid_slug
+from blogapi.posts.tags import TAG_MAX_LENGTH, tag_slug
 from blogapi.security.passwords import hasher
 from blogapi.security.roles import ROLES
+from blogapi.web.cursors import MAX_ID
 from blogapi.web.fields import StrictSchema, UTCDateTimeField
 
-FORMAT = 2  # bump when a record changes shape; import refuses formats it does not know
+FORMAT = 3  # bump when a record changes shape; import refuses formats it does not know
 # 2: posts carry tag_names, their own spelling of each tag; a format 1 file's posts take the
 # tag records' names, the one spelling stored then.
-READABLE_FORMATS = (1, 2)
-KINDS = ("user", "tag", "post", "revoked_token")
+# 3: posts carry deleted_at and deleted_by_id (the trash), and revision records follow the
+# posts; a format 1 or 2 file's posts each get a revision 1 made from themselves.
+READABLE_FORMATS = (1, 2, 3)
+KINDS = ("user", "tag", "post", "revision", "revoked_token")
 
 
 def valid_slug(value: str) -> None:
@@ -25,9 +30,17 @@ def valid_slug(value: str) -> None:
         raise ValidationError("Not a valid slug.")
 
 
+ID = validate.Range(min=1, max=MAX_ID)  # what an Integer column holds, and the API looks up
+
+
 def required_id(**kwargs: Any) -> fields.Integer:
-    """A positive whole number, never a string or a float."""
-    return fields.Integer(required=True, strict=True, validate=validate.Range(min=1), **kwargs)
+    """A positive whole number an Integer column holds, never a string or a float."""
+    return fields.Integer(required=True, strict=True, validate=ID, **kwargs)
+
+
+def optional_id() -> fields.Integer:
+    """An id that may be null or left out (null then), in a field newer than the format."""
+    return fields.Integer(strict=True, validate=ID, allow_none=True, load_default=None)
 
 
 def text(low: int, high: int | None) -> fields.String:
@@ -84,9 +97,9 @@ class TagRecord(StrictSchema):
 
 class PostRecord(StrictSchema):
     """A post with its exact slug, timestamps, version, tag ids and its spelling of each tag
-    (`tag_names`, in the same order). Import makes `body_html`
-    again from `body` (the file is not trusted to hold safe HTML); export writes it for
-    other readers of the file."""
+    (`tag_names`, in the same order), and when and by whom it was trashed (null: live).
+    Import makes `body_html` again from `body` (the file is not trusted to hold safe HTML);
+    export writes it for other readers of the file."""
 
     id = required_id()
     slug = fields.String(required=True, validate=valid_slug)
@@ -101,6 +114,8 @@ class PostRecord(StrictSchema):
     version = required_id()
     tags = fields.List(fields.Integer(strict=True), required=True)
     tag_names = fields.List(fields.String(validate=validate.Length(1, 40)), load_default=None)
+    deleted_at = UTCDateTimeField(allow_none=True, load_default=None)
+    deleted_by_id = optional_id()
 
     @validates("tags")
     def _distinct(self, value: list[int], **_kwargs: Any) -> None:
@@ -112,6 +127,40 @@ class PostRecord(StrictSchema):
         names = data.get("tag_names")
         if names is not None and len(names) != len(data.get("tags", [])):
             raise ValidationError("There must be one name for each tag id.", "tag_names")
+
+    @validates_schema
+    def _trashed_by_someone(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        # The trash lists who deleted each post: one without the other is no state a post has.
+        if (data.get("deleted_at") is None) != (data.get("deleted_by_id") is None):
+            raise ValidationError(
+                "A post in the trash has both deleted_at and deleted_by_id; others neither.",
+                "deleted_by_id",
+            )
+
+
+class RevisionRecord(StrictSchema):
+    """A saved version of a post: who saved it when, its content and its body whole (the file
+    does not depend on how bodies are stored). Revisions follow the posts, in (post_id,
+    number) order; import stores the bodies again, as saves store them."""
+
+    post_id = required_id()
+    number = required_id()
+    created_at = timestamp()
+    author_id = required_id()
+    title = text(1, 200)
+    slug = fields.String(required=True, validate=valid_slug)
+    summary = text(0, 500)
+    body = text(1, 200_000)
+    tags = fields.List(
+        fields.String(validate=[validate.Length(1, TAG_MAX_LENGTH), has_slug]),
+        required=True,
+        validate=validate.Length(max=TAGS_MAX),
+    )
+
+    @validates("tags")
+    def _one_spelling_a_tag(self, value: list[str], **_kwargs: Any) -> None:
+        if len({tag_slug(name) for name in value}) != len(value):
+            raise ValidationError("Two names are spellings of the same tag.")
 
 
 class RevokedTokenRecord(StrictSchema):
@@ -129,5 +178,6 @@ RECORDS: dict[str, StrictSchema] = {
     "user": UserRecord(),
     "tag": TagRecord(),
     "post": PostRecord(),
+    "revision": RevisionRecord(),
     "revoked_token": RevokedTokenRecord(),
 }

@@ -8,7 +8,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select
@@ -16,7 +15,7 @@ from sqlalchemy import Connection, Table, insert, select
 from blogapi.backup.seed_text import TAG_NAMES, TextMaker
 from blogapi.db.models import Post, PostRevision, Tag, User, email_key, post_tags, username_key
 from blogapi.extensions import db
-from blogapi.posts.revisions.storage import revision_row
+from blogapi.posts.revisions.storage import first_revision
 from blogapi.posts.search.document import plain_text, tag_text
 from blogapi.posts.slugs import slugify, with_suffix
 from blogapi.posts.tags import tag_slug
@@ -227,16 +226,11 @@ def insert_posts(
         if links:
             conn.execute(insert(post_tags), links)
         first_revisions = [
-            revision_row(SimpleNamespace(id=post_id, **row), row["author_id"], dict(spelled))
-            for post_id, row, spelled in zip(ids, rows, spellings(tags), strict=True)
+            first_revision({**row, "id": post_id}, (name for _tag_id, name in chosen))
+            for post_id, row, chosen in zip(ids, rows, tags, strict=True)
         ]
         conn.execute(insert(PostRevision.__table__), first_revisions)
         on_progress(len(rows))
-
-
-def spellings(tags: list[list[tuple[int, str]]]) -> list[list[tuple[str, str]]]:
-    """Each post's chosen tags as slug -> spelling pairs."""
-    return [[(tag_slug(name), name) for _tag_id, name in chosen] for chosen in tags]
 
 
 def timeline(

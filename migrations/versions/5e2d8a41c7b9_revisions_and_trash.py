@@ -15,8 +15,7 @@ revision.
 from alembic import op
 import sqlalchemy as sa
 
-from blogapi.posts.revisions.storage import revision_row
-from blogapi.posts.tags import tag_slug
+from blogapi.posts.revisions.storage import first_revision
 
 
 # revision identifiers, used by Alembic.
@@ -102,12 +101,7 @@ def first_revisions(conn):
                 "slug, summary, tags, keyframe, body_data) VALUES (:post_id, :number, "
                 ":created_at, :author_id, :title, :slug, :summary, :tags, :keyframe, :body_data)"
             ),
-            [
-                revision_row(
-                    row, row.author_id, {tag_slug(name): name for name in names.get(row.id, [])}
-                )
-                for row in rows
-            ],
+            [first_revision(row._mapping, names.get(row.id, [])) for row in rows],
         )
         last = rows[-1].id
 

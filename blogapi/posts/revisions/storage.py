@@ -3,7 +3,8 @@ per post, pruned to REVISIONS_KEEP, and read back whole."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -41,12 +42,11 @@ def record_revision(
 ) -> None:
     """Add the post's next revision, as it now is in this transaction, and prune the oldest
     beyond REVISIONS_KEEP. `first`: the post is new, so nothing is read."""
-    number, keyframe, keyframe_body = 1, None, None
-    if not first:
-        number, keyframe, keyframe_body = next_slot(post.id)
-    data, is_delta = encode(post.body, keyframe_body)
-    row = revision_row(post, editor_id, tags, number, data, keyframe if is_delta else None)
-    db.session.execute(insert(REVISIONS), row)
+    number, bodies = (1, BodyStore()) if first else next_slot(post.id)
+    keyframe, data = bodies.store(number, post.body)
+    db.session.execute(
+        insert(REVISIONS), revision_row(post, editor_id, tags, number, data, keyframe)
+    )
     prune(post.id, number)
 
 
@@ -75,8 +75,33 @@ def revision_row(
     }
 
 
-def next_slot(post_id: int) -> tuple[int, int | None, str | None]:
-    """The number the post's next revision takes, and the newest keyframe (number, body)."""
+class BodyStore:
+    """Stores one post's revision bodies, given in number order, as record_revision stores
+    each: a delta against the newest keyframe when that pays, else whole (a new keyframe)."""
+
+    def __init__(self, keyframe: int | None = None, keyframe_body: str | None = None) -> None:
+        self.keyframe = keyframe
+        self.keyframe_body = keyframe_body
+
+    def store(self, number: int, body: str) -> tuple[int | None, bytes]:
+        """Revision `number`'s keyframe (None: stored whole) and body_data."""
+        data, is_delta = encode(body, self.keyframe_body)
+        if is_delta:
+            return self.keyframe, data
+        self.keyframe, self.keyframe_body = number, body
+        return None, data
+
+
+def first_revision(post: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """Revision 1 of a post that has none (a post from before revisions were kept, seeded or
+    imported from an older file), as it now is: saved by its author when it was last updated."""
+    tags = {tag_slug(name): name for name in names}
+    return revision_row(SimpleNamespace(**post), post["author_id"], tags)
+
+
+def next_slot(post_id: int) -> tuple[int, BodyStore]:
+    """The number the post's next revision takes, and a store of bodies holding the newest
+    keyframe."""
     latest, key = aliased(PostRevision), aliased(PostRevision)
     on_key = and_(
         key.post_id == latest.post_id, key.number == func.coalesce(latest.keyframe, latest.number)
@@ -89,8 +114,8 @@ def next_slot(post_id: int) -> tuple[int, int | None, str | None]:
         .limit(1)
     ).first()
     if row is None:  # a post from before revisions were kept
-        return 1, None, None
-    return row[0] + 1, row[1], decode(row[2]) if row[2] is not None else None
+        return 1, BodyStore()
+    return row[0] + 1, BodyStore(row[1], None if row[2] is None else decode(row[2]))
 
 
 def prune(post_id: int, newest: int) -> None:
@@ -117,7 +142,8 @@ def prune(post_id: int, newest: int) -> None:
 
 
 def rebase(post_id: int, orphans: Sequence[Row[int, int | None, bytes]]) -> None:
-    """The oldest of these deltas becomes a keyframe, and the rest deltas against it."""
+    """These deltas (in number order) stored again as a save would: the oldest whole, as a
+    keyframe, the rest against it or a newer keyframe."""
     keyframes = {
         number: decode(data)
         for number, data in db.session.execute(
@@ -127,12 +153,11 @@ def rebase(post_id: int, orphans: Sequence[Row[int, int | None, bytes]]) -> None
             )
         )
     }
-    bodies = [(row.number, decode(row.body_data, keyframes[row.keyframe])) for row in orphans]
-    new_key, new_key_body = bodies[0]
-    rows = [{"n": new_key, "keyframe": None, "data": encode_full(new_key_body)}]
-    for number, body in bodies[1:]:
-        data, is_delta = encode(body, new_key_body)
-        rows.append({"n": number, "keyframe": new_key if is_delta else None, "data": data})
+    store = BodyStore()
+    rows = []
+    for row in orphans:
+        keyframe, data = store.store(row.number, decode(row.body_data, keyframes[row.keyframe]))
+        rows.append({"n": row.number, "keyframe": keyframe, "data": data})
     db.session.connection().execute(
         update(REVISIONS)
         .where(REVISIONS.c.post_id == post_id, REVISIONS.c.number == bindparam("n"))

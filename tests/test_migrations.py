@@ -14,6 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
 from blogapi.extensions import db, migrate
+from blogapi.posts.revisions.storage import content_of, find_revision
 from devtools.live import ROOT
 from tests.support.apps import app_on, dispose
 from tests.support.databases import fresh_database, manage, suite_admin_url, upgrade
@@ -285,3 +286,66 @@ def test_posts_written_before_search_are_found_after_the_migration_and_it_goes_d
         upgrade(url)
         assert search_index(url) == built
         assert found_by_search(url, *searches) == searches
+
+
+HISTORY_PARENT = "7c1e4f2a9b3d"  # the schema before revisions and the trash
+
+
+def test_posts_written_before_revisions_get_their_first_and_the_trash_goes_down_with_it(
+    tmp_path,
+):
+    with fresh_database(tmp_path, suite_admin_url()) as url:
+        before = manage(url, "db", "upgrade", HISTORY_PARENT)
+        assert before.returncode == 0, before.stderr
+        engine = create_engine(url)
+        try:
+            with engine.begin() as conn:
+                add_author_ada(conn)
+                for post_id, slug in ((1, "kept"), (2, "trashed")):
+                    conn.execute(
+                        text(
+                            "INSERT INTO posts (id, slug, title, summary, body, body_html, "
+                            "author_id, created_at, updated_at, published_at, version) VALUES "
+                            "(:id, :slug, :title, 'S', :body, '', 1, :c, :u, NULL, 1)"
+                        ),
+                        {"id": post_id, "slug": slug, "title": slug.title(), "body": f"{slug}!"}
+                        | {"c": "2026-01-01 00:00:00", "u": "2026-01-02 00:00:00"},
+                    )
+                conn.execute(
+                    text("INSERT INTO tags (id, name, slug) VALUES (1, 'C++', 'c-plus-plus')")
+                )
+                conn.execute(
+                    text("INSERT INTO post_tags (post_id, tag_id, name) VALUES (2, 1, 'C++')")
+                )
+            upgrade(url)
+            app = app_on(url)
+            try:
+                with app.app_context():
+                    firsts = {post_id: content_of(find_revision(post_id, 1)) for post_id in (1, 2)}
+                    created = find_revision(2, 1).created_at
+            finally:
+                dispose(app)
+            assert firsts == {
+                1: {"title": "Kept", "slug": "kept", "summary": "S", "body": "kept!", "tags": {}},
+                2: {
+                    "title": "Trashed",
+                    "slug": "trashed",
+                    "summary": "S",
+                    "body": "trashed!",
+                    "tags": {"c-plus-plus": "C++"},
+                },
+            }
+            assert created.isoformat() == "2026-01-02T00:00:00+00:00"
+            with engine.begin() as conn:
+                conn.execute(
+                    text("UPDATE posts SET deleted_at = :t, deleted_by_id = 1 WHERE id = 2"),
+                    {"t": "2026-02-01 00:00:00"},
+                )
+            down = manage(url, "db", "downgrade", HISTORY_PARENT)
+            assert down.returncode == 0, down.stderr
+            assert schema(url) == (tables_of(url) - {"post_revisions"}, [HISTORY_PARENT])
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT id FROM posts")).all() == [(1,)]
+                assert conn.execute(text("SELECT count(*) FROM tags")).scalar() == 0
+        finally:
+            engine.dispose()

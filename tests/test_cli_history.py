@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from blogapi.db.models import Post, PostRevision, Tag
 from blogapi.extensions import db
@@ -124,6 +126,44 @@ def test_a_trash_larger_than_a_batch_is_purged_whole(app, client, runner, author
     assert result.exit_code == 0
     assert result.stdout == "Purged 5 posts from the trash.\n"
     assert stored(app) == ({"Live"}, {"tag-0"}, {"Live": 1})
+
+
+@contextmanager
+def restored_once_the_batch_is_read(app: Flask, post: dict[str, Any]) -> Iterator[None]:
+    """Take the post out of the trash right after purge-trash has read which posts it purges
+    (before its next statement), as a restore committed meanwhile would."""
+    seen: list[str] = []
+
+    def restore(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if seen == ["batch"]:
+            # On the command's own connection: the in-memory SQLite database has no other.
+            conn.connection.dbapi_connection.cursor().execute(
+                "UPDATE posts SET deleted_at = NULL, deleted_by_id = NULL"
+                f" WHERE id = {post['id']:d}"
+            )
+            seen.append("restored")
+        if not seen and statement.startswith("SELECT posts.id"):
+            seen.append("batch")
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", restore)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", restore)
+    assert seen == ["batch", "restored"], "purge-trash never read a batch"
+
+
+def test_a_post_restored_while_the_purge_runs_stays(app, client, runner, author):
+    trashed(client, author, title="Gone", tags=["gone"])
+    back = trashed(client, author, title="Back", tags=["back"])
+    with restored_once_the_batch_is_read(app, back):
+        result = cli(runner, "purge-trash", "--all")
+    assert result.exit_code == 0
+    assert result.stdout == "Purged 1 post from the trash.\n"
+    assert stored(app) == ({"Back"}, {"back"}, {"Back": 2})
+    assert client.get(f"{API}/posts/{back['id']}", headers=author.headers).status_code == 200
 
 
 def test_the_real_command_reads_trash_days_from_the_environment(tmp_path):

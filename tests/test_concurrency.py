@@ -130,6 +130,100 @@ def test_of_eight_editors_with_one_if_match_exactly_one_wins(cluster: Cluster) -
     assert cluster.half_written() == []
 
 
+def test_eight_restores_of_one_revision_at_once_add_one_revision(cluster: Cluster) -> None:
+    owner, editor = cluster.account(), cluster.account("editor")
+    post = cluster.create_post(owner, title="Second draft", body="The first words.\n")
+    url = f"/posts/{post['id']}"
+    edited = requests.patch(
+        f"{cluster.api(0)}{url}",
+        json={"title": "Third draft", "body": "Other words.\n"},
+        headers={**owner.headers, "If-Match": post["etag"]},
+        timeout=TIMEOUT,
+    )
+    assert edited.status_code == 200, edited.text
+    writers = [(owner, editor)[n // 2 % 2] for n in range(8)]
+
+    def restore(number: int, if_match: str | None) -> list[requests.Response]:
+        condition = {"If-Match": if_match} if if_match else {}
+        return race(
+            [
+                partial(
+                    requests.post,
+                    f"{cluster.api(n)}{url}/revisions/{number}/restore",
+                    headers={**writers[n].headers, **condition},
+                    timeout=TIMEOUT,
+                )
+                for n in range(8)
+            ]
+        )
+
+    # With one If-Match: one wins, and only its restore is recorded.
+    responses = restore(1, edited.headers["ETag"])
+    counts = statuses(responses)
+    assert counts == {200: 1, 412: 7}, server_errors(responses) or counts
+    n = next(n for n, r in enumerate(responses) if r.status_code == 200)
+    assert cluster.revision_numbers(post["id"]) == [1, 2, 3]
+    third = requests.get(
+        f"{cluster.api(1)}{url}/revisions/3", headers=owner.headers, timeout=TIMEOUT
+    )
+    assert (third.json()["title"], third.json()["body"], third.json()["author"]["username"]) == (
+        "Second draft",
+        "The first words.\n",
+        writers[n].username,
+    )
+    # Without: those that lose the race to write are 409; those that come after find the
+    # content already there and change nothing. Still one revision.
+    responses = restore(2, None)
+    counts = statuses(responses)
+    assert not server_errors(responses), server_errors(responses)
+    assert counts[200] >= 1 and set(counts) <= {200, 409}, counts
+    assert cluster.revision_numbers(post["id"]) == [1, 2, 3, 4]
+    stored = cluster.sql("SELECT title, body FROM posts WHERE id = :id", id=post["id"])
+    assert [tuple(row) for row in stored] == [("Third draft", "Other words.\n")]
+    assert cluster.half_written() == []
+
+
+def test_an_edit_racing_delete_ends_in_a_whole_state(cluster: Cluster) -> None:
+    owner = cluster.account()
+    outcomes: Counter[tuple[int, int]] = Counter()
+    for round_ in range(8):
+        post = cluster.create_post(owner, title=f"Last words {round_}", body="Before.\n")
+        url = f"/posts/{post['id']}"
+        edit, delete = race(
+            [
+                partial(
+                    requests.patch,
+                    f"{cluster.api(round_)}{url}",
+                    json={"title": f"Famous last words {round_}", "body": "After.\n"},
+                    headers=owner.headers,
+                    timeout=TIMEOUT,
+                ),
+                partial(
+                    requests.delete,
+                    f"{cluster.api(round_ + 1)}{url}",
+                    headers=owner.headers,
+                    timeout=TIMEOUT,
+                ),
+            ]
+        )
+        outcomes[edit.status_code, delete.status_code] += 1
+        assert not server_errors([edit, delete]), server_errors([edit, delete])
+        assert edit.status_code in {200, 404, 409} and delete.status_code in {204, 409}
+        rows = cluster.sql("SELECT body, deleted_at FROM posts WHERE id = :id", id=post["id"])
+        assert len(rows) == 1, rows
+        body, deleted_at = rows[0]
+        # The edit is there with its revision exactly when it said 200, trashed or not.
+        edited = edit.status_code == 200
+        assert (body, cluster.revision_numbers(post["id"])) == (
+            ("After.\n", [1, 2]) if edited else ("Before.\n", [1])
+        )
+        assert (deleted_at is not None) == (delete.status_code == 204)
+        if delete.status_code == 409:  # it read the post before the edit committed
+            assert edited, edit.text
+    assert cluster.half_written() == []
+    print(f"{cluster.backend} edit/delete outcomes: {dict(outcomes)}")
+
+
 @pytest.mark.parametrize("shared", ["username", "email"])
 def test_of_sixteen_registrations_for_one_name_exactly_one_succeeds(
     cluster: Cluster, shared: str

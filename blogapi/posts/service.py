@@ -129,8 +129,10 @@ def first_links(post: Post, tags: dict[str, str], author_id: int) -> None:
 
 def stored(post_id: int) -> Post:
     """The post as now committed, author and tags loaded."""
-    post = load_post(str(post_id))
-    if post is None:  # deleted by another request between our commit and this read
+    # Moved to the trash by another request between our commit and this read, it still holds
+    # this write: say that it happened, as it is.
+    post = load_post(str(post_id)) or load_post(str(post_id), trashed=True)
+    if post is None:  # purged by another request between our commit and this read
         raise ApiError(409, OVERTAKEN)
     return post
 

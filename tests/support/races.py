@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,18 @@ from devtools.live import LiveServer
 from tests.support.accounts import PASSWORD, bearer
 
 TIMEOUT = 30
+
+# Posts whose newest revision is not what they hold now, and revisions without their post: a
+# write recorded by halves. Every content write adds its revision in the same transaction.
+HALF_WRITTEN = """
+SELECT 'post', p.id FROM posts p
+LEFT JOIN post_revisions r ON r.post_id = p.id
+    AND r.number = (SELECT max(number) FROM post_revisions WHERE post_id = p.id)
+WHERE r.id IS NULL OR r.title <> p.title OR r.slug <> p.slug OR r.summary <> p.summary
+UNION ALL
+SELECT 'revision', r.post_id FROM post_revisions r
+WHERE NOT EXISTS (SELECT 1 FROM posts p WHERE p.id = r.post_id)
+"""
 
 
 @dataclass
@@ -132,6 +146,68 @@ class Cluster:
                 yield
             finally:
                 conn.rollback()
+
+    @contextmanager
+    def revision_writes_held(self) -> Iterator[None]:
+        """Hold the database so a request that records a revision stops mid-way."""
+        with self.engine.connect() as conn:
+            if self.backend == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")  # as in writes_held: before any write
+            else:
+                # Reads go on, inserts wait: the request has written the post row and its tag
+                # links when it stops at its revision's INSERT, uncommitted.
+                conn.exec_driver_sql("LOCK TABLE post_revisions IN SHARE MODE")
+            try:
+                yield
+            finally:
+                conn.rollback()
+
+    def killed_mid_request(
+        self,
+        instance: int,
+        call: Callable[[], requests.Response],
+        held: AbstractContextManager[None],
+    ) -> str:
+        """Send the call to an instance while `held` stops its write, kill that instance's
+        workers (SIGKILL) and wait until it serves again; the statement it stopped in."""
+        outcome: list[object] = []
+
+        def send() -> None:
+            try:
+                outcome.append(call())
+            except requests.RequestException as exc:
+                outcome.append(exc)
+
+        with held:
+            thread = threading.Thread(target=send)
+            thread.start()
+            blocked_in = self.wait_for_lock_waiter()
+            for pid in self.servers[instance].worker_pids():
+                os.kill(pid, signal.SIGKILL)
+            thread.join(TIMEOUT)
+        assert len(outcome) == 1 and isinstance(outcome[0], requests.ConnectionError), outcome
+        self.wait_healthy(instance)
+        return blocked_in
+
+    def half_written(self) -> list[tuple[str, int]]:
+        """Posts and revisions that one write left by halves (HALF_WRITTEN); none, always."""
+        return [(kind, post_id) for kind, post_id in self.sql(HALF_WRITTEN)]
+
+    def revision_numbers(self, post_id: int) -> list[int]:
+        """The numbers of a post's revisions, in order."""
+        query = "SELECT number FROM post_revisions WHERE post_id = :id ORDER BY number"
+        return [number for (number,) in self.sql(query, id=post_id)]
+
+    def listed(self, writer: Writer, instance: int = 0) -> list[int]:
+        """The ids of every post the writer's list shows them, drafts included."""
+        page = requests.get(
+            f"{self.api(instance)}/posts",
+            params={"status": "all", "author": writer.username, "per_page": 100},
+            headers=writer.headers,
+            timeout=TIMEOUT,
+        )
+        assert page.status_code == 200, page.text
+        return [item["id"] for item in page.json()["items"]]
 
     def wait_for_lock_waiter(self, timeout: float = 10) -> str:
         """The statement a request is blocked in (PostgreSQL); SQLite cannot say, so wait."""

@@ -186,3 +186,19 @@ def test_a_deep_cursor_page_costs_what_a_shallow_one_does(app, client, make_acco
         cost[depth] = rows_read_for(app, statement, parameters)
     # Walking the index from the newest post down to the cursor cost 635 steps against 95.
     assert cost[550] <= 2 * cost[10], cost
+
+
+def test_the_trash_is_read_in_order_through_its_own_index(app, client, blog, make_account):
+    editor = make_account("editor")
+    posts = client.get(f"{API}/posts", query_string={"per_page": 6}).get_json()["items"]
+    for post in posts:
+        assert client.delete(f"{API}/posts/{post['id']}", headers=editor.headers).status_code == 204
+    with captured(app) as statements:
+        page = client.get(
+            f"{API}/trash", query_string={"per_page": 2, "page": 2}, headers=editor.headers
+        )
+    assert [item["id"] for item in page.get_json()["items"]] == [posts[3]["id"], posts[2]["id"]]
+    pages = [(s, p) for s, p in statements if "FROM posts" in s and "LIMIT" in s]
+    assert pages, statements
+    for statement, parameters in pages:
+        assert plan_problems(app, statement, parameters, sorted_by_index=True) == [], statement

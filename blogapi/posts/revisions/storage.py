@@ -105,7 +105,7 @@ def prune(post_id: int, newest: int) -> None:
 
 
 def rebase(post_id: int, orphans: Sequence[Row[int, int | None, bytes]]) -> None:
-    """The oldest of these deltas becomes a keyframe, and the rest deltas against it."""
+    """The newest of these deltas becomes a keyframe, and the rest deltas against it."""
     keyframes = {
         number: decode(data)
         for number, data in db.session.execute(
@@ -116,9 +116,12 @@ def rebase(post_id: int, orphans: Sequence[Row[int, int | None, bytes]]) -> None
         )
     }
     bodies = [(row.number, decode(row.body_data, keyframes[row.keyframe])) for row in orphans]
-    new_key, new_key_body = bodies[0]
+    # The newest is pruned last, so these rows are rewritten once every REVISIONS_KEEP saves;
+    # rebased on the oldest, they were all rewritten again on every save past the limit
+    # (seconds per save for a long body edited in small steps).
+    new_key, new_key_body = bodies[-1]
     rows = [{"n": new_key, "keyframe": None, "data": encode_full(new_key_body)}]
-    for number, body in bodies[1:]:
+    for number, body in bodies[:-1]:
         data, is_delta = encode(body, new_key_body)
         rows.append({"n": number, "keyframe": new_key if is_delta else None, "data": data})
     db.session.connection().execute(

@@ -327,6 +327,7 @@ class WriteResult:
     rounds: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     load: list[float] = field(default_factory=list)
     statements: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    in_process: dict[str, list[dict[str, float]]] = field(default_factory=dict)
 
 
 @contextmanager
@@ -379,11 +380,13 @@ def prepare_in(tree: Path, workdir: Path, posts: int, url: str) -> dict[str, str
     return env
 
 
-STATEMENTS = """
-import json, os, sys
+IN_PROCESS = """
+import json, os, sys, time
 from sqlalchemy import event
 from blogapi import create_app
 from blogapi.extensions import db
+import blogapi.posts.service as service
+
 app = create_app()
 client = app.test_client()
 site = {"base_url": os.environ["SITE_URL"]}  # production trusts only its own host
@@ -394,23 +397,56 @@ with app.app_context():
     engine = db.engine
 seen = []
 event.listen(engine, "before_cursor_execute", lambda _c, _k, sql, *_a: seen.append(sql))
-counts = {}
-for attempt in range(2):  # the first pair warms caches up; the second is counted
-    seen.clear()
-    post = {"title": "Counted post", "body": "Some *Markdown* body."}
+spent = [0.0]
+if hasattr(service, "record_revision"):  # the time revisions take, inside the requests
+    record = service.record_revision
+
+    def timed_record(*args, **kwargs):
+        started = time.process_time()
+        try:
+            return record(*args, **kwargs)
+        finally:
+            spent[0] += time.process_time() - started
+
+    service.record_revision = timed_record
+
+
+def pair(n):
+    post = {"title": f"In-process post {n}", "body": "Some *Markdown* body."}
     created = client.post("/api/v1/posts", json=post, headers=headers, **site)
-    counts["POST /posts"] = list(seen)
+    assert created.status_code == 201, created.status_code
+    created_statements = list(seen)
     seen.clear()
-    client.post(f"/api/v1/posts/{created.get_json()['id']}/publish", headers=headers, **site)
-    counts["POST /posts/{id}/publish"] = list(seen)
-print(json.dumps(counts))
+    published = client.post(
+        f"/api/v1/posts/{created.get_json()['id']}/publish", headers=headers, **site
+    )
+    assert published.status_code == 200, published.status_code
+    return {"POST /posts": created_statements, "POST /posts/{id}/publish": list(seen)}
+
+
+for n in range(20):  # warm-up
+    seen.clear()
+    counted = pair(n)
+pairs = int(sys.argv[2])
+spent[0] = 0.0
+wall, cpu = time.perf_counter(), time.process_time()
+for n in range(pairs):
+    seen.clear()
+    pair(20 + n)
+cpu_ms = (time.process_time() - cpu) * 1000 / pairs
+wall_ms = (time.perf_counter() - wall) * 1000 / pairs
+revision_ms = spent[0] * 1000 / pairs
+print(json.dumps({"statements": counted, "cpu_ms": cpu_ms, "wall_ms": wall_ms,
+                  "revision_ms": revision_ms}))
 """
 
 
-def statements_in(tree: Path, env: dict[str, str]) -> dict[str, list[str]]:
-    """The SQL statements one create and one publish run, in-process, with `tree`'s code."""
-    counted: dict[str, list[str]] = python_in(tree, env, STATEMENTS, PASSWORD)
-    return counted
+def in_process(tree: Path, env: dict[str, str], pairs: int) -> dict[str, Any]:
+    """Create + publish pairs through the app in one process with `tree`'s code (no HTTP, no
+    other clients): the SQL statements of one pair, and CPU and wall ms per pair (and the CPU
+    ms record_revision takes, where it exists)."""
+    measured: dict[str, Any] = python_in(tree, env, IN_PROCESS, PASSWORD, str(pairs))
+    return measured
 
 
 def serves_history(server: LiveServer) -> bool:
@@ -456,10 +492,13 @@ def measure_writes(
                     f"pairs/s, p50 {rate['p50_ms']:.1f} ms, failures {rate['failures']}",
                     flush=True,
                 )
-    result.statements = {
-        "base": statements_in(tree, envs["base"]),
-        "new": statements_in(ROOT, envs["new"]),
-    }
+    trees = {"base": tree, "new": ROOT}
+    for round_no in range(args.rounds):  # servers stopped: one process at a time
+        for side in ("base", "new") if round_no % 2 == 0 else ("new", "base"):
+            measured = in_process(trees[side], envs[side], args.in_process_pairs)
+            result.statements[side] = measured.pop("statements")
+            result.in_process.setdefault(side, []).append(measured)
+            print(f"{kind} in-process {side}: {measured}", flush=True)
     return result
 
 
@@ -568,7 +607,34 @@ def report(args: argparse.Namespace, results: Results) -> str:
                 f"| {sum(r['failures'] for r in base + new)} "
                 f"| {statistics.median(w.load) if w.load else 0:.1f} |"
             )
-        lines += ["", "SQL statements per request (in-process, after one warm-up pair):", ""]
+        lines += [
+            "",
+            f"In-process: {args.in_process_pairs} pairs through the app's test client in one "
+            "process, no HTTP and no other client (servers stopped), on the same databases, "
+            f"after 20 warm-up pairs; {args.rounds} alternating rounds per side, medians. CPU "
+            "time is what the code costs, and varies much less with the machine's load than "
+            "pairs/s do; `record_revision`: its share of the new side's CPU.",
+            "",
+            "| database | base CPU ms/pair (rounds) | new CPU ms/pair (rounds) | new / base "
+            "| record_revision CPU ms/pair | wall ms/pair base / new |",
+            "|---|---|---|---:|---:|---|",
+        ]
+        for w in writes:
+            base_runs, new_runs = w.in_process.get("base", []), w.in_process.get("new", [])
+            if not base_runs or not new_runs:
+                continue
+            base_cpu = statistics.median(r["cpu_ms"] for r in base_runs)
+            new_cpu = statistics.median(r["cpu_ms"] for r in new_runs)
+            each_base = ", ".join(f"{r['cpu_ms']:.2f}" for r in base_runs)
+            each_new = ", ".join(f"{r['cpu_ms']:.2f}" for r in new_runs)
+            lines.append(
+                f"| {w.database} | {base_cpu:.2f} ({each_base}) | {new_cpu:.2f} ({each_new}) "
+                f"| {new_cpu / base_cpu:.2f} "
+                f"| {statistics.median(r['revision_ms'] for r in new_runs):.2f} "
+                f"| {statistics.median(r['wall_ms'] for r in base_runs):.1f} / "
+                f"{statistics.median(r['wall_ms'] for r in new_runs):.1f} |"
+            )
+        lines += ["", "SQL statements per request (in-process, after the warm-up pairs):", ""]
         for w in writes:
             for name in w.statements.get("new", {}):
                 old = Counter(map(shape, w.statements["base"].get(name, [])))
@@ -606,6 +672,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3, help="write rounds per side")
     parser.add_argument("--seconds", type=float, default=10, help="length of each write round")
     parser.add_argument("--clients", type=int, default=4, help="client threads writing")
+    parser.add_argument(
+        "--in-process-pairs", type=int, default=300, help="pairs per in-process round"
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--base-commit", default=BASE_COMMIT)
     parser.add_argument(

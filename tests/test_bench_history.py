@@ -56,6 +56,7 @@ def test_a_tiny_run_reports_sane_numbers(tmp_path):
             "--rounds=1",
             "--seconds=1",
             "--clients=2",
+            "--in-process-pairs=3",
             # This tree against itself: the machinery, not a comparison (no git worktree).
             f"--base-tree={ROOT}",
             f"--output={tmp_path / 'history.md'}",
@@ -72,14 +73,15 @@ def test_a_tiny_run_reports_sane_numbers(tmp_path):
         stored = result.stored
         assert stored.rows == edits + 1  # the create and each edit; none pruned (keep 100)
         assert (stored.oldest, stored.newest) == (1, edits + 1)
-        # Compressed, and small edits stored as deltas: well under the whole bodies.
-        assert 0 < stored.body_bytes < result.case.length * stored.rows / 2
+        assert 0 < stored.body_bytes < result.case.length * stored.rows  # compressed
         assert stored.row_bytes > stored.body_bytes
         assert result.disk_growth > 0
         assert len(result.patch_ms) == edits
         assert min(result.patch_ms) > 0 and result.read_ms > 0 and result.far_diff_ms > 0
     small, large, _short = results.storage
+    # Small edits are stored as deltas against revision 1, a rewrite of half the body whole.
     assert small.stored.keyframes == 1 < large.stored.keyframes
+    assert small.stored.body_bytes < small.case.length * small.stored.rows / 4
     assert small.stored.body_bytes < large.stored.body_bytes
 
     (writes,) = results.writes
@@ -89,6 +91,8 @@ def test_a_tiny_run_reports_sane_numbers(tmp_path):
         counted = [shape(sql) for sql in writes.statements[side]["POST /posts"]]
         assert counted.count("INSERT post_revisions") == 1
         assert "UPDATE posts" in map(shape, writes.statements[side]["POST /posts/{id}/publish"])
+        (in_process,) = writes.in_process[side]
+        assert in_process["wall_ms"] >= in_process["cpu_ms"] > in_process["revision_ms"] > 0
 
     text = (tmp_path / "history.md").read_text()
     assert text == report(args, results)

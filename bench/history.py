@@ -411,8 +411,11 @@ if hasattr(service, "record_revision"):  # the time revisions take, inside the r
     service.record_revision = timed_record
 
 
+run = os.urandom(4).hex()  # titles new to the database: no slug to retry
+
+
 def pair(n):
-    post = {"title": f"In-process post {n}", "body": "Some *Markdown* body."}
+    post = {"title": f"In-process post {run} {n}", "body": "Some *Markdown* body."}
     created = client.post("/api/v1/posts", json=post, headers=headers, **site)
     assert created.status_code == 201, created.status_code
     created_statements = list(seen)

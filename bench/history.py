@@ -380,7 +380,9 @@ def prepare_in(tree: Path, workdir: Path, posts: int, url: str) -> dict[str, str
     return env
 
 
-IN_PROCESS = """
+# In a tree's own process: its app, signed in as the bench author, counting statements and
+# the CPU record_revision takes (where it exists).
+SETUP = """
 import json, os, sys, time
 from sqlalchemy import event
 from blogapi import create_app
@@ -410,10 +412,10 @@ if hasattr(service, "record_revision"):  # the time revisions take, inside the r
 
     service.record_revision = timed_record
 
-
 run = os.urandom(4).hex()  # titles new to the database: no slug to retry
+"""
 
-
+PAIRS = """
 def pair(n):
     post = {"title": f"In-process post {run} {n}", "body": "Some *Markdown* body."}
     created = client.post("/api/v1/posts", json=post, headers=headers, **site)
@@ -443,13 +445,83 @@ print(json.dumps({"statements": counted, "cpu_ms": cpu_ms, "wall_ms": wall_ms,
                   "revision_ms": revision_ms}))
 """
 
+PATCHES = """
+import statistics
+measured = {}
+for edit, bodies in json.loads(open(sys.argv[2]).read()).items():
+    post = {"title": f"Patched {run} {edit}", "body": bodies[0]}
+    created = client.post("/api/v1/posts", json=post, headers=headers, **site)
+    assert created.status_code == 201, created.status_code
+    path = f"/api/v1/posts/{created.get_json()['id']}"
+    walls, cpus, revisions = [], [], []
+    for body in bodies[1:]:
+        spent[0] = 0.0
+        wall, cpu = time.perf_counter(), time.process_time()
+        patched = client.patch(path, json={"body": body}, headers=headers, **site)
+        assert patched.status_code == 200, patched.status_code
+        cpus.append((time.process_time() - cpu) * 1000)
+        walls.append((time.perf_counter() - wall) * 1000)
+        revisions.append(spent[0] * 1000)
+    measured[edit] = {"wall_ms": statistics.median(walls), "cpu_ms": statistics.median(cpus),
+                      "revision_ms": statistics.median(revisions)}
+print(json.dumps(measured))
+"""
+
 
 def in_process(tree: Path, env: dict[str, str], pairs: int) -> dict[str, Any]:
     """Create + publish pairs through the app in one process with `tree`'s code (no HTTP, no
     other clients): the SQL statements of one pair, and CPU and wall ms per pair (and the CPU
     ms record_revision takes, where it exists)."""
-    measured: dict[str, Any] = python_in(tree, env, IN_PROCESS, PASSWORD, str(pairs))
+    measured: dict[str, Any] = python_in(tree, env, SETUP + PAIRS, PASSWORD, str(pairs))
     return measured
+
+
+def edit_sequences(args: argparse.Namespace) -> dict[str, list[str]]:
+    """For each edit kind, a long post's body and then `--patches` edited versions of it."""
+    sequences = {}
+    for edit in ("small", "large"):
+        writer = Writer("prose", seed=args.length + len(edit))
+        bodies = [writer.body(args.length)]
+        for _ in range(args.patches):
+            last = bodies[-1]
+            bodies.append(writer.small_edit(last) if edit == "small" else writer.large_edit(last))
+        sequences[edit] = bodies
+    return sequences
+
+
+@dataclass
+class PatchResult:
+    """PATCHes of a long post, in-process, on the base code and on this tree."""
+
+    database: str
+    # per side, one entry per round: per edit kind, median wall, CPU and record_revision ms
+    rounds: dict[str, list[dict[str, dict[str, float]]]] = field(default_factory=dict)
+
+
+def measure_patches(
+    args: argparse.Namespace, kind: str, workdir: Path, tree: Path, stack: ExitStack
+) -> PatchResult:
+    """The same PATCHes of a long post on the base code and on this tree, in-process,
+    alternating rounds: what recording a revision adds to a save."""
+    urls = {}
+    for side in ("base", "new"):
+        urls[side] = new_database(kind, workdir, f"patch-{side}", args.postgres_admin_url)
+        if kind != "sqlite":
+            stack.callback(drop_database, urls[side], args.postgres_admin_url)
+    envs = {
+        "base": prepare_in(tree, workdir, 0, urls["base"]),
+        "new": prepare_database(workdir, 0, urls["new"]),
+    }
+    bodies = workdir / "bodies.json"
+    bodies.write_text(json.dumps(edit_sequences(args)))
+    trees = {"base": tree, "new": ROOT}
+    result = PatchResult(kind, {"base": [], "new": []})
+    for round_no in range(args.rounds):
+        for side in ("base", "new") if round_no % 2 == 0 else ("new", "base"):
+            measured = python_in(trees[side], envs[side], SETUP + PATCHES, PASSWORD, str(bodies))
+            result.rounds[side].append(measured)
+            print(f"{kind} PATCH {side}: {measured}", flush=True)
+    return result
 
 
 def serves_history(server: LiveServer) -> bool:
@@ -650,6 +722,33 @@ def report(args: argparse.Namespace, results: Results) -> str:
                     + (f" ({changes})" if changes else "")
                 )
         lines.append("")
+    if results.patches:
+        lines += [
+            "## PATCH of the long post: base code against this tree",
+            "",
+            f"In-process (the app's test client, one process, no HTTP): the same {args.patches} "
+            f"PATCHes of a {args.length:,}-character prose body (small edits: one sentence; "
+            "large: half the paragraphs) on each side's own new database, "
+            f"{args.rounds} alternating rounds, medians of the per-PATCH medians. "
+            "`record_revision`: the CPU it takes inside the new side's PATCH.",
+            "",
+            "| database | edit | base CPU ms | new CPU ms | new / base | record_revision CPU ms "
+            "| wall ms base / new |",
+            "|---|---|---:|---:|---:|---:|---|",
+        ]
+        for patch in results.patches:
+            for edit in ("small", "large"):
+
+                def figure(side: str, key: str, p: PatchResult = patch, e: str = edit) -> float:
+                    return statistics.median(r[e][key] for r in p.rounds[side])
+
+                base_cpu, new_cpu = figure("base", "cpu_ms"), figure("new", "cpu_ms")
+                lines.append(
+                    f"| {patch.database} | {edit} | {base_cpu:.1f} | {new_cpu:.1f} "
+                    f"| {new_cpu / base_cpu:.2f} | {figure('new', 'revision_ms'):.1f} "
+                    f"| {figure('base', 'wall_ms'):.1f} / {figure('new', 'wall_ms'):.1f} |"
+                )
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -666,11 +765,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--databases", type=listed, default=["sqlite", "postgresql"])
-    parser.add_argument("--parts", type=listed, default=["storage", "writes"])
+    parser.add_argument("--parts", type=listed, default=["storage", "writes", "patch"])
     parser.add_argument("--texts", type=listed, default=["prose", "seed"])
     parser.add_argument("--length", type=int, default=BODY_MAX, help="the long post's body")
     parser.add_argument("--small-length", type=int, default=2000, help="the short post's body")
     parser.add_argument("--edits", type=int, default=100, help="PATCHes per post")
+    parser.add_argument(
+        "--patches", type=int, default=30, help="in-process PATCHes per edit kind and round"
+    )
     parser.add_argument("--posts", type=int, default=10_000, help="seeded for the write rounds")
     parser.add_argument("--rounds", type=int, default=3, help="write rounds per side")
     parser.add_argument("--seconds", type=float, default=10, help="length of each write round")
@@ -694,6 +796,7 @@ class Results:
 
     storage: list[StorageResult] = field(default_factory=list)
     writes: list[WriteResult] = field(default_factory=list)
+    patches: list[PatchResult] = field(default_factory=list)
     load: dict[str, str] = field(default_factory=dict)  # `uptime`'s load averages, when
 
 
@@ -705,7 +808,8 @@ def run(args: argparse.Namespace) -> Results:
         ExitStack() as stack,
     ):
         workdir = Path(tmp)
-        tree = stack.enter_context(base_tree(args, workdir)) if "writes" in args.parts else ROOT
+        compared = {"writes", "patch"} & set(args.parts)
+        tree = stack.enter_context(base_tree(args, workdir)) if compared else ROOT
         for kind in args.databases:
             if "storage" in args.parts:
                 results.storage += measure_storage(args, kind, workdir, stack)
@@ -713,6 +817,9 @@ def run(args: argparse.Namespace) -> Results:
             if "writes" in args.parts:
                 results.writes.append(measure_writes(args, kind, workdir, tree, stack))
                 results.load[f"after {kind} writes"] = uptime()
+            if "patch" in args.parts:
+                results.patches.append(measure_patches(args, kind, workdir, tree, stack))
+                results.load[f"after {kind} patches"] = uptime()
             args.output.write_text(report(args, results))  # after each, in case of a stop
     return results
 

@@ -57,6 +57,7 @@ def test_a_tiny_run_reports_sane_numbers(tmp_path):
             "--seconds=1",
             "--clients=2",
             "--in-process-pairs=3",
+            "--patches=2",
             # This tree against itself: the machinery, not a comparison (no git worktree).
             f"--base-tree={ROOT}",
             f"--output={tmp_path / 'history.md'}",
@@ -94,7 +95,15 @@ def test_a_tiny_run_reports_sane_numbers(tmp_path):
         (in_process,) = writes.in_process[side]
         assert in_process["wall_ms"] >= in_process["cpu_ms"] > in_process["revision_ms"] > 0
 
+    (patches,) = results.patches
+    for side in ("base", "new"):
+        (measured,) = patches.rounds[side]
+        for edit in ("small", "large"):
+            figures = measured[edit]
+            assert figures["wall_ms"] >= figures["cpu_ms"] > figures["revision_ms"] > 0
+
     text = (tmp_path / "history.md").read_text()
     assert text == report(args, results)
     assert f"| {kind} | prose | 6,000 | small | {edits + 1} (1) |" in text
     assert "| ≥ 0.90 (" in text
+    assert f"| {kind} | large |" in text

@@ -21,7 +21,7 @@ LIST_SIGNED_IN = 1 + CONTENT_VERSION + 2
 LIST_SIGNED_IN_FIRST = LIST_SIGNED_IN + 1 + NEXT_GO_LIVE  # + count
 SINGLE_ANONYMOUS = CONTENT_VERSION + 2 + NEXT_GO_LIVE  # + post with author joined, its tags
 CACHED_READ = CONTENT_VERSION  # an anonymous read the cache answers
-CREATE_NO_TAGS = 7  # user, savepoint, insert, release, revision 1, reload with author, its tags
+CREATE_NO_TAGS = 6  # user, savepoint, insert, release, reload with author, its tags
 PUBLISH = 6  # user, post, tags, update, reload (2)
 
 

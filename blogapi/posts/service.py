@@ -112,9 +112,8 @@ def create_post(data: dict[str, Any], author: User) -> Post:
             if not is_slug_conflict(exc):
                 raise
             continue
-        post_id = post.id  # read before the commit expires it (after, it costs a SELECT)
         save(conditional=False, then=partial(first_links, post, data.get("tags", {}), author.id))
-        return stored(post_id)
+        return stored(post.id)
     db.session.rollback()
     if chosen:
         raise slug_taken()

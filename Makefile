@@ -47,7 +47,7 @@ bench-search: $(STAMP)
 
 ## History benchmark (issue 14) on SQLite and a throwaway PostgreSQL cluster (bench/README.md,
 ## "History"): storage per revision, and create + publish throughput against the code before
-## revisions (a temporary git worktree of ba9c870); about 10 minutes.
+## revisions (a temporary git worktree of ba9c870); about 15 minutes.
 bench-history: $(STAMP)
 	$(PY) -m devtools.with_server postgres -- $(PY) -m bench.history $(HISTORY_BENCH_ARGS)
 

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres bench bench-search scale lint format venv clean
+.PHONY: run test test-sqlite test-postgres bench bench-search bench-history scale lint format venv clean
 
 venv: $(STAMP)
 
@@ -44,6 +44,12 @@ bench: $(STAMP)
 ## (bench/README.md, "Search"): about 1.5 hours. Smaller: SEARCH_BENCH_ARGS="--sizes 100000".
 bench-search: $(STAMP)
 	$(PY) -m devtools.with_server postgres -- $(PY) -m bench.search $(SEARCH_BENCH_ARGS)
+
+## History benchmark (issue 14) on SQLite and a throwaway PostgreSQL cluster (bench/README.md,
+## "History"): storage per revision, and create + publish throughput against the code before
+## revisions (a temporary git worktree of ba9c870); about 15 minutes.
+bench-history: $(STAMP)
+	$(PY) -m devtools.with_server postgres -- $(PY) -m bench.history $(HISTORY_BENCH_ARGS)
 
 ## Scale test on PostgreSQL and Redis under faults (bench/README.md): ~2.5 minutes.
 scale: $(STAMP)

@@ -64,16 +64,21 @@ def encode_delta(keyframe: str, body: str) -> bytes:
     return DELTA + zlib.compress(orjson.dumps(ops), LEVEL)
 
 
-def encode(body: str, keyframe: str | None) -> tuple[bytes, bool]:
+def encode(body: str, keyframe: str | None, keyframe_size: int | None = None) -> tuple[bytes, bool]:
     """The body's stored form, and whether it is a delta against `keyframe` (when one is
-    given and the delta is small enough to pay) rather than a keyframe of its own."""
-    whole = encode_full(body)
+    given and the delta is small enough to pay) rather than a keyframe of its own.
+
+    A delta pays below a share of the body compressed whole; given the keyframe's stored size,
+    that stands in for it, which spares compressing a long body on every small save.
+    """
     if keyframe is None:
-        return whole, False
+        return encode_full(body), False
     delta = encode_delta(keyframe, body)
-    if len(delta) < len(whole) * DELTA_SHARE:
+    whole = encode_full(body) if keyframe_size is None else None
+    pays_below = len(whole) if whole is not None else keyframe_size or 0
+    if len(delta) < pays_below * DELTA_SHARE:
         return delta, True
-    return whole, False
+    return whole if whole is not None else encode_full(body), False
 
 
 def decode(data: bytes, keyframe: str | None = None) -> str:

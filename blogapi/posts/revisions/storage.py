@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from flask import current_app
@@ -76,19 +76,22 @@ def revision_row(
 
 
 class BodyStore:
-    """Stores one post's revision bodies, given in number order, as record_revision stores
-    each: a delta against the newest keyframe when that pays, else whole (a new keyframe)."""
+    """Stores one post's revision bodies, given one after another, as record_revision stores
+    each: a delta against the last keyframe when that pays, else whole (a new keyframe)."""
 
-    def __init__(self, keyframe: int | None = None, keyframe_body: str | None = None) -> None:
+    def __init__(
+        self, keyframe: int | None = None, keyframe_body: str | None = None, size: int = 0
+    ) -> None:
         self.keyframe = keyframe
         self.keyframe_body = keyframe_body
+        self.keyframe_size = size or None  # the keyframe's stored bytes, when known
 
     def store(self, number: int, body: str) -> tuple[int | None, bytes]:
         """Revision `number`'s keyframe (None: stored whole) and body_data."""
-        data, is_delta = encode(body, self.keyframe_body)
+        data, is_delta = encode(body, self.keyframe_body, self.keyframe_size)
         if is_delta:
             return self.keyframe, data
-        self.keyframe, self.keyframe_body = number, body
+        self.keyframe, self.keyframe_body, self.keyframe_size = number, body, len(data)
         return None, data
 
 
@@ -115,7 +118,10 @@ def next_slot(post_id: int) -> tuple[int, BodyStore]:
     ).first()
     if row is None:  # a post from before revisions were kept
         return 1, BodyStore()
-    return row[0] + 1, BodyStore(row[1], None if row[2] is None else decode(row[2]))
+    number, keyframe, data = row[0], row[1], cast(bytes | None, row[2])  # outer join: may be NULL
+    if data is None:  # its keyframe is gone (damaged): the next save starts a new one
+        return number + 1, BodyStore()
+    return number + 1, BodyStore(keyframe, decode(data), len(data))
 
 
 def prune(post_id: int, newest: int) -> None:
@@ -142,8 +148,8 @@ def prune(post_id: int, newest: int) -> None:
 
 
 def rebase(post_id: int, orphans: Sequence[Row[int, int | None, bytes]]) -> None:
-    """These deltas (in number order) stored again as a save would: the oldest whole, as a
-    keyframe, the rest against it or a newer keyframe."""
+    """These deltas stored again as a save would, newest first: the newest whole, as a
+    keyframe, the rest against it (or an older keyframe, where a delta would not pay)."""
     keyframes = {
         number: decode(data)
         for number, data in db.session.execute(
@@ -153,9 +159,12 @@ def rebase(post_id: int, orphans: Sequence[Row[int, int | None, bytes]]) -> None
             )
         )
     }
+    # The newest is pruned last, so these rows are rewritten once every REVISIONS_KEEP saves;
+    # rebased on the oldest, they were all rewritten again on every save past the limit
+    # (seconds per save for a long body edited in small steps).
     store = BodyStore()
     rows = []
-    for row in orphans:
+    for row in reversed(orphans):
         keyframe, data = store.store(row.number, decode(row.body_data, keyframes[row.keyframe]))
         rows.append({"n": row.number, "keyframe": keyframe, "data": data})
     db.session.connection().execute(

@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -38,11 +37,14 @@ from typing import Any
 import requests
 from sqlalchemy import create_engine, text
 
+from bench.databases import drop_database, new_database
 from bench.run import PASSWORD, create_and_publish_rate, login, prepare_database
-from bench.search import Vocabulary, _sentences, drop_database, machine
+from bench.search import Vocabulary, _sentences, machine
 from blogapi.backup.seed_text import TextMaker
 from blogapi.posts.schemas import BODY_MAX
 from devtools.live import ROOT, LiveServer
+
+BENCH = "bench.history"  # how to run this benchmark, for messages
 
 RESULTS = ROOT / "bench" / "results"
 # The last commit before revisions and the trash (issue 14): the write benchmark's baseline.
@@ -141,23 +143,6 @@ def same_length(old: str, make: Callable[[], str]) -> str:
 
 
 # --- databases -------------------------------------------------------------------------------
-
-
-def new_database(kind: str, workdir: Path, name: str, admin_url: str | None) -> str:
-    """A new empty database of this kind."""
-    if kind == "sqlite":
-        return f"sqlite:///{workdir / f'{name}.db'}"
-    if not admin_url:
-        raise SystemExit(
-            "PostgreSQL needs a server: python -m devtools.with_server postgres -- "
-            "python -m bench.history …  (or --postgres-admin-url, or --databases sqlite)"
-        )
-    import psycopg
-
-    database = f"blogapi_history_bench_{name.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url.replace("+psycopg", ""), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{database}"')
-    return admin_url.rsplit("/", 1)[0] + f"/{database}"
 
 
 def query_one(url: str, sql: str, **params: Any) -> Any:
@@ -297,7 +282,7 @@ def measure_storage(
     args: argparse.Namespace, kind: str, workdir: Path, stack: ExitStack
 ) -> list[StorageResult]:
     """Every case on one new database of this kind, through one server."""
-    url = new_database(kind, workdir, "storage", args.postgres_admin_url)
+    url = new_database(kind, workdir, "history_storage", args.postgres_admin_url, BENCH)
     if kind != "sqlite":
         stack.callback(drop_database, url, args.postgres_admin_url)
     env = prepare_database(workdir, 0, url)
@@ -498,20 +483,36 @@ class PatchResult:
     rounds: dict[str, list[dict[str, dict[str, float]]]] = field(default_factory=dict)
 
 
+def both_sides(
+    args: argparse.Namespace,
+    kind: str,
+    workdir: Path,
+    tree: Path,
+    stack: ExitStack,
+    name: str,
+    posts: int,
+) -> dict[str, dict[str, str]]:
+    """A new database for each side (the base code, this tree), migrated and seeded with
+    `posts` by that side's own code; each side's server environment."""
+    urls = {}
+    for side in ("base", "new"):
+        urls[side] = new_database(
+            kind, workdir, f"history_{name}_{side}", args.postgres_admin_url, BENCH
+        )
+        if kind != "sqlite":
+            stack.callback(drop_database, urls[side], args.postgres_admin_url)
+    return {
+        "base": prepare_in(tree, workdir, posts, urls["base"]),
+        "new": prepare_database(workdir, posts, urls["new"]),
+    }
+
+
 def measure_patches(
     args: argparse.Namespace, kind: str, workdir: Path, tree: Path, stack: ExitStack
 ) -> PatchResult:
     """The same PATCHes of a long post on the base code and on this tree, in-process,
     alternating rounds: what recording a revision adds to a save."""
-    urls = {}
-    for side in ("base", "new"):
-        urls[side] = new_database(kind, workdir, f"patch-{side}", args.postgres_admin_url)
-        if kind != "sqlite":
-            stack.callback(drop_database, urls[side], args.postgres_admin_url)
-    envs = {
-        "base": prepare_in(tree, workdir, 0, urls["base"]),
-        "new": prepare_database(workdir, 0, urls["new"]),
-    }
+    envs = both_sides(args, kind, workdir, tree, stack, "patch", 0)
     bodies = workdir / "bodies.json"
     bodies.write_text(json.dumps(edit_sequences(args)))
     trees = {"base": tree, "new": ROOT}
@@ -534,15 +535,7 @@ def measure_writes(
     args: argparse.Namespace, kind: str, workdir: Path, tree: Path, stack: ExitStack
 ) -> WriteResult:
     """Alternate create + publish rounds between the base code and this tree."""
-    urls = {}
-    for side in ("base", "new"):
-        urls[side] = new_database(kind, workdir, f"writes-{side}", args.postgres_admin_url)
-        if kind != "sqlite":
-            stack.callback(drop_database, urls[side], args.postgres_admin_url)
-    envs = {
-        "base": prepare_in(tree, workdir, args.posts, urls["base"]),
-        "new": prepare_database(workdir, args.posts, urls["new"]),
-    }
+    envs = both_sides(args, kind, workdir, tree, stack, "writes", args.posts)
     result = WriteResult(kind, {"base": [], "new": []})
     with (
         LiveServer(envs["base"], workers=args.workers, log_path=workdir / "base.log") as base,

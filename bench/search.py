@@ -33,6 +33,7 @@ from urllib.parse import quote
 import requests
 from sqlalchemy import create_engine, make_url, text
 
+from bench.databases import drop_database, new_database
 from bench.run import bare_and_blogapi, manage
 from bench.wrk import WrkResult, run_wrk
 from blogapi.backup.seed import STATUS_WEIGHTS, TAG_COUNT_WEIGHTS, timeline
@@ -452,41 +453,13 @@ class SizeResult:
     load: dict[str, list[float]] = field(default_factory=dict)
 
 
-def database_url(kind: str, workdir: Path, posts: int, admin_url: str | None) -> str:
-    """A new empty database of this kind."""
-    if kind == "sqlite":
-        return f"sqlite:///{workdir / f'search-{posts}.db'}"
-    if not admin_url:
-        raise SystemExit(
-            "PostgreSQL needs a server: python -m devtools.with_server postgres -- "
-            "python -m bench.search …  (or --postgres-admin-url)"
-        )
-    import psycopg
-
-    name = f"blogapi_search_bench_{posts}"
-    with psycopg.connect(admin_url.replace("+psycopg", ""), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
-
-
-def drop_database(url: str, admin_url: str | None) -> None:
-    """Remove the bench database."""
-    if url.startswith("sqlite"):
-        Path(make_url(url).database or "").unlink(missing_ok=True)
-        return
-    import psycopg
-
-    name = make_url(url).database
-    with psycopg.connect((admin_url or "").replace("+psycopg", ""), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def prepare(
     args: argparse.Namespace, kind: str, posts: int, workdir: Path
 ) -> tuple[str, SizeResult]:
     """Migrate, seed users and tags, bulk-load the posts, build and rebuild the index."""
-    url = database_url(kind, workdir, posts, args.postgres_admin_url)
+    url = new_database(
+        kind, workdir, f"search_bench_{posts}", args.postgres_admin_url, "bench.search"
+    )
     env = production_env(url)
     migrate(env)
     manage(env, "seed", "--users", "50", "--posts", "0", "--seed", str(args.seed))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from functools import partial
@@ -192,29 +192,30 @@ def test_eight_restores_of_one_revision_at_once_add_one_revision(cluster: Cluste
     assert cluster.half_written() == []
 
 
+def racing_delete(
+    cluster: Cluster,
+    owner: Writer,
+    round_: int,
+    url: str,
+    method: Callable[..., requests.Response],
+    suffix: str,
+    body: dict[str, Any],
+) -> list[requests.Response]:
+    """`method` on the post at `url` + `suffix` (on one instance) and DELETE of the post (on
+    the next), released at the same moment; their responses."""
+    send = partial(method, f"{cluster.api(round_)}{url}{suffix}", json=body)
+    delete = partial(requests.delete, f"{cluster.api(round_ + 1)}{url}")
+    return race([partial(call, headers=owner.headers, timeout=TIMEOUT) for call in (send, delete)])
+
+
 def test_an_edit_racing_delete_ends_in_a_whole_state(cluster: Cluster) -> None:
     owner = cluster.account()
     outcomes: Counter[tuple[int, int]] = Counter()
     for round_ in range(8):
         post = cluster.create_post(owner, title=f"Last words {round_}", body="Before.\n")
         url = f"/posts/{post['id']}"
-        edit, delete = race(
-            [
-                partial(
-                    requests.patch,
-                    f"{cluster.api(round_)}{url}",
-                    json={"title": f"Famous last words {round_}", "body": "After.\n"},
-                    headers=owner.headers,
-                    timeout=TIMEOUT,
-                ),
-                partial(
-                    requests.delete,
-                    f"{cluster.api(round_ + 1)}{url}",
-                    headers=owner.headers,
-                    timeout=TIMEOUT,
-                ),
-            ]
-        )
+        change = {"title": f"Famous last words {round_}", "body": "After.\n"}
+        edit, delete = racing_delete(cluster, owner, round_, url, requests.patch, "", change)
         outcomes[edit.status_code, delete.status_code] += 1
         assert not server_errors([edit, delete]), server_errors([edit, delete])
         assert edit.status_code in {200, 404, 409} and delete.status_code in {204, 409}
@@ -270,23 +271,7 @@ def test_publish_racing_delete_ends_in_a_whole_state(cluster: Cluster) -> None:
             owner, title=f"Doomed {round_}", tags=["doomed", f"round {round_}"]
         )
         url = f"/posts/{post['id']}"
-        publish, delete = race(
-            [
-                partial(
-                    requests.post,
-                    f"{cluster.api(round_)}{url}/publish",
-                    json={},
-                    headers=owner.headers,
-                    timeout=TIMEOUT,
-                ),
-                partial(
-                    requests.delete,
-                    f"{cluster.api(round_ + 1)}{url}",
-                    headers=owner.headers,
-                    timeout=TIMEOUT,
-                ),
-            ]
-        )
+        publish, delete = racing_delete(cluster, owner, round_, url, requests.post, "/publish", {})
         outcomes[publish.status_code, delete.status_code] += 1
         assert not server_errors([publish, delete]), server_errors([publish, delete])
         # DELETE moves the post to the trash: its row, links and revision stay either way.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, url_for
@@ -59,11 +60,16 @@ def require(allowed: bool, detail: str) -> None:
         raise ApiError(403, detail)
 
 
-def changeable(ident: str, allowed: Any, detail: str) -> Post:
-    """A post the caller may see (else 404) and change as `allowed` says (else 403), whose
-    ETag still matches If-Match when one is sent (else 412)."""
+def changeable(
+    ident: str,
+    allowed: Callable[[User, Post], bool],
+    detail: str,
+    find: Callable[[str, User], Post] = visible_post,
+) -> Post:
+    """A post the caller may see (through `find`: live posts, unless told; else 404) and change
+    as `allowed` says (else 403), whose ETag still matches If-Match when one is sent (else 412)."""
     user = signed_in()
-    post = visible_post(ident, user)
+    post = find(ident, user)
     require(allowed(user, post), detail)
     check_post_if_match(post)
     return post

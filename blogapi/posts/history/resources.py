@@ -8,7 +8,7 @@ from flask import Response
 from flask_restful import Resource
 
 from blogapi.db.models import Post, PostRevision, User
-from blogapi.posts.access import can_delete, can_edit, is_editor, is_owner
+from blogapi.posts.access import can_edit, is_editor, is_owner
 from blogapi.posts.history.diff import compare
 from blogapi.posts.history.schemas import (
     DiffQuerySchema,
@@ -25,7 +25,14 @@ from blogapi.posts.history.schemas import (
 from blogapi.posts.history.trash import purge_post, restore_post, trash_page, trashed_post
 from blogapi.posts.http import check_post_if_match, post_response
 from blogapi.posts.markdown import render_markdown
-from blogapi.posts.resources import CHANGE_ERRORS, CONTRIBUTOR, POST, require
+from blogapi.posts.resources import (
+    CHANGE_ERRORS,
+    CONTRIBUTOR,
+    POST,
+    changeable,
+    may_delete,
+    require,
+)
 from blogapi.posts.revisions.storage import (
     body_of,
     content_of,
@@ -49,6 +56,11 @@ HIDDEN = "No such post, or its history is not visible to you."
 NO_REVISION = "No such revision, post, or not visible to you."
 PURGE_DENIED = "Only an editor, or the post's author with the author role or above, may purge it."
 RESTORE_DENIED = "Only those who may edit the post may restore it."
+TRASH_ERRORS = {
+    404: "No such post in the trash, or not visible to you.",
+    409: "Another request restored or purged it meanwhile (without If-Match).",
+    412: "If-Match does not match the post's ETag.",
+}
 
 
 def history_of(ident: str) -> tuple[User, Post]:
@@ -59,6 +71,11 @@ def history_of(ident: str) -> tuple[User, Post]:
     if not (is_editor(user) or is_owner(user, post)):
         raise ApiError(404, HIDDEN)
     return user, post
+
+
+def may_purge(user: User, _post: Post) -> bool:
+    """Purging rights, on a post the caller sees in the trash (their own, or as an editor)."""
+    return is_editor(user) or at_least(user.role, "author")
 
 
 def revision_at(post: Post, number: int) -> PostRevision:
@@ -212,17 +229,12 @@ class TrashItem(Resource):
         responses={
             204: Reply(None, "Purged."),
             403: PURGE_DENIED,
-            404: "No such post in the trash, or not visible to you.",
-            409: "Another request restored or purged it meanwhile.",
-            412: "If-Match does not match the post's ETag.",
+            **TRASH_ERRORS,
         },
     )
     def delete(self, ident: str) -> Response:
         """Delete the post for good."""
-        user = signed_in()
-        post = trashed_post(ident, user)
-        require(is_editor(user) or at_least(user.role, "author"), PURGE_DENIED)
-        check_post_if_match(post)
+        post = changeable(ident, may_purge, PURGE_DENIED, find=trashed_post)
         purge_post(post, conditional=if_match_sent())
         return no_content()
 
@@ -240,15 +252,10 @@ class PostRestore(Resource):
         responses={
             200: Reply(PostSchema, "The post, restored.", ("ETag",)),
             403: RESTORE_DENIED,
-            404: "No such post in the trash, or not visible to you.",
-            409: "Another request restored or purged it meanwhile (without If-Match).",
-            412: "If-Match does not match the post's ETag.",
+            **TRASH_ERRORS,
         },
     )
     def post(self, ident: str) -> Response:
         """Take the post out of the trash."""
-        user = signed_in()
-        post = trashed_post(ident, user)
-        require(can_delete(user, post, request_now()), RESTORE_DENIED)
-        check_post_if_match(post)
+        post = changeable(ident, may_delete, RESTORE_DENIED, find=trashed_post)
         return post_response(restore_post(post, conditional=if_match_sent()))

@@ -83,7 +83,7 @@ def matching_blocks(a: Sequence[str], b: Sequence[str]) -> list[Block]:
     while pieces:
         alo, ahi, blo, bhi = pieces.pop()
         if (ahi - alo) * (bhi - blo) <= DIFFLIB_BUDGET:
-            found = difflib.SequenceMatcher(None, a[alo:ahi], b[blo:bhi], autojunk=False)
+            found = difflib.SequenceMatcher(None, a[alo:ahi], b[blo:bhi])
             blocks += [(alo + i, blo + j, n) for i, j, n in found.get_matching_blocks() if n]
             continue
         head = 0

@@ -1,6 +1,6 @@
-"""The life of a post: find it, create it, edit it, publish and unpublish it.
-
-(Its history, revisions and the trash, is in blogapi/posts/history.)
+"""The life of a post: find it, create it, edit it (each change of content recording a
+revision, blogapi/posts/revisions), publish and unpublish it, and move it to the trash (where
+blogapi/posts/history lists, restores and purges it).
 
 The commit rule: every function here that changes a post commits before it returns (and hands
 back the post as now stored), or rolls back and raises; resources never commit. A write that

@@ -53,6 +53,11 @@ def unpublished_rows_visible_to(user: User | None) -> ColumnElement[bool]:
     return Post.author_id == user.id
 
 
+def can_see_history(user: User, post: Post) -> bool:
+    """Its author (any role) and editors see a post's revisions, and the post in the trash."""
+    return is_editor(user) or is_owner(user, post)
+
+
 def live() -> ColumnElement[bool]:
     """Posts not in the trash: the only ones any list, count, search or feed shows."""
     return Post.deleted_at.is_(None)

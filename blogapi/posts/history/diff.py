@@ -39,11 +39,8 @@ class AlignedLines(difflib.SequenceMatcher):  # type: ignore[type-arg]
 
     def __init__(self, a: Sequence[str], b: Sequence[str], blocks: list[Block]) -> None:
         super().__init__(None, a, b, autojunk=False)
+        # get_matching_blocks() answers from this once it is set (the sentinel ends it).
         self.matching_blocks = [difflib.Match(*block) for block in blocks]
-
-    def get_matching_blocks(self) -> list[difflib.Match]:
-        """The blocks given, ending with difflib's (len(a), len(b), 0) sentinel."""
-        return self.matching_blocks
 
 
 def unified_lines(

@@ -8,12 +8,11 @@ from flask import Response
 from flask_restful import Resource
 
 from blogapi.db.models import Post, PostRevision, User
-from blogapi.posts.access import can_edit, is_editor, is_owner
+from blogapi.posts.access import can_see_history, is_editor
 from blogapi.posts.history.diff import compare
 from blogapi.posts.history.schemas import (
     DiffQuerySchema,
     DiffSchema,
-    RevisionListQuerySchema,
     RevisionPageSchema,
     RevisionSchema,
     TrashPageSchema,
@@ -31,6 +30,7 @@ from blogapi.posts.resources import (
     POST,
     changeable,
     may_delete,
+    may_edit,
     require,
 )
 from blogapi.posts.revisions.storage import (
@@ -45,12 +45,11 @@ from blogapi.posts.service import update_post, visible_post
 from blogapi.security.guards import signed_in
 from blogapi.security.ratelimit import per_user, post_write_limit
 from blogapi.security.roles import at_least
-from blogapi.timeutil import request_now
 from blogapi.web.api import no_content
 from blogapi.web.endpoint import Reply, endpoint
 from blogapi.web.errors import ApiError
 from blogapi.web.etags import if_match_sent
-from blogapi.web.paging import page_response
+from blogapi.web.paging import PageQuerySchema, page_response
 
 HIDDEN = "No such post, or its history is not visible to you."
 NO_REVISION = "No such revision, post, or not visible to you."
@@ -68,7 +67,7 @@ def history_of(ident: str) -> tuple[User, Post]:
     404 for everyone else, as for drafts."""
     user = signed_in()
     post = visible_post(ident, user)
-    if not (is_editor(user) or is_owner(user, post)):
+    if not can_see_history(user, post):
         raise ApiError(404, HIDDEN)
     return user, post
 
@@ -87,17 +86,9 @@ def revision_at(post: Post, number: int) -> PostRevision:
 
 
 def summary(revision: PostRevision) -> dict[str, Any]:
-    """A revision as a list shows it."""
-    dumped: dict[str, Any] = revision_summary_schema.dump(
-        {**fields_of(revision), "tags": tag_slugs(revision)}
-    )
-    return dumped
-
-
-def fields_of(revision: PostRevision) -> dict[str, Any]:
-    """The revision's own columns, as the schemas read them."""
+    """A revision as a list shows it: everything but its body, tags as slugs."""
     names = ("number", "created_at", "author", "title", "slug", "summary")
-    return {name: getattr(revision, name) for name in names}
+    return {**{name: getattr(revision, name) for name in names}, "tags": tag_slugs(revision)}
 
 
 class RevisionList(Resource):
@@ -109,7 +100,7 @@ class RevisionList(Resource):
         "others, as for drafts).",
         tag="history",
         auth=CONTRIBUTOR,
-        query=RevisionListQuerySchema,
+        query=PageQuerySchema,
         responses={
             200: Reply(RevisionPageSchema, "A page of revisions.", ("Link", "X-Total-Count")),
             404: HIDDEN,
@@ -120,7 +111,7 @@ class RevisionList(Resource):
         _user, post = history_of(ident)
         page, per_page = query["page"], query["per_page"]
         revisions, total = revision_page(post.id, page, per_page)
-        items = [summary(revision) for revision in revisions]
+        items = revision_summary_schema.dump(map(summary, revisions), many=True)
         return page_response(items, page=page, per_page=per_page, total=total)
 
 
@@ -139,8 +130,8 @@ class RevisionItem(Resource):
         _user, post = history_of(ident)
         revision = revision_at(post, number)
         body = body_of(revision)
-        whole = {**fields_of(revision), "tags": tag_slugs(revision), "body": body}
-        dumped: dict[str, Any] = revision_schema.dump({**whole, "body_html": render_markdown(body)})
+        whole = {**summary(revision), "body": body, "body_html": render_markdown(body)}
+        dumped: dict[str, Any] = revision_schema.dump(whole)
         return dumped
 
 
@@ -187,7 +178,7 @@ class RevisionRestore(Resource):
         """Write the revision's content back as the post's."""
         user, post = history_of(ident)
         revision = revision_at(post, number)
-        require(can_edit(user, post, request_now()), RESTORE_DENIED)
+        require(may_edit(user, post), RESTORE_DENIED)
         check_post_if_match(post)
         content = content_of(revision)
         return post_response(update_post(post, content, user, conditional=if_match_sent()))
@@ -202,7 +193,7 @@ class TrashList(Resource):
         "posts; editors and admins everyone's. Posts here are purged TRASH_DAYS after deletion.",
         tag="history",
         auth=CONTRIBUTOR,
-        query=RevisionListQuerySchema,
+        query=PageQuerySchema,
         responses={
             200: Reply(TrashPageSchema, "A page of deleted posts.", ("Link", "X-Total-Count"))
         },

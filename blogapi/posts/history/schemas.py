@@ -7,7 +7,6 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from blogapi.posts.schemas import AuthorSchema, PostSchema
 from blogapi.web.cursors import MAX_ID
 from blogapi.web.fields import StrictSchema, UTCDateTimeField
-from blogapi.web.paging import PageQuerySchema
 from blogapi.web.schemas import page_of
 
 REVISION_NUMBER = validate.Range(min=1, max=MAX_ID)
@@ -94,7 +93,6 @@ class TrashedPostSchema(PostSchema):
 
 RevisionPageSchema = page_of(RevisionSummarySchema, "RevisionPage")
 TrashPageSchema = page_of(TrashedPostSchema, "TrashPage")
-RevisionListQuerySchema = PageQuerySchema
 
 revision_summary_schema = RevisionSummarySchema()
 revision_schema = RevisionSchema()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from blogapi.db.models import Post, User, post_tags
 from blogapi.extensions import db
-from blogapi.posts.access import is_editor
+from blogapi.posts.access import can_see_history, is_editor
 from blogapi.posts.service import load_post, save, stored
 from blogapi.posts.tags import drop_orphan_tags
 from blogapi.web.errors import ApiError
@@ -22,7 +22,7 @@ POSTS = Post.__table__
 def trashed_post(ident: str, user: User) -> Post:
     """A post in the trash the caller may see there (their own; editors: any); else 404."""
     post = load_post(ident, trashed=True)
-    if post is None or not (is_editor(user) or post.author_id == user.id):
+    if post is None or not can_see_history(user, post):
         raise ApiError(404, f"No post {ident!r} in the trash.")
     return post
 

@@ -201,6 +201,32 @@ def test_export_then_import_reproduces_every_row_and_login(app, runner, client, 
             dispose(target)
 
 
+def test_a_history_whose_deltas_come_before_their_keyframe_exports_and_imports_whole(
+    app, runner, client, tmp_path
+):
+    app.config["REVISIONS_KEEP"] = 4
+    create_user(runner, "root", "admin")
+    editor = sign_up(client, app, "keeper", "editor")
+    post = new_post(client, editor, title="Often saved", body=LONG_BODY)
+    for n in range(2, 8):
+        patch(
+            client, editor, post, body=LONG_BODY.replace(f"Paragraph {n}: a", f"Paragraph {n}: A")
+        )
+    # Pruning revision 1 rebased its deltas on the newest of them, 5: revision 4 reads from 5.
+    assert layout(app)[post["id"]] == [(4, 5), (5, None), (6, 5), (7, 5)]
+    exported = cli(runner, "export", str(tmp_path / "blog.jsonl"))
+    assert exported.exit_code == 0, exported.output
+    with fresh_database(tmp_path, suite_admin_url()) as url:
+        upgrade(url)
+        target = app_on(url)
+        try:
+            imported = cli(target.test_cli_runner(), "import", str(tmp_path / "blog.jsonl"))
+            assert imported.exit_code == 0, imported.output
+            assert stored(target) == stored(app)
+        finally:
+            dispose(target)
+
+
 @pytest.fixture(scope="module")
 def other_backend_admin_url():
     """The other database kind: SQLite when the suite runs on PostgreSQL, else a PostgreSQL."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
+from itertools import groupby
 from typing import IO, Any
 
 import orjson
@@ -123,14 +124,17 @@ def rows_of(conn: Connection, kind: str) -> Iterator[Any]:
 
 
 def whole_bodies(rows: Iterator[Any]) -> Iterator[dict[str, Any]]:
-    """Revisions in (post_id, number) order, each with its body decoded and its tags listed;
-    the keyframes of the post at hand are kept to decode the deltas after them."""
-    post_id, keyframes = None, dict[int, str]()
-    for row in rows:
-        if row["post_id"] != post_id:
-            post_id, keyframes = row["post_id"], {}
-        if row["keyframe"] is None:
-            body = keyframes[row["number"]] = decode(row["body_data"])
-        else:
-            body = decode(row["body_data"], keyframes.get(row["keyframe"]))
-        yield {**row, "body": body, "tags": orjson.loads(row["tags"])}
+    """Revisions in (post_id, number) order, each with its body decoded and its tags listed.
+
+    One post's revisions are read together: a delta's keyframe may come after it (pruning
+    rebases older deltas on the newest of them), so its keyframes are decoded first.
+    """
+    for _post_id, revisions in groupby(rows, key=lambda row: row["post_id"]):
+        held = list(revisions)
+        keyframes = {r["number"]: decode(r["body_data"]) for r in held if r["keyframe"] is None}
+        for row in held:
+            if row["keyframe"] is None:
+                body = keyframes[row["number"]]
+            else:
+                body = decode(row["body_data"], keyframes.get(row["keyframe"]))
+            yield {**row, "body": body, "tags": orjson.loads(row["tags"])}

@@ -18,7 +18,7 @@ from blogapi.extensions import db
 from blogapi.posts.markdown import render_markdown
 from blogapi.posts.revisions.storage import REVISIONS, BodyStore, first_revision, tags_json
 from blogapi.posts.search.document import plain_text, tag_text
-from blogapi.posts.tags import tag_slug
+from blogapi.posts.tags import merge_tags
 from blogapi.web.errors import flatten_messages
 
 # Values that must be unique besides the id, in the form the database compares them.
@@ -242,7 +242,7 @@ class Importer:
             data["keyframe"], data["body_data"] = self.bodies.store(
                 data["number"], data.pop("body")
             )
-            data["tags"] = tags_json({tag_slug(name): name for name in data["tags"]})
+            data["tags"] = tags_json(merge_tags(data["tags"]))
         self.rows.append(data)
 
     def flush(self) -> int:

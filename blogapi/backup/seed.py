@@ -226,7 +226,7 @@ def insert_posts(
         if links:
             conn.execute(insert(post_tags), links)
         first_revisions = [
-            first_revision({**row, "id": post_id}, (name for _tag_id, name in chosen))
+            first_revision({**row, "id": post_id}, [name for _tag_id, name in chosen])
             for post_id, row, chosen in zip(ids, rows, tags, strict=True)
         ]
         conn.execute(insert(PostRevision.__table__), first_revisions)

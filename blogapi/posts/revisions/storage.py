@@ -3,7 +3,7 @@ per post, pruned to REVISIONS_KEEP, and read back whole."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased, defer, joinedload
 from blogapi.db.models import Post, PostRevision
 from blogapi.extensions import db
 from blogapi.posts.revisions.bodies import decode, encode, encode_full
-from blogapi.posts.tags import tag_slug
+from blogapi.posts.tags import merge_tags, tag_slug
 
 REVISIONS = PostRevision.__table__
 CONTENT = ("title", "slug", "summary", "body", "tags")  # what a revision holds, diff's order
@@ -95,11 +95,10 @@ class BodyStore:
         return None, data
 
 
-def first_revision(post: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
+def first_revision(post: Mapping[str, Any], names: list[str]) -> dict[str, Any]:
     """Revision 1 of a post that has none (a post from before revisions were kept, seeded or
     imported from an older file), as it now is: saved by its author when it was last updated."""
-    tags = {tag_slug(name): name for name in names}
-    return revision_row(SimpleNamespace(**post), post["author_id"], tags)
+    return revision_row(SimpleNamespace(**post), post["author_id"], merge_tags(names))
 
 
 def next_slot(post_id: int) -> tuple[int, BodyStore]:
@@ -222,5 +221,5 @@ def content_of(revision: PostRevision) -> dict[str, Any]:
         "slug": revision.slug,
         "summary": revision.summary,
         "body": body_of(revision),
-        "tags": {tag_slug(name): name for name in names},
+        "tags": merge_tags(names),
     }

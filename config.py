@@ -73,6 +73,7 @@ SEARCH_LANGUAGES: tuple[str, ...] = (
 # What RFC 3986 allows in a URL's path (percent-escapes included): SITE_URL's path goes
 # into headers as it is written.
 URL_PATH = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*")
+MEDIA_STORAGES: tuple[str, ...] = ("filesystem", "s3")
 
 
 class ConfigError(RuntimeError):
@@ -181,6 +182,30 @@ def site_url(value: str) -> str:
     return f"{parts.scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
 
 
+def media_url(name: str, value: str) -> str:
+    """An absolute http(s) URL setting (MEDIA_PUBLIC_URL, MEDIA_S3_ENDPOINT_URL), without a
+    final `/`; empty stays empty."""
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or "?" in value or "#" in value:
+        raise ConfigError(f"{name} must be an absolute http(s) URL, not {value!r}")
+    return value.rstrip("/")
+
+
+def media_widths(raw: str) -> tuple[int, ...]:
+    """MEDIA_WIDTHS: comma-separated pixel widths of the variants, each 1 to 10000."""
+    widths = set()
+    for item in raw.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if not item.isdigit() or not 1 <= int(item) <= 10_000:
+            raise ConfigError(f"MEDIA_WIDTHS must be whole numbers from 1 to 10000, not {item!r}")
+        widths.add(int(item))
+    return tuple(sorted(widths))
+
+
 def search_language(value: str) -> str:
     """SEARCH_LANGUAGE checked against the languages full-text search knows."""
     language = value.strip().lower()
@@ -273,6 +298,21 @@ class Config:
         self.REVISIONS_KEEP = env_int("REVISIONS_KEEP", 100)
         self.TRASH_DAYS = env_int("TRASH_DAYS", 30)
         self.MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 1048576, minimum=1)
+        self.MEDIA_STORAGE = env_str("MEDIA_STORAGE", "filesystem").lower()
+        if self.MEDIA_STORAGE not in MEDIA_STORAGES:
+            raise ConfigError(f"MEDIA_STORAGE must be filesystem or s3, not {self.MEDIA_STORAGE!r}")
+        self.MEDIA_ROOT = env_str("MEDIA_ROOT", str(self.INSTANCE_DIR / "media"))
+        self.MEDIA_S3_BUCKET = env_str("MEDIA_S3_BUCKET")
+        self.MEDIA_S3_ENDPOINT_URL = media_url(
+            "MEDIA_S3_ENDPOINT_URL", env_str("MEDIA_S3_ENDPOINT_URL")
+        )
+        self.MEDIA_S3_REGION = env_str("MEDIA_S3_REGION")
+        if self.MEDIA_STORAGE == "s3" and not self.MEDIA_S3_BUCKET:
+            raise ConfigError("MEDIA_STORAGE=s3 needs MEDIA_S3_BUCKET, the bucket to store in")
+        self.MEDIA_PUBLIC_URL = media_url("MEDIA_PUBLIC_URL", env_str("MEDIA_PUBLIC_URL"))
+        self.MEDIA_MAX_BYTES = env_int("MEDIA_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+        self.MEDIA_MAX_PIXELS = env_int("MEDIA_MAX_PIXELS", 40_000_000, minimum=1)
+        self.MEDIA_WIDTHS = media_widths(env_str("MEDIA_WIDTHS", "320,768,1536"))
         self.MAX_URL_LENGTH = env_int("MAX_URL_LENGTH", 4096, minimum=1)
         self.TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
         # The blog's public address: every absolute URL the app writes starts with it, never

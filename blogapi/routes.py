@@ -11,6 +11,7 @@ from blogapi.accounts.auth_resources import Login, Logout, Me, Password, Registe
 from blogapi.accounts.user_resources import UserItem, UserList
 from blogapi.docs.openapi import init_openapi
 from blogapi.docs.resources import DocsAsset, DocsPage, OpenApiDocument
+from blogapi.media.resources import MediaFile, MediaItem, MediaList
 from blogapi.posts.history.resources import (
     PostRestore,
     RevisionDiff,
@@ -27,6 +28,7 @@ from blogapi.web.health import Health
 
 API_PREFIX = "/api/v1"
 REVISION = "<int(min=1, max=2147483647):number>"  # a revision's number; anything else: 404
+MEDIA_ID = "<int(min=1, max=2147483647):media_id>"
 
 
 @dataclass(frozen=True)
@@ -70,9 +72,12 @@ ROUTES: tuple[Route, ...] = (
     Route(TrashList, "/trash", "trash_list"),
     Route(TrashItem, "/trash/<string:ident>", "trash_item"),
     Route(TagList, "/tags", "tag_list"),
+    Route(MediaList, "/media", "media_list"),
+    Route(MediaItem, f"/media/{MEDIA_ID}", "media_item"),
     Route(DocsPage, "/docs", "docs"),
     Route(DocsAsset, "/docs/assets/<path:filename>", "docs_asset", documented=False),
     Route(Jwks, JWKS_PATH, "jwks", at_site_root=True),
+    Route(MediaFile, "/media/<string:key>", "media_file", at_site_root=True),
 )
 
 

@@ -1,7 +1,8 @@
-"""Database models: users, posts, their tags and revisions, and revoked tokens."""
+"""Database models: users, posts, their tags and revisions, media, and revoked tokens."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -146,6 +147,9 @@ class Post(Model):
     # In the trash since then (blogapi/posts/history/trash.py); null for every live post.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    feature_image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("media.id"), nullable=True, index=True
+    )
 
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="raise_on_sql")
     # Read-only: posts.tags.set_post_tags writes the links, each with the post's spelling.
@@ -156,6 +160,7 @@ class Post(Model):
     deleted_by: Mapped[User | None] = relationship(
         foreign_keys=[deleted_by_id], lazy="raise_on_sql"
     )
+    feature_image: Mapped[Media | None] = relationship(lazy="raise_on_sql")
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
@@ -207,6 +212,46 @@ class PostRevision(Model):
 
     def __repr__(self) -> str:
         return f"<PostRevision {self.post_id}#{self.number}>"
+
+
+class Media(Model):
+    """An uploaded image as stored: decoded, stripped of metadata and re-encoded, with its
+    smaller variants (blogapi/media). Its files live in the media storage under `key` and
+    the variants' keys, random names that no client chooses."""
+
+    __tablename__ = "media"
+    __table_args__ = (
+        # Identical bytes from one uploader are one media (a second upload answers 200).
+        UniqueConstraint("uploader_id", "source_sha256", name="uq_media_uploader_id_source_sha256"),
+        Index("ix_media_created_at_id", "created_at", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uploader_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    source_sha256: Mapped[str] = mapped_column(String(64))  # of the bytes as uploaded
+    sha256: Mapped[str] = mapped_column(String(64))  # of the stored file
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    bytes: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    alt: Mapped[str] = mapped_column(String(1000), default="")
+    # The variants, a JSON array of {"width", "height", "key", "bytes"}, narrowest first.
+    variants: Mapped[str] = mapped_column(Text, default="[]")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    uploader: Mapped[User] = relationship(lazy="raise_on_sql")
+
+    @property
+    def variant_files(self) -> list[dict[str, Any]]:
+        """The variants column read: width, height, key and bytes of each, narrowest first."""
+        variants: list[dict[str, Any]] = json.loads(self.variants or "[]")
+        return variants
+
+    def __repr__(self) -> str:
+        return f"<Media {self.id} {self.key}>"
 
 
 class ContentVersion(Model):

@@ -13,14 +13,22 @@ from sqlalchemy import event, text
 from blogapi.db.engine import db
 
 BUMP = "UPDATE content_version SET value = value + 1 WHERE id = 1"
-WATCHED = {"posts": "", "tags": "", "post_tags": "", "users": " OF username, display_name"}
+# Tables readers see through posts; "OF …": only updates of these columns (no inserts or
+# deletes) count. A post shows its feature image's alt text.
+WATCHED = {
+    "posts": "",
+    "tags": "",
+    "post_tags": "",
+    "users": " OF username, display_name",
+    "media": " OF alt",
+}
 
 SQLITE = [
     f"CREATE TRIGGER IF NOT EXISTS content_version_{table}_{op.lower()} AFTER {op}"
     f"{columns if op == 'UPDATE' else ''} ON {table} BEGIN {BUMP}; END"
     for table, columns in WATCHED.items()
     for op in ("INSERT", "UPDATE", "DELETE")
-    if table != "users" or op == "UPDATE"
+    if not columns or op == "UPDATE"
 ]
 # PostgreSQL: BEFORE each statement, so that the counter's row lock is the first lock every
 # writing transaction takes. Taken AFTER (last), a delete holding it (from post_tags) waited
@@ -30,7 +38,7 @@ POSTGRESQL = [
     f"$$ BEGIN {BUMP}; RETURN NULL; END $$",
     *[
         f"CREATE OR REPLACE TRIGGER content_version_{table} BEFORE "
-        f"{'UPDATE' + columns if table == 'users' else 'INSERT OR UPDATE OR DELETE OR TRUNCATE'}"
+        f"{'UPDATE' + columns if columns else 'INSERT OR UPDATE OR DELETE OR TRUNCATE'}"
         f" ON {table} FOR EACH STATEMENT EXECUTE FUNCTION bump_content_version()"
         for table, columns in WATCHED.items()
     ],

@@ -49,6 +49,7 @@ HEADERS = {
 REQUEST_HEADERS = {
     "If-Match": "Only act if the resource still has this ETag (else 412).",
     "If-None-Match": "Answer 304 with no body if the ETag still matches.",
+    "Range": "Only these bytes of the file (RFC 9110), e.g. bytes=0-1023: 206, or 416.",
 }
 PATH_PARAMETERS = {
     "ident": {
@@ -58,6 +59,14 @@ PATH_PARAMETERS = {
     "number": {
         "description": "A revision's number within its post (1, 2, …).",
         "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+    },
+    "media_id": {
+        "description": "A media item's id.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+    },
+    "key": {
+        "description": "A media file's key, from a media's `url` or `variants`.",
+        "schema": {"type": "string", "pattern": "^[0-9a-f]{32}\\.(jpg|png|gif|webp)$"},
     },
     "username": {
         "description": "A username (compared without case).",

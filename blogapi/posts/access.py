@@ -5,11 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy.orm import joinedload, selectinload
 
 from blogapi.db.models import Post, User
 from blogapi.security.roles import at_least
 
 STATUSES = ("draft", "scheduled", "published", "all")
+# What a post's JSON shows besides its own row, loaded with every post that is shown.
+SHOWN_WITH_POST = (
+    joinedload(Post.author),
+    joinedload(Post.feature_image),
+    selectinload(Post.tags),
+)
 
 
 def is_editor(user: User | None) -> bool:

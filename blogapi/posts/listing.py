@@ -8,11 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, literal, or_, select, tuple_
-from sqlalchemy.orm import joinedload, selectinload
 
 from blogapi.db.models import Post, Tag, User, post_tags, username_key
 from blogapi.extensions import db
-from blogapi.posts.access import live, status_filter
+from blogapi.posts.access import SHOWN_WITH_POST, live, status_filter
 from blogapi.posts.search.base import Search
 from blogapi.posts.search.engines import search_for
 from blogapi.timeutil import request_now
@@ -102,8 +101,7 @@ def count_key(args: dict[str, Any], user: User | None) -> tuple[Any, ...]:
 
 def page_query(filters: list[Any]) -> Select[Any]:
     """Posts with their authors and tags loaded in a fixed number of queries."""
-    options = (joinedload(Post.author), selectinload(Post.tags))
-    return select(Post).options(*options).where(*filters)
+    return select(Post).options(*SHOWN_WITH_POST).where(*filters)
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,13 @@ from marshmallow import (
 )
 
 from blogapi.accounts.schemas import USERNAME
+from blogapi.media.schemas import FeatureImageSchema
 from blogapi.posts.access import STATUSES
 from blogapi.posts.listing import DEFAULT_SORT, RELEVANCE, SORTS
 from blogapi.posts.slugs import is_valid_slug
 from blogapi.posts.tags import TAG_MAX_LENGTH, merge_tags, tag_slug
 from blogapi.timeutil import request_now
-from blogapi.web.cursors import CursorError, decode_cursor
+from blogapi.web.cursors import MAX_ID, CursorError, decode_cursor
 from blogapi.web.fields import (
     BoundedList,
     StrictSchema,
@@ -86,6 +87,12 @@ class PostWriteSchema(StrictSchema):
         error_messages={"too_many": f"Send at most {TAGS_SENT_MAX} tags ({TAGS_MAX} different)."},
     )
     slug = fields.String(validate=client_slug)
+    feature_image_id = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "A media id (contributors: their own), or null for none."},
+    )
 
     @validates("tags")
     def _at_most_ten(self, value: list[str], **_kwargs: Any) -> None:
@@ -180,6 +187,9 @@ class PostSchema(StrictSchema):
         metadata={"type": "array", "items": {"type": "string"}},
     )
     author = fields.Nested(AuthorSchema, dump_only=True, required=True)
+    feature_image = fields.Nested(
+        FeatureImageSchema, dump_only=True, required=True, allow_none=True
+    )
     created_at = UTCDateTimeField(dump_only=True, required=True)
     updated_at = UTCDateTimeField(dump_only=True, required=True)
     published_at = UTCDateTimeField(dump_only=True, required=True, allow_none=True)

@@ -18,12 +18,12 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from blogapi.db.models import Post, User
 from blogapi.extensions import db
-from blogapi.posts.access import can_see
+from blogapi.media.service import usable_feature_image
+from blogapi.posts.access import SHOWN_WITH_POST, can_see
 from blogapi.posts.markdown import render_markdown
 from blogapi.posts.revisions.storage import record_revision
 from blogapi.posts.search.document import plain_text, tag_text
@@ -42,7 +42,7 @@ OVERTAKEN = "The post changed while this request ran; fetch it again and retry."
 def load_post(ident: str, *, trashed: bool = False) -> Post | None:
     """A live post (or, with `trashed`, one in the trash) by id (all digits) or slug, with its
     author and tags loaded."""
-    query = select(Post).options(joinedload(Post.author), selectinload(Post.tags))
+    query = select(Post).options(*SHOWN_WITH_POST)
     query = query.where(Post.deleted_at.is_not(None) if trashed else Post.deleted_at.is_(None))
     if ident.isascii() and ident.isdigit():
         post_id = int(ident)
@@ -98,6 +98,7 @@ def create_post(data: dict[str, Any], author: User) -> Post:
         body_text=plain_text(body_html),
         tag_names=tag_text(data.get("tags", {}).values()),
         summary=data.get("summary", ""),
+        feature_image_id=usable_feature_image(data.get("feature_image_id"), author),
         author=author,
         created_at=now,
         updated_at=now,
@@ -140,6 +141,8 @@ def stored(post_id: int) -> Post:
 def update_post(post: Post, data: dict[str, Any], editor: User, *, conditional: bool) -> Post:
     """Apply a partial edit (the slug changes only when asked) and commit it with a revision
     by `editor`."""
+    if "feature_image_id" in data:
+        data = {**data, "feature_image_id": usable_feature_image(data["feature_image_id"], editor)}
     changes = {k: v for k, v in data.items() if k != "tags" and getattr(post, k) != v}
     current = spellings(post.id)
     tags = data.get("tags")
@@ -152,9 +155,15 @@ def update_post(post: Post, data: dict[str, Any], editor: User, *, conditional: 
         post.body_text = plain_text(post.body_html)
     if tags is not None:
         post.tag_names = tag_text(tags.values())
-    changed = bool(changes) or tags is not None
-    revision = Revision(editor.id, current if tags is None else tags)
-    return commit_change(post, changed, conditional=conditional, tags=tags, revision=revision)
+    content_changed = bool(changes.keys() - {"feature_image_id"}) or tags is not None
+    revision = Revision(editor.id, current if tags is None else tags) if content_changed else None
+    return commit_change(
+        post,
+        bool(changes) or tags is not None,
+        conditional=conditional,
+        tags=tags,
+        revision=revision,
+    )
 
 
 def publish_post(post: Post, publish_at: datetime | None, *, conditional: bool) -> Post:

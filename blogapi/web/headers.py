@@ -31,7 +31,11 @@ def register_security_headers(app: Flask) -> None:
         # hold what only they may see): private or no-store, else no-store.
         if "cache-control" not in present:
             headers["Cache-Control"] = "no-store"
-        elif "Authorization" in request.headers:
+        elif "Authorization" in request.headers and not getattr(
+            response,
+            "shared_by_everyone",
+            False,  # the same bytes for every caller (media)
+        ):
             cache = response.cache_control
             if cache.public or not (cache.private or cache.no_store):
                 headers["Cache-Control"] = "no-store"

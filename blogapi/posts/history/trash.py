@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from blogapi.db.models import Post, User, post_tags
 from blogapi.extensions import db
-from blogapi.posts.access import can_see_history, is_editor
+from blogapi.posts.access import SHOWN_WITH_POST, can_see_history, is_editor
 from blogapi.posts.service import load_post, save, stored
 from blogapi.posts.tags import drop_orphan_tags
 from blogapi.web.errors import ApiError
@@ -50,7 +50,7 @@ def trash_page(user: User, page: int, per_page: int) -> tuple[list[Post], int]:
     trashed = [Post.deleted_at.is_not(None), *mine]
     query = (
         select(Post)
-        .options(joinedload(Post.author), joinedload(Post.deleted_by), selectinload(Post.tags))
+        .options(*SHOWN_WITH_POST, joinedload(Post.deleted_by))
         .where(*trashed)
         .order_by(Post.deleted_at.desc(), Post.id.desc())
         .limit(per_page)

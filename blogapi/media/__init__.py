@@ -1,0 +1,1 @@
+"""Media: uploaded images, checked by their content, stripped, re-encoded and stored."""

@@ -6,6 +6,7 @@ import os
 import secrets
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Mapping
@@ -53,6 +54,8 @@ def production_env(database_url: str, **extra: str) -> dict[str, str]:
         DATABASE_URL=database_url,
         SITE_URL=LOOPBACK_SITE,
         PYTHONPATH=str(ROOT),
+        # Uploaded media in a folder of this instance's own, never the checkout's instance/.
+        MEDIA_ROOT=tempfile.mkdtemp(prefix="blogapi-live-media-"),
     )
     env.update(extra)
     return env

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from tests.support.accounts import Account, sign_up
 from tests.support.apps import dispose, make_app
+from tests.support.s3 import s3_settings, stop_s3
 
 # Flask's own switch: config.load_config() then never reads a developer's .env, and the servers
 # tests start inherit it, so a .env cannot change what the suite sees.
@@ -20,10 +21,30 @@ os.environ["FLASK_SKIP_DOTENV"] = "1"
 _serial = itertools.count(1)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _s3_server_stops() -> Iterator[None]:
+    """The moto S3 server (started by the first test that stores media on S3) stops at the end."""
+    yield
+    stop_s3()
+
+
+@pytest.fixture(params=["filesystem", "s3"])
+def storage(request: pytest.FixtureRequest) -> str:
+    """Each media storage in turn: a folder, and a bucket on moto's S3 server over HTTP."""
+    return str(request.param)
+
+
 @pytest.fixture
-def app() -> Iterator[Flask]:
-    """The app under test, with TESTING on."""
-    app = make_app()
+def storage_settings(request: pytest.FixtureRequest) -> dict[str, str]:
+    """App settings for the storage the test asks for (`storage`), else the default one."""
+    kind = request.getfixturevalue("storage") if "storage" in request.fixturenames else None
+    return s3_settings() if kind == "s3" else {}
+
+
+@pytest.fixture
+def app(storage_settings: dict[str, str]) -> Iterator[Flask]:
+    """The app under test, with TESTING on (on the storage a test asks for)."""
+    app = make_app(**storage_settings)
     yield app
     dispose(app)
 

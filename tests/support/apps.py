@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +40,11 @@ def reset_database() -> None:
 
 
 def make_app(testing: bool = True, **overrides: Any) -> Flask:
-    """A TestingConfig app on a clean database; testing=False behaves as production does."""
+    """A TestingConfig app on a clean database, its media in a new folder of its own;
+    testing=False behaves as production does."""
     config = TestingConfig()
     config.TESTING = testing
+    overrides.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="blogapi-media-"))
     app = create_app(config, **overrides)
     with app.app_context():
         reset_database()
@@ -61,7 +65,13 @@ def app_on(url: str) -> Flask:
 
 
 def dispose(app: Flask) -> None:
-    """Close the app's database connections (so its database can be dropped)."""
+    """Close the app's database connections (so its database can be dropped), and remove its
+    media folder when the suite made it."""
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+    media_root = Path(app.config["MEDIA_ROOT"])
+    if media_root.name.startswith("blogapi-media-") and media_root.parent == Path(
+        tempfile.gettempdir()
+    ):
+        shutil.rmtree(media_root, ignore_errors=True)

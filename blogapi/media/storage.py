@@ -69,7 +69,7 @@ class Storage(Protocol):
         """Remove the file under `key`, if there is one."""
         ...
 
-    def keys(self) -> Iterator[tuple[str, datetime]]:
+    def all_keys(self) -> Iterator[tuple[str, datetime]]:
         """Every media key stored, with when it was stored (other files are left out)."""
         ...
 
@@ -141,7 +141,7 @@ class FilesystemStorage:
         except OSError as exc:
             raise StorageError(f"cannot delete {key}: {exc.strerror or exc}") from exc
 
-    def keys(self) -> Iterator[tuple[str, datetime]]:
+    def all_keys(self) -> Iterator[tuple[str, datetime]]:
         """Every key-named file under the root."""
         if not self.root.is_dir():
             return
@@ -224,7 +224,7 @@ class S3Storage:
         except (BotoCoreError, ClientError) as exc:
             raise self.failed("delete", key, exc) from exc
 
-    def keys(self) -> Iterator[tuple[str, datetime]]:
+    def all_keys(self) -> Iterator[tuple[str, datetime]]:
         """Every key-named object in the bucket."""
         from botocore.exceptions import BotoCoreError, ClientError
 

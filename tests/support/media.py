@@ -86,7 +86,7 @@ def file_path(url: str) -> str:
 def stored_keys(app: Flask) -> set[str]:
     """Every key in the app's media storage."""
     with app.app_context():
-        return {key for key, _modified in media_storage().keys()}
+        return {key for key, _modified in media_storage().all_keys()}
 
 
 def media_count(app: Flask) -> int:

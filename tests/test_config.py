@@ -24,7 +24,7 @@ SITE = "https://blog.example"
 def env(monkeypatch, tmp_path):
     """A clean environment with the instance folder in a temporary directory."""
     for name in list(__import__("os").environ):
-        if name.startswith(("JWT_", "BLOGAPI_", "RATELIMIT", "LOGIN_RATE")) or name in {
+        if name.startswith(("JWT_", "BLOGAPI_", "RATELIMIT", "LOGIN_RATE", "MEDIA_")) or name in {
             "SECRET_KEY",
             "DATABASE_URL",
             "REGISTRATION_OPEN",
@@ -61,6 +61,49 @@ def test_defaults_follow_the_contract(env):
     assert config.CORS_ORIGINS == [] and config.MAX_CONTENT_LENGTH == 1048576
     assert config.SQLALCHEMY_DATABASE_URI.startswith("sqlite:///")
     assert config.SQLALCHEMY_DATABASE_URI.endswith("blogapi.db")
+    assert config.MEDIA_STORAGE == "filesystem"
+    assert Path(config.MEDIA_ROOT) == config.INSTANCE_DIR / "media"
+    assert (config.MEDIA_MAX_BYTES, config.MEDIA_MAX_PIXELS) == (10 * 1024 * 1024, 40_000_000)
+    assert config.MEDIA_WIDTHS == (320, 768, 1536)
+    assert config.MEDIA_PUBLIC_URL == ""
+
+
+def test_the_media_settings_are_read(env):
+    env.setenv("MEDIA_STORAGE", "S3")
+    env.setenv("MEDIA_S3_BUCKET", "blog-media")
+    env.setenv("MEDIA_S3_ENDPOINT_URL", "http://127.0.0.1:9000/")
+    env.setenv("MEDIA_S3_REGION", "eu-west-1")
+    env.setenv("MEDIA_PUBLIC_URL", "https://cdn.example.com/media/")
+    env.setenv("MEDIA_MAX_BYTES", "1000")
+    env.setenv("MEDIA_MAX_PIXELS", "2000")
+    env.setenv("MEDIA_WIDTHS", " 800, 200,800 ")
+    config = settings.load_config("development")
+    assert (config.MEDIA_STORAGE, config.MEDIA_S3_BUCKET) == ("s3", "blog-media")
+    assert config.MEDIA_S3_ENDPOINT_URL == "http://127.0.0.1:9000"
+    assert config.MEDIA_S3_REGION == "eu-west-1"
+    assert config.MEDIA_PUBLIC_URL == "https://cdn.example.com/media"
+    assert (config.MEDIA_MAX_BYTES, config.MEDIA_MAX_PIXELS) == (1000, 2000)
+    assert config.MEDIA_WIDTHS == (200, 800)
+
+
+@pytest.mark.parametrize(
+    ("settings_given", "named"),
+    [
+        ({"MEDIA_STORAGE": "ftp"}, "MEDIA_STORAGE"),
+        ({"MEDIA_STORAGE": "s3"}, "MEDIA_S3_BUCKET"),
+        ({"MEDIA_WIDTHS": "320,wide"}, "MEDIA_WIDTHS"),
+        ({"MEDIA_WIDTHS": "0"}, "MEDIA_WIDTHS"),
+        ({"MEDIA_PUBLIC_URL": "cdn.example.com"}, "MEDIA_PUBLIC_URL"),
+        ({"MEDIA_S3_ENDPOINT_URL": "ftp://x"}, "MEDIA_S3_ENDPOINT_URL"),
+        ({"MEDIA_MAX_BYTES": "0"}, "MEDIA_MAX_BYTES"),
+        ({"MEDIA_MAX_PIXELS": "lots"}, "MEDIA_MAX_PIXELS"),
+    ],
+)
+def test_bad_media_settings_are_refused_naming_the_variable(env, settings_given, named):
+    for name, value in settings_given.items():
+        env.setenv(name, value)
+    with pytest.raises(settings.ConfigError, match=named):
+        settings.load_config("development")
 
 
 def test_every_variable_is_read(env):

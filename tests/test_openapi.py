@@ -29,7 +29,7 @@ def app_operations(app) -> set[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         if rule.endpoint in NOT_DOCUMENTED:
             continue
-        assert rule.rule.startswith(API_PREFIX) or rule.rule.startswith("/.well-known"), rule.rule
+        assert rule.rule.startswith((API_PREFIX, "/.well-known", "/media/")), rule.rule
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule.removeprefix(API_PREFIX))
         found |= {(path, m.lower()) for m in rule.methods if m.lower() in METHODS}
     return found

@@ -28,7 +28,7 @@ def test_an_author_drafts_a_post_and_gets_it_back_with_location_and_etag(client,
     post = response.get_json()
     assert list(post) == [
         "id", "slug", "title", "summary", "body", "body_html", "status", "tags",
-        "author", "created_at", "updated_at", "published_at",
+        "author", "feature_image", "created_at", "updated_at", "published_at",
     ]  # fmt: skip
     assert response.headers["Location"] == f"{API}/posts/{post['id']}"
     assert response.headers["ETag"].startswith('"')

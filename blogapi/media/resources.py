@@ -31,6 +31,7 @@ from blogapi.web.api import no_content
 from blogapi.web.endpoint import PUBLIC, Reply, endpoint
 from blogapi.web.etags import check_if_match, etag_of, tagged_json
 from blogapi.web.paging import page_response
+from blogapi.web.schemas import ProblemSchema
 
 CONTRIBUTOR = role("contributor")
 CHANGED = "The media has changed since you fetched it; fetch it again and retry."
@@ -191,6 +192,7 @@ class MediaFile(Resource):
             304: Reply(None, "Your copy is current.", ("ETag",)),
             404: NO_FILE,
             416: "The range is outside the file.",
+            503: Reply(ProblemSchema, "The media storage is unavailable.", ("Retry-After",)),
         },
     )
     def get(self, key: str) -> Response:

@@ -350,3 +350,58 @@ def test_posts_written_before_revisions_get_their_first_and_the_trash_goes_down_
                 assert conn.execute(text("SELECT count(*) FROM tags")).scalar() == 0
         finally:
             engine.dispose()
+
+
+MEDIA_PARENT = "5e2d8a41c7b9"  # the schema before media
+
+
+def test_posts_written_before_media_have_no_feature_image_and_media_goes_down_clean(tmp_path):
+    with fresh_database(tmp_path, suite_admin_url()) as url:
+        before = manage(url, "db", "upgrade", MEDIA_PARENT)
+        assert before.returncode == 0, before.stderr
+        engine = create_engine(url)
+        try:
+            with engine.begin() as conn:
+                add_author_ada(conn)
+                conn.execute(
+                    text(
+                        "INSERT INTO posts (id, slug, title, summary, body, body_html, "
+                        "author_id, created_at, updated_at, published_at, version) VALUES "
+                        "(1, 'old', 'Old', '', 'Old words.', '', 1, :t, :t, :t, 1)"
+                    ),
+                    {"t": "2026-01-01 00:00:00"},
+                )
+            upgrade(url)
+            with engine.begin() as conn:
+                assert conn.execute(text("SELECT feature_image_id FROM posts")).all() == [(None,)]
+                conn.execute(
+                    text(
+                        "INSERT INTO media (id, uploader_id, source_sha256, sha256, key, "
+                        "content_type, width, height, bytes, filename, alt, variants, created_at)"
+                        " VALUES (1, 1, 'a', 'b', :key, 'image/png', 1, 1, 1, 'x.png', '', '[]',"
+                        " :t)"
+                    ),
+                    {"key": "0" * 32 + ".png", "t": "2026-01-02 00:00:00"},
+                )
+                conn.execute(text("UPDATE posts SET feature_image_id = 1"))
+
+            def version() -> int:
+                with engine.connect() as conn:
+                    return conn.execute(text("SELECT value FROM content_version")).scalar_one()
+
+            seen = version()
+            with engine.begin() as conn:  # readers see the alt text: caches must hear of it
+                conn.execute(text("UPDATE media SET alt = 'A cover'"))
+            assert version() > seen
+            seen = version()
+            with engine.begin() as conn:  # the variants are not shown with posts
+                conn.execute(text("UPDATE media SET variants = '[]'"))
+            assert version() == seen
+            down = manage(url, "db", "downgrade", MEDIA_PARENT)
+            assert down.returncode == 0, down.stderr
+            assert schema(url) == (tables_of(url) - {"media"}, [MEDIA_PARENT])
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT id, title FROM posts")).all() == [(1, "Old")]
+            upgrade(url)
+        finally:
+            engine.dispose()

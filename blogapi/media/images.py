@@ -108,10 +108,25 @@ def process(data: bytes, *, max_pixels: int, widths: Sequence[int]) -> Processed
             raise refused(422, CORRUPT) from None
         frames = decode(image)
     encoded = encode(frames, image_format)
-    variants = tuple(
+    return Processed(image_format, encoded, variants(frames, image_format, widths))
+
+
+def variants_of(data: bytes, widths: Sequence[int]) -> Processed:
+    """New variants, at each of `widths` narrower than it, of an image this server stored
+    (already upright and stripped: it is decoded again but kept as it is)."""
+    with open_image(data) as image:
+        image_format = str(image.format)
+        frames = decode(image)
+    width, height = frames.size
+    stored = Encoded(data, width, height)
+    return Processed(image_format, stored, variants(frames, image_format, widths))
+
+
+def variants(frames: Frames, image_format: str, widths: Sequence[int]) -> tuple[Encoded, ...]:
+    """The frames written at each of `widths` narrower than them, in that order."""
+    return tuple(
         encode(resized(frames, width), image_format) for width in widths if width < frames.size[0]
     )
-    return Processed(image_format, encoded, variants)
 
 
 def open_image(data: bytes) -> Image.Image:

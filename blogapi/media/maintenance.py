@@ -87,6 +87,8 @@ def prune(older_than: timedelta, dry_run: bool = False, now: datetime | None = N
     if candidates or unseen:
         # Read the rows again: an upload or a regeneration may have committed since the first
         # read (its file is then named now), and a deletion removed its files (not missing).
+        # A file still named but not listed is asked for by its key before it is called
+        # missing: some S3-compatible stores list new objects late.
         now_named = named_keys()
         report.orphans = [(key, when) for key, when in candidates if key not in now_named]
         report.missing = sorted(

@@ -173,6 +173,8 @@ def decode(image: Image.Image) -> Frames:
             frame.load()
             durations.append(int(frame.info.get("duration", 0) or 0))
             pixels = writable(frame, str(image.format))
+            if pixels is frame:  # the file itself, which the next frame overwrites
+                pixels = frame.copy()
             if transpose is not None:
                 pixels = pixels.transpose(transpose)
             pixels.info = {}

@@ -4,6 +4,7 @@ MEDIA_WIDTHS; on a folder and on S3, as `manage.py media …` would run."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pty
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
+from PIL import Image as PILImage
 
 import config
 from blogapi import create_app
@@ -559,3 +561,44 @@ def test_two_regenerations_at_once_leave_one_set_of_variants_and_no_stray_file(
     now = served_media(client, author, media["id"])
     assert [v["width"] for v in now["variants"]] == [450]
     assert stored_keys(app) == keys_of(now)
+
+
+def animated_gif(size: tuple[int, int], colours: list[tuple[int, int, int]]) -> bytes:
+    """A looping GIF animation, one frame per colour."""
+    frames = [PILImage.new("RGB", size, colour) for colour in colours]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=120, loop=0)
+    return out.getvalue()
+
+
+def test_regenerate_keeps_each_formats_transparency_and_frames(app, client, runner, author):
+    translucent = uploaded(
+        client, author, image_bytes("PNG", (800, 400), "RGBA", (10, 20, 30, 100)), "glass.png"
+    )
+    animation = uploaded(
+        client, author, animated_gif((800, 400), [(255, 0, 0), (0, 0, 255), (0, 255, 0)])
+    )
+    webp = uploaded(client, author, image_bytes("WEBP", (800, 400), color=(5, 90, 5)), "leaf.webp")
+    grey = uploaded(client, author, image_bytes("JPEG", (800, 400), "L", 128), "grey.jpg")
+    app.config["MEDIA_WIDTHS"] = (200,)
+    assert cli(runner, "media", "regenerate").exit_code == 0
+
+    def variant(media: dict[str, Any]) -> PILImage.Image:
+        [only] = served_media(client, author, media["id"])["variants"]
+        assert (only["width"], only["height"]) == (200, 100)
+        image = PILImage.open(io.BytesIO(client.get(file_path(only["url"])).data))
+        assert image.format == {"image/png": "PNG", "image/gif": "GIF", "image/webp": "WEBP"}.get(
+            media["content_type"], "JPEG"
+        )
+        return image
+
+    assert variant(translucent).convert("RGBA").getpixel((5, 5)) == (10, 20, 30, 100)
+    frames = variant(animation)
+    assert frames.n_frames == 3 and frames.info["loop"] == 0
+    assert [frames.seek(n) or frames.convert("RGB").getpixel((5, 5)) for n in range(3)] == [
+        (255, 0, 0),
+        (0, 0, 255),
+        (0, 255, 0),
+    ]
+    assert variant(webp).size == (200, 100)
+    assert variant(grey).mode == "L"

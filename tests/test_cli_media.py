@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from flask import Flask
 from PIL import Image as PILImage
 
@@ -98,6 +99,17 @@ def served_media(client, account, media_id: int) -> dict[str, Any]:
     assert reply.status_code == 200
     media: dict[str, Any] = reply.get_json()
     return media
+
+
+@pytest.mark.parametrize("command", ["list", "prune", "regenerate"])
+def test_every_media_command_explains_itself(runner, command):
+    assert f"  {command} " in cli(runner, "media", "--help").stdout
+    result = cli(runner, "media", command, "--help")
+    assert result.exit_code == 0
+    usage, _, rest = result.stdout.partition("\n\n")
+    assert usage.startswith("Usage: ") and f"media {command}" in usage
+    summary = rest.splitlines()[0].strip()
+    assert summary.endswith(".") and len(summary) > 15
 
 
 # --- media list ---------------------------------------------------------------------------

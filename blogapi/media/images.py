@@ -108,10 +108,25 @@ def process(data: bytes, *, max_pixels: int, widths: Sequence[int]) -> Processed
             raise refused(422, CORRUPT) from None
         frames = decode(image)
     encoded = encode(frames, image_format)
-    variants = tuple(
+    return Processed(image_format, encoded, variants(frames, image_format, widths))
+
+
+def variants_of(data: bytes, widths: Sequence[int]) -> Processed:
+    """New variants, at each of `widths` narrower than it, of an image this server stored
+    (already upright and stripped: it is decoded again but kept as it is)."""
+    with open_image(data) as image:
+        image_format = str(image.format)
+        frames = decode(image)
+    width, height = frames.size
+    stored = Encoded(data, width, height)
+    return Processed(image_format, stored, variants(frames, image_format, widths))
+
+
+def variants(frames: Frames, image_format: str, widths: Sequence[int]) -> tuple[Encoded, ...]:
+    """The frames written at each of `widths` narrower than them, in that order."""
+    return tuple(
         encode(resized(frames, width), image_format) for width in widths if width < frames.size[0]
     )
-    return Processed(image_format, encoded, variants)
 
 
 def open_image(data: bytes) -> Image.Image:
@@ -158,6 +173,8 @@ def decode(image: Image.Image) -> Frames:
             frame.load()
             durations.append(int(frame.info.get("duration", 0) or 0))
             pixels = writable(frame, str(image.format))
+            if pixels is frame:  # the file itself, which the next frame overwrites
+                pixels = frame.copy()
             if transpose is not None:
                 pixels = pixels.transpose(transpose)
             pixels.info = {}

@@ -142,16 +142,22 @@ class FilesystemStorage:
             raise StorageError(f"cannot delete {key}: {exc.strerror or exc}") from exc
 
     def all_keys(self) -> Iterator[tuple[str, datetime]]:
-        """Every key-named file under the root."""
-        if not self.root.is_dir():
-            return
-        for folder in sorted(self.root.iterdir()):
-            if not folder.is_dir():
-                continue
-            for entry in sorted(folder.iterdir()):
-                if is_key(entry.name) and entry.name[:2] == folder.name:
-                    modified = datetime.fromtimestamp(entry.stat().st_mtime, UTC)
-                    yield entry.name, modified
+        """Every key-named file under the root (one removed while listing is left out)."""
+        try:
+            if not self.root.is_dir():
+                return
+            for folder in sorted(self.root.iterdir()):
+                if not folder.is_dir():
+                    continue
+                for entry in sorted(folder.iterdir()):
+                    if is_key(entry.name) and entry.name[:2] == folder.name:
+                        try:
+                            stat = entry.stat()
+                        except FileNotFoundError:
+                            continue  # deleted since the folder was read
+                        yield entry.name, datetime.fromtimestamp(stat.st_mtime, UTC)
+        except OSError as exc:
+            raise StorageError(f"cannot list {self.root}: {exc.strerror or exc}") from exc
 
 
 class S3Storage:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +31,8 @@ from devtools.binaries import find_pg_bindir
 from devtools.live import OPEN_REGISTRATION, LiveServer, migrate, production_env
 from devtools.postgres_server import PostgresServer
 from tests.support.accounts import PASSWORD, Account, bearer
+from tests.support.databases import manage
+from tests.support.media import image_bytes
 from tests.support.posts import API, new_post, publish
 from tests.support.prerequisites import unavailable
 from tests.support.races import TIMEOUT, Cluster, Writer, race, server_errors, statuses
@@ -622,3 +625,42 @@ def test_a_worker_killed_mid_edit_leaves_the_old_content_and_its_revisions(
         ["new"],
     )
     assert cluster.half_written() == []
+
+
+def test_a_worker_killed_between_storing_files_and_their_row_leaves_orphans_prune_removes(
+    cluster: Cluster,
+) -> None:
+    writer = cluster.account()
+    media_root = Path(cluster.servers[0].env["MEDIA_ROOT"])
+
+    def files() -> set[str]:
+        return {path.name for path in media_root.glob("*/*") if not path.name.startswith(".")}
+
+    image = image_bytes("PNG", (1000, 700), color=(12, 34, 56))
+    send = partial(
+        requests.post,
+        f"{cluster.api(0)}/media",
+        files={"file": ("killed.png", image, "image/png")},
+        headers=writer.headers,
+        timeout=TIMEOUT,
+    )
+    known = files()
+    blocked_in = cluster.killed_mid_request(0, send, cluster.media_writes_held())
+    if cluster.backend == "postgresql":
+        assert blocked_in.startswith("INSERT INTO media"), blocked_in
+    orphans = files() - known
+    assert len(orphans) == 4  # the image and its three variants, stored before the row
+    assert cluster.scalar("SELECT count(*) FROM media WHERE filename = 'killed.png'") == 0
+    pruned = manage(cluster.url, "media", "prune", "--older-than", "0", **cluster_env(cluster))
+    assert pruned.returncode == 0, pruned.stdout + pruned.stderr
+    assert files() == known
+    again = send()
+    assert again.status_code == 201, again.text
+    stored = again.json()
+    served = requests.get(f"{cluster.servers[1].url}/media/{stored['url'].rsplit('/', 1)[1]}")
+    assert served.status_code == 200 and len(served.content) == stored["bytes"]
+
+
+def cluster_env(cluster: Cluster) -> dict[str, str]:
+    """The settings manage.py needs to act on the cluster's media (its folder)."""
+    return {"MEDIA_ROOT": cluster.servers[0].env["MEDIA_ROOT"]}

@@ -162,6 +162,19 @@ class Cluster:
             finally:
                 conn.rollback()
 
+    @contextmanager
+    def media_writes_held(self) -> Iterator[None]:
+        """Hold the database so an upload stops after storing its files, before its row."""
+        with self.engine.connect() as conn:
+            if self.backend == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")  # its INSERT waits; its reads go on
+            else:
+                conn.exec_driver_sql("LOCK TABLE media IN SHARE MODE")
+            try:
+                yield
+            finally:
+                conn.rollback()
+
     def killed_mid_request(
         self,
         instance: int,

@@ -153,6 +153,7 @@ def decode(image: Image.Image) -> Frames:
     """Every frame decoded, upright, in a mode its format can write, with no metadata."""
     transpose = TRANSPOSE.get(orientation(image))
     images, durations = [], []
+    animated = bool(getattr(image, "is_animated", False))
     try:
         for frame in ImageSequence.Iterator(image):
             frame.load()
@@ -160,6 +161,8 @@ def decode(image: Image.Image) -> Frames:
             pixels = writable(frame, str(image.format))
             if transpose is not None:
                 pixels = pixels.transpose(transpose)
+            elif pixels is frame and animated:  # the next seek would overwrite this frame
+                pixels = frame.copy()
             pixels.info = {}
             images.append(pixels)
     except (OSError, SyntaxError, ValueError, struct.error, EOFError, IndexError):

@@ -24,6 +24,9 @@ from blogapi.web.errors import ApiError
 FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
+# Pillow opens a JPEG that declares more pictures after it (MPO: a stereo pair, the gain map of
+# an Ultra HDR phone photo) as MPO. It is the JPEG it starts with; only that first picture is kept.
+FIRST_PICTURE_ONLY = {"MPO": "JPEG"}
 # What every format is written with; nothing from the upload's own info is passed on.
 SAVE_OPTIONS: dict[str, dict[str, Any]] = {
     "JPEG": {"quality": 85},
@@ -99,10 +102,11 @@ def process(data: bytes, *, max_pixels: int, widths: Sequence[int]) -> Processed
     if not data:
         raise refused(422, "The file is empty.")
     with open_image(data) as image:
-        image_format = str(image.format)
+        opened_as = str(image.format)
+        image_format = FIRST_PICTURE_ONLY.get(opened_as, opened_as)
         check_size(image, max_pixels)
         try:
-            if trailing_data(data, image_format):
+            if trailing_data(data, opened_as):
                 raise refused(415, "The file holds more than an image after the image's end.")
         except Malformed:
             raise refused(422, CORRUPT) from None
@@ -138,7 +142,7 @@ def check_size(image: Image.Image, max_pixels: int) -> None:
             422, f"The image has {width * height:,} pixels; at most {max_pixels:,} are accepted."
         )
     try:
-        frames = getattr(image, "n_frames", 1)
+        frames = frame_count(image)
     except (OSError, SyntaxError, ValueError, struct.error, EOFError, IndexError):
         raise refused(422, CORRUPT) from None
     if frames * width * height > max_pixels:
@@ -149,19 +153,29 @@ def check_size(image: Image.Image, max_pixels: int) -> None:
         )
 
 
+def frame_count(image: Image.Image) -> int:
+    """How many frames are decoded: all of an animation's, a multi-picture JPEG's first."""
+    return 1 if image.format in FIRST_PICTURE_ONLY else int(getattr(image, "n_frames", 1))
+
+
 def decode(image: Image.Image) -> Frames:
     """Every frame decoded, upright, in a mode its format can write, with no metadata."""
     transpose = TRANSPOSE.get(orientation(image))
     images, durations = [], []
-    animated = bool(getattr(image, "is_animated", False))
+    count = frame_count(image)  # counted before, by check_size
+    # A file of several frames (MPO too) reads each into one image object that the next seek,
+    # or closing the file, changes: frames taken from it as they are must be copied.
+    several = bool(getattr(image, "is_animated", False))
     try:
-        for frame in ImageSequence.Iterator(image):
+        for index, frame in enumerate(ImageSequence.Iterator(image)):
+            if index == count:
+                break
             frame.load()
             durations.append(int(frame.info.get("duration", 0) or 0))
-            pixels = writable(frame, str(image.format))
+            pixels = writable(frame, FIRST_PICTURE_ONLY.get(str(image.format), str(image.format)))
             if transpose is not None:
                 pixels = pixels.transpose(transpose)
-            elif pixels is frame and animated:  # the next seek would overwrite this frame
+            elif pixels is frame and several:
                 pixels = frame.copy()
             pixels.info = {}
             images.append(pixels)

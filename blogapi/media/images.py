@@ -255,6 +255,9 @@ def encode(frames: Frames, image_format: str) -> Encoded:
         options.update(save_all=True, append_images=rest, duration=frames.durations)
         if frames.loop is not None:
             options["loop"] = frames.loop
-    first.save(out, image_format, **options)
+    try:
+        first.save(out, image_format, **options)
+    except OverflowError:  # GIF sums the delays of repeated frames it merges, in 16 bits
+        raise refused(422, "The animation shows a frame for longer than GIF can say.") from None
     width, height = first.size
     return Encoded(out.getvalue(), width, height)

@@ -39,8 +39,10 @@ from tests.support.bad_images import (
     frame_durations,
     gif_claiming,
     gif_js_polyglot,
+    gif_repeating_a_long_frame,
     gif_with_script_after_trailer,
     jpeg_markers,
+    multi_picture_jpeg,
     palette_png_with_transparency,
     photo,
     png_claiming,
@@ -135,6 +137,7 @@ NOT_IMAGES = {
     "PNG with a ZIP appended": (png_zip_polyglot(), "image.png"),
     "GIF89a/* that is also JavaScript": (gif_js_polyglot(), "image.gif"),
     "GIF with a script after its trailer": (gif_with_script_after_trailer(), "image.gif"),
+    "multi-picture JPEG with a ZIP appended": (multi_picture_jpeg() + png_zip_polyglot(), "a.jpg"),
 }
 
 
@@ -412,6 +415,21 @@ def test_an_animation_keeps_its_frames_and_their_timing(client, author, image_fo
             image.seek(index)
             middle = image.convert("RGB").getpixel((image.width // 2, image.height // 2))
             assert near(middle, colour, 16), (index, middle)
+
+
+def test_a_multi_picture_jpeg_is_stored_as_its_first_picture(client, author):
+    media = accepted(client, author, multi_picture_jpeg())
+    assert media["content_type"] == "image/jpeg" and len(media["variants"]) == 2
+    for stored in stored_files(client, media):
+        image = opened(stored)
+        assert (image.format, getattr(image, "n_frames", 1)) == ("JPEG", 1)
+        assert near(corner_colours(image)["top-left"], RED, 40)
+
+
+def test_a_gif_repeating_a_frame_past_gifs_longest_delay_is_422(app, client, author):
+    # Writing it again merges the repeated frame, whose summed delay GIF cannot hold.
+    body = refused(app, upload(client, author, gif_repeating_a_long_frame(), "slow.gif"), 422)
+    assert list(body["errors"]) == ["file"]
 
 
 # --- What the client says the file is does not matter: the bytes decide ---------------------

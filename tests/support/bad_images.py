@@ -17,7 +17,7 @@ EXIF_IFD = 0x8769
 ORIENTATION = 0x0112
 PHP_PAYLOAD = b"<?php system($_GET['c']); ?>"
 SCRIPT = b"alert(document.domain);"
-RED, WHITE = (255, 0, 0), (255, 255, 255)
+RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
 
 SVG_WITH_SCRIPT = (
     b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">'
@@ -131,6 +131,21 @@ def rotated_jpeg(orientation: int) -> bytes:
     exif = Image.Exif()
     exif[ORIENTATION] = orientation
     return saved(photo((800, 400)), "JPEG", exif=exif, quality=95)
+
+
+def multi_picture_jpeg() -> bytes:
+    """A JPEG with a second picture after it, declared in its MP index (MPO), as cameras write
+    stereo pairs and phones Ultra HDR photos (a gain map): the first red-cornered, the second
+    blue-cornered."""
+    second = photo(corner=BLUE)
+    return saved(photo(), "MPO", save_all=True, append_images=[second], quality=95)
+
+
+def gif_repeating_a_long_frame() -> bytes:
+    """A GIF showing one picture twice for GIF's longest delay (655.35 s) each."""
+    gif = saved(Image.new("P", (10, 10), 1), "GIF", duration=655_350)
+    frame = gif.index(b"\x21\xf9\x04")  # the graphic control extension: delay, then image
+    return gif[:-1] + gif[frame:-1] + b";"
 
 
 def png_claiming(width: int, height: int) -> bytes:

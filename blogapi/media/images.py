@@ -27,6 +27,10 @@ EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
 # Pillow opens a JPEG that declares more pictures after it (MPO: a stereo pair, the gain map of
 # an Ultra HDR phone photo) as MPO. It is the JPEG it starts with; only that first picture is kept.
 FIRST_PICTURE_ONLY = {"MPO": "JPEG"}
+# A decoded frame costs an image object besides its pixels (some 4 KB): each frame of an
+# animation counts as at least this many pixels, so that a GIF of 1x1 frames (10 MB hold
+# 400,000 of them: 23 s and 1.8 GB to decode) is refused as the bomb it is.
+FRAME_PIXELS_MIN = 64 * 64
 # What every format is written with; nothing from the upload's own info is passed on.
 SAVE_OPTIONS: dict[str, dict[str, Any]] = {
     "JPEG": {"quality": 85},
@@ -133,7 +137,8 @@ def open_image(data: bytes) -> Image.Image:
 
 
 def check_size(image: Image.Image, max_pixels: int) -> None:
-    """422 when the header's size (times the frames of an animation) is over the limit."""
+    """422 when the header's size (times the frames of an animation, each at least
+    FRAME_PIXELS_MIN) is over the limit."""
     width, height = image.size
     if width < 1 or height < 1:
         raise refused(422, CORRUPT)
@@ -145,11 +150,11 @@ def check_size(image: Image.Image, max_pixels: int) -> None:
         frames = frame_count(image)
     except (OSError, SyntaxError, ValueError, struct.error, EOFError, IndexError):
         raise refused(422, CORRUPT) from None
-    if frames * width * height > max_pixels:
+    if frames > 1 and frames * max(width * height, FRAME_PIXELS_MIN) > max_pixels:
         raise refused(
             422,
-            f"The animation has {frames} frames of {width}x{height}: over {max_pixels:,} "
-            "pixels in all.",
+            f"The animation has {frames:,} frames of {width}x{height}: over {max_pixels:,} "
+            f"pixels in all (a frame counting as at least {FRAME_PIXELS_MIN:,}).",
         )
 
 

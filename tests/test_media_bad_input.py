@@ -39,6 +39,7 @@ from tests.support.bad_images import (
     frame_durations,
     gif_claiming,
     gif_js_polyglot,
+    gif_of_tiny_frames,
     gif_repeating_a_long_frame,
     gif_with_script_after_trailer,
     jpeg_markers,
@@ -301,12 +302,23 @@ def test_an_image_over_media_max_pixels_is_422_and_one_at_it_is_accepted(app, cl
 
 
 def test_an_animation_over_media_max_pixels_in_all_frames_is_422(app, client, author):
-    app.config["MEDIA_MAX_PIXELS"] = 10_000
-    five_frames = animation("GIF", [100] * 5, (50, 50))  # 12,500 pixels in all
-    body = refused(app, upload(client, author, five_frames, "anim.gif"), 422)
-    assert "5 frames" in body["detail"]
-    four_frames = animation("GIF", [100] * 4, (50, 50))  # 10,000
-    assert accepted(client, author, four_frames, "anim.gif")["content_type"] == "image/gif"
+    app.config["MEDIA_MAX_PIXELS"] = 50_000
+    six_frames = animation("GIF", [100] * 6, (100, 100))  # 60,000 pixels in all
+    body = refused(app, upload(client, author, six_frames, "anim.gif"), 422)
+    assert "6 frames" in body["detail"]
+    five_frames = animation("GIF", [100] * 5, (100, 100))  # 50,000
+    assert accepted(client, author, five_frames, "anim.gif")["content_type"] == "image/gif"
+
+
+def test_thousands_of_one_pixel_frames_are_422_before_they_are_decoded(
+    app, client, author, decodes
+):
+    # Each frame counts as at least 64x64: 10,000 of them are over the default 40,000,000.
+    data = gif_of_tiny_frames(10_000)
+    body = refused(app, upload(client, author, data, "frames.gif"), 422)
+    assert "10,000 frames of 1x1" in body["detail"]
+    assert decodes == []
+    assert accepted(client, author, gif_of_tiny_frames(9_000), "frames.gif")["width"] == 1
 
 
 @pytest.mark.parametrize("how", ["multipart", "raw", "raw chunked"])

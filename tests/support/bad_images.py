@@ -148,6 +148,13 @@ def gif_repeating_a_long_frame() -> bytes:
     return gif[:-1] + gif[frame:-1] + b";"
 
 
+def gif_of_tiny_frames(count: int) -> bytes:
+    """A GIF of `count` 1x1 frames, 25 bytes each."""
+    gif = saved(Image.new("P", (1, 1), 0), "GIF", duration=20)
+    frame = gif.index(b"\x21\xf9\x04")
+    return gif[:-1] + gif[frame:-1] * (count - 1) + b";"
+
+
 def png_claiming(width: int, height: int) -> bytes:
     """A 1x1 PNG whose IHDR claims `width` x `height` (its CRC recomputed to match)."""
     png = bytearray(saved(Image.new("L", (1, 1), 0), "PNG"))

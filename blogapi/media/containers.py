@@ -15,7 +15,7 @@ class Malformed(ValueError):
 
 
 def image_end(data: bytes, image_format: str) -> int:
-    """The offset just past the image's last block (JPEG, PNG, GIF or WEBP)."""
+    """The offset just past the image's last block (JPEG, MPO, PNG, GIF or WEBP)."""
     walk = WALKS[image_format]
     try:
         return walk(data)
@@ -28,9 +28,9 @@ def trailing_data(data: bytes, image_format: str) -> bool:
     return bool(data[image_end(data, image_format) :].strip(b"\x00"))
 
 
-def jpeg_end(data: bytes) -> int:
-    """Walk JPEG segments (and entropy-coded scans) to the EOI marker."""
-    i, n = 2, len(data)
+def jpeg_end(data: bytes, start: int = 0) -> int:
+    """Walk JPEG segments (and entropy-coded scans) from the SOI marker at `start` to EOI."""
+    i, n = start + 2, len(data)
     while i < n:
         if data[i] != 0xFF:
             raise Malformed("a JPEG segment does not start with a marker")
@@ -48,7 +48,9 @@ def jpeg_end(data: bytes) -> int:
         i += length
         if marker == 0xDA:  # SOS: scan data runs to the next marker that is not RSTn or FF00
             while True:
-                j = data.index(b"\xff", i)
+                j = data.find(b"\xff", i)
+                if j < 0:
+                    raise Malformed("the JPEG's scan runs past the end of the file")
                 following = data[j + 1]
                 if following == 0x00 or 0xD0 <= following <= 0xD7 or following == 0xFF:
                     i = j + 1
@@ -56,6 +58,14 @@ def jpeg_end(data: bytes) -> int:
                 i = j
                 break
     raise Malformed("the JPEG has no end marker")
+
+
+def mpo_end(data: bytes) -> int:
+    """Walk a multi-picture JPEG: whole JPEGs one after the other (its MP index names them)."""
+    end = jpeg_end(data)
+    while data.startswith(b"\xff\xd8", end):
+        end = jpeg_end(data, end)
+    return end
 
 
 def png_end(data: bytes) -> int:
@@ -109,4 +119,4 @@ def webp_end(data: bytes) -> int:
     return min(end, len(data))
 
 
-WALKS = {"JPEG": jpeg_end, "PNG": png_end, "GIF": gif_end, "WEBP": webp_end}
+WALKS = {"JPEG": jpeg_end, "MPO": mpo_end, "PNG": png_end, "GIF": gif_end, "WEBP": webp_end}

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import pty
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ from blogapi.media.maintenance import regenerate
 from blogapi.media.storage import FilesystemStorage, StorageError, media_storage
 from devtools.live import LOOPBACK_SITE, ROOT, production_env
 from tests.support.accounts import sign_up
-from tests.support.cli import assert_one_line_error, assert_usage_error, cli
+from tests.support.cli import assert_one_line_error, assert_usage_error, cli, on_a_terminal
 from tests.support.databases import fresh_database, manage, suite_admin_url, upgrade
 from tests.support.media import (
     API,
@@ -511,20 +510,9 @@ def test_the_real_commands_list_prune_and_regenerate_with_a_progress_bar(tmp_pat
         assert pruned.stdout.startswith(f"Removed {leftover} (stored ")
         assert stored_keys(app) == keys_of(photo)
 
-        leader, follower = pty.openpty()
-        regenerated = subprocess.run(
-            [sys.executable, "manage.py", "media", "regenerate"],
-            cwd=ROOT,
-            env=production_env(url, MEDIA_WIDTHS="600,1200", **env),
-            stdout=follower,
-            stderr=subprocess.PIPE,
-            timeout=120,
+        regenerated, screen = on_a_terminal(
+            ["media", "regenerate"], production_env(url, MEDIA_WIDTHS="600,1200", **env)
         )
-        os.close(follower)
-        screen = b""
-        while chunk := read_or_nothing(leader):
-            screen += chunk
-        os.close(leader)
         assert regenerated.returncode == 0, regenerated.stderr
         assert b"Regenerating variants" in screen and b"100%" in screen
         assert b"Regenerated the variants of 1 media at widths 600, 1200: 2 new files" in screen
@@ -535,14 +523,6 @@ def test_the_real_commands_list_prune_and_regenerate_with_a_progress_bar(tmp_pat
         assert stored_keys(app) == keys_of(now)
         with app.app_context():
             db.engine.dispose()
-
-
-def read_or_nothing(fd: int) -> bytes:
-    """Read from a pty; b"" once the other side is closed (Linux raises EIO then)."""
-    try:
-        return os.read(fd, 65536)
-    except OSError:
-        return b""
 
 
 def test_two_regenerations_at_once_leave_one_set_of_variants_and_no_stray_file(

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import pty
-import subprocess
-import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -19,10 +15,10 @@ from blogapi.extensions import db
 from blogapi.posts.markdown import render_markdown
 from blogapi.posts.slugs import is_valid_slug, slugify
 from blogapi.timeutil import utcnow
-from devtools.live import ROOT, production_env
+from devtools.live import production_env
 from tests.support.accounts import PASSWORD, login
 from tests.support.apps import dispose, make_app
-from tests.support.cli import assert_one_line_error, assert_usage_error, cli
+from tests.support.cli import assert_one_line_error, assert_usage_error, cli, on_a_terminal
 from tests.support.databases import all_rows, fresh_database, suite_admin_url, upgrade
 
 
@@ -143,28 +139,7 @@ def test_the_progress_bar_shows_on_a_terminal_only(runner, tmp_path):
     assert "Seeding posts" not in cli(runner, "seed", "--posts", "30").output
     with fresh_database(tmp_path, suite_admin_url()) as url:
         upgrade(url)
-        leader, follower = pty.openpty()
-        result = subprocess.run(
-            [sys.executable, "manage.py", "seed", "--posts", "30"],
-            cwd=ROOT,
-            env=production_env(url),
-            stdout=follower,
-            stderr=subprocess.PIPE,
-            timeout=120,
-        )
-        os.close(follower)
-        screen = b""
-        while chunk := read_or_nothing(leader):
-            screen += chunk
-        os.close(leader)
+        result, screen = on_a_terminal(["seed", "--posts", "30"], production_env(url))
     assert result.returncode == 0, result.stderr
     assert b"Seeding posts" in screen and b"100%" in screen
     assert b"Created 10 users, 30 posts" in screen
-
-
-def read_or_nothing(fd: int) -> bytes:
-    """Read from a pty; b"" once the other side is closed (Linux raises EIO then)."""
-    try:
-        return os.read(fd, 65536)
-    except OSError:
-        return b""

@@ -4,25 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import fields, validate
 
 from blogapi.media.service import ALT_MAX, media_url
-from blogapi.web.fields import StrictSchema, TrimmedString, UTCDateTimeField
+from blogapi.web.fields import StrictSchema, TrimmedString, UTCDateTimeField, no_nul
 from blogapi.web.paging import PageQuerySchema
 from blogapi.web.schemas import page_of
 
 Q_MAX = 200
 
 
-def no_nul(value: str) -> None:
-    """Refuse NUL characters, which PostgreSQL cannot store in text."""
-    if "\x00" in value:
-        raise ValidationError("Text may not contain NUL characters.")
-
-
 def file_url(item: Any) -> str:
     """The URL of a media's (or a variant's) file."""
     return media_url(item["key"] if isinstance(item, dict) else item.key)
+
+
+def url_field() -> fields.Function:
+    """The `url` of a stored file: a media's own, or a variant's (a dict with its key)."""
+    return fields.Function(
+        file_url,
+        dump_only=True,
+        required=True,
+        metadata={"type": "string"},
+    )
 
 
 class AltSchema(StrictSchema):
@@ -52,7 +56,7 @@ class VariantSchema(StrictSchema):
 
     width = fields.Integer(dump_only=True, required=True)
     height = fields.Integer(dump_only=True, required=True)
-    url = fields.Function(file_url, dump_only=True, required=True, metadata={"type": "string"})
+    url = url_field()
 
 
 class UploaderSchema(StrictSchema):
@@ -65,12 +69,7 @@ class MediaSchema(StrictSchema):
     """An uploaded image as clients see it."""
 
     id = fields.Integer(dump_only=True, required=True)
-    url = fields.Function(
-        lambda media: media_url(media.key),
-        dump_only=True,
-        required=True,
-        metadata={"type": "string"},
-    )
+    url = url_field()
     content_type = fields.String(
         dump_only=True,
         required=True,
@@ -97,12 +96,7 @@ class FeatureImageSchema(StrictSchema):
     """A post's feature image."""
 
     id = fields.Integer(dump_only=True, required=True)
-    url = fields.Function(
-        lambda media: media_url(media.key),
-        dump_only=True,
-        required=True,
-        metadata={"type": "string"},
-    )
+    url = url_field()
     alt = fields.String(dump_only=True, required=True)
     width = fields.Integer(dump_only=True, required=True)
     height = fields.Integer(dump_only=True, required=True)

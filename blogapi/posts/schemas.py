@@ -26,6 +26,7 @@ from blogapi.web.fields import (
     StrictSchema,
     TrimmedString,
     UTCDateTimeField,
+    no_nul,
     one_line,
 )
 from blogapi.web.paging import PageQuerySchema
@@ -37,12 +38,6 @@ BODY_MAX = 200_000
 TAGS_MAX = 10
 TAGS_SENT_MAX = 100  # entries in the list as sent: duplicates merge, so it may repeat tags
 Q_MAX = 1000
-
-
-def no_nul(value: str) -> None:
-    """Refuse NUL characters, which PostgreSQL cannot store in text."""
-    if "\x00" in value:
-        raise ValidationError("Text may not contain NUL characters.")
 
 
 def not_blank(value: str) -> None:

@@ -100,6 +100,12 @@ def joins_visible(text: str, index: int) -> bool:
     )
 
 
+def no_nul(value: str) -> None:
+    """Refuse NUL characters, which PostgreSQL cannot store in text."""
+    if "\x00" in value:
+        raise ValidationError("Text may not contain NUL characters.")
+
+
 def one_line(value: str) -> None:
     """Refuse what one line of visible text (a title, tag or display name) must not hold."""
     # Control and bidi characters anywhere; zero-width ones except between visible characters

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import subprocess
+import sys
 from typing import Any
 
+from devtools.live import ROOT
 from tests.support.accounts import PASSWORD
 
 
@@ -37,3 +42,31 @@ def create_user(runner: Any, name: str, role: str = "author", password: str = PA
     )
     assert result.exit_code == 0, result.output
     return result
+
+
+def on_a_terminal(args: list[str], env: dict[str, str]) -> tuple[Any, bytes]:
+    """Run `python manage.py ARGS` with its stdout on a terminal (a pty), as an admin at a
+    shell would; the finished process and what the terminal showed."""
+    leader, follower = pty.openpty()
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        timeout=120,
+    )
+    os.close(follower)
+    screen = b""
+    while chunk := read_or_nothing(leader):
+        screen += chunk
+    os.close(leader)
+    return result, screen
+
+
+def read_or_nothing(fd: int) -> bytes:
+    """Read from a pty; b"" once the other side is closed (Linux raises EIO then)."""
+    try:
+        return os.read(fd, 65536)
+    except OSError:
+        return b""

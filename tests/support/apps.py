@@ -59,9 +59,11 @@ def file_database_app(tmp_path: Path, **overrides: Any) -> Flask:
     return make_app(**overrides)
 
 
-def app_on(url: str) -> Flask:
-    """A TestingConfig app on the database at url, as it is (no tables made or emptied)."""
-    return create_app(TestingConfig(), SQLALCHEMY_DATABASE_URI=url)
+def app_on(url: str, **overrides: Any) -> Flask:
+    """A TestingConfig app on the database at url, as it is (no tables made or emptied), its
+    media in a new folder of its own unless overrides say where."""
+    overrides.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="blogapi-media-"))
+    return create_app(TestingConfig(), SQLALCHEMY_DATABASE_URI=url, **overrides)
 
 
 def dispose(app: Flask) -> None:

@@ -18,7 +18,7 @@ from blogapi.media.storage import media_storage
 from blogapi.posts.revisions.storage import body_of
 from devtools.binaries import find_pg_bindir
 from devtools.postgres_server import PostgresServer
-from tests.support.accounts import PASSWORD, bearer, login, sign_up
+from tests.support.accounts import PASSWORD, Account, bearer, login, sign_up
 from tests.support.apps import app_on, dispose
 from tests.support.cli import cli, create_user
 from tests.support.databases import all_rows, fresh_database, suite_admin_url, upgrade
@@ -223,6 +223,9 @@ def test_export_then_import_reproduces_every_row_and_login(app, runner, client, 
             created = moved.post(f"{API}/auth/register", json=newcomer)
             assert created.status_code == 201, created.get_json()  # ids do not collide
             assert created.get_json()["id"] == 11
+            mine = Account("newcomer", "new@example.com", PASSWORD, "contributor")
+            mine.access_token = login(moved, "newcomer").get_json()["access_token"]
+            assert uploaded(moved, mine, image_bytes("PNG", (20, 20)), "new.png")["id"] == 5
         finally:
             dispose(target)
 

@@ -20,7 +20,7 @@ from devtools.binaries import find_pg_bindir
 from devtools.postgres_server import PostgresServer
 from tests.support.accounts import PASSWORD, Account, bearer, login, sign_up
 from tests.support.apps import app_on, dispose
-from tests.support.cli import cli, create_user
+from tests.support.cli import assert_one_line_error, cli, create_user
 from tests.support.databases import all_rows, fresh_database, suite_admin_url, upgrade
 from tests.support.media import gradient_jpeg, image_bytes, upload
 from tests.support.posts import new_post
@@ -408,6 +408,20 @@ def test_export_replaces_a_file_whole_or_not_at_all(runner, tmp_path):
     missing = cli(runner, "export", str(tmp_path / "no-such-dir" / "blog.jsonl"))
     assert missing.exit_code == 1 and "cannot write" in missing.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blog.jsonl"]  # no temporary left
+
+
+def test_export_refuses_when_a_media_file_is_missing_from_the_storage(app, client, tmp_path):
+    writer = sign_up(client, app, "writer", "author")
+    photo = uploaded(client, writer, gradient_jpeg((800, 600)), "photo.jpg")
+    lost = photo["variants"][0]["url"].rsplit("/", 1)[1]
+    with app.app_context():
+        media_storage().delete(lost)  # by hand, or a deletion racing the export
+    path = tmp_path / "blog.jsonl"
+    message = assert_one_line_error(cli(app.test_cli_runner(), "export", str(path)))
+    assert f"cannot export: media {photo['id']} names the file {lost}, which the filesystem " in (
+        message
+    )
+    assert list(tmp_path.iterdir()) == []  # no partial export left behind
 
 
 def test_import_needs_a_migrated_database(tmp_path, runner):

@@ -18,10 +18,11 @@ from blogapi.media.storage import media_storage
 from blogapi.posts.revisions.storage import body_of, tag_names
 from blogapi.posts.tags import tag_slug
 from tests.support.accounts import sign_up
-from tests.support.apps import make_app
+from tests.support.apps import dispose, make_app
 from tests.support.cli import assert_one_line_error, cli, create_user
 from tests.support.media import gradient_jpeg, image_bytes, stored_keys, upload
 from tests.support.posts import API, new_post
+from tests.support.s3 import s3_settings
 
 Lines = list[dict]
 # Hashes as a crafted file could carry them: cheap to write, each login attempt paying the
@@ -432,6 +433,20 @@ def test_a_bad_last_line_undoes_what_was_already_written(
     with app.app_context():
         assert set(count_rows(db.session.connection()).values()) == {0}
     assert stored_keys(app) == set()  # the files stored before the bad line are gone again
+
+
+def test_a_storage_that_refuses_the_files_is_one_line_and_nothing_imported(tmp_path, export_lines):
+    app = make_app(**s3_settings("blogapi-no-such-bucket"))
+    try:
+        path = tmp_path / "blog.jsonl"
+        path.write_text("".join(json.dumps(record) + "\n" for record in export_lines))
+        message = assert_one_line_error(cli(app.test_cli_runner(), "import", str(path)))
+        assert f": line {line_of(export_lines, 'file')}: cannot store file " in message
+        assert "NoSuchBucket" in message and message.endswith("Nothing was imported.\n")
+        with app.app_context():
+            assert set(count_rows(db.session.connection()).values()) == {0}
+    finally:
+        dispose(app)
 
 
 def emptied() -> None:

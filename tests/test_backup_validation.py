@@ -67,9 +67,7 @@ def export_lines() -> Lines:
     assert client.delete(f"{API}/posts/{gone['id']}", headers=editor.headers).status_code == 204
     result = runner.invoke(args=["export", "-"])
     assert result.exit_code == 0
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    dispose(app)
     return [json.loads(line) for line in result.stdout_bytes.splitlines()]
 
 

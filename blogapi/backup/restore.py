@@ -41,12 +41,8 @@ REFERENCES = {
     "revoked_token": (("user_id", "user"),),
 }
 REVISIONS_SINCE = SINCE["revision"]  # older files get revision 1s
-SEQUENCED = (
-    "users",
-    "tags",
-    "media",
-    "posts",
-)  # tables whose ids come from a sequence on PostgreSQL
+# Tables whose ids come from a sequence on PostgreSQL.
+SEQUENCED = ("users", "tags", "media", "posts")
 
 
 class ImportProblem(Exception):

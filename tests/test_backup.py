@@ -11,27 +11,33 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from blogapi.db.models import PostRevision
+from blogapi.db.models import Media, Post, PostRevision
 from blogapi.extensions import db
+from blogapi.media.service import file_keys
+from blogapi.media.storage import media_storage
 from blogapi.posts.revisions.storage import body_of
 from devtools.binaries import find_pg_bindir
 from devtools.postgres_server import PostgresServer
-from tests.support.accounts import PASSWORD, bearer, login, sign_up
+from tests.support.accounts import PASSWORD, Account, bearer, login, sign_up
 from tests.support.apps import app_on, dispose
-from tests.support.cli import cli, create_user
+from tests.support.cli import assert_one_line_error, cli, create_user
 from tests.support.databases import all_rows, fresh_database, suite_admin_url, upgrade
+from tests.support.media import gradient_jpeg, image_bytes, upload
 from tests.support.posts import new_post
 from tests.support.prerequisites import unavailable
+from tests.support.s3 import s3_settings
 
 API = "/api/v1"
-SUMMARY = "10 users, 32 tags, 304 posts, 314 revisions and 2 revoked tokens"
+SUMMARY = (
+    "10 users, 32 tags, 4 media, 10 media files, 304 posts, 314 revisions and 2 revoked tokens"
+)
 # A long body whose small edits are stored as deltas against it.
 LONG_BODY = "".join(f"Paragraph {n}: a line of the long post that stays.\n\n" for n in range(600))
 
 
 def populate(runner, client) -> dict[str, str]:
     """A lived-in database: an admin, 300 seeded posts, a deactivated user, revoked tokens,
-    and four posts with a history (one in the trash)."""
+    and four posts with a history (one in the trash), two with a feature image."""
     create_user(runner, "root", "admin")
     seeded = cli(
         runner,
@@ -56,12 +62,25 @@ def populate(runner, client) -> dict[str, str]:
 def write_history(app, client) -> None:
     """Posts edited over time by two editors: tags respelled, a slug changed, a long body
     edited a little at a time (stored as deltas), a long history pruned to its newest
-    revisions (its deltas rebased), and a post in the trash with its revisions."""
+    revisions (its deltas rebased), and a post in the trash with its revisions; images of
+    each type, a photo with its variants the feature image of one post and shown in its body,
+    a WebP that of the post in the trash."""
     one = sign_up(client, app, "editorone", "editor")
     two = sign_up(client, app, "editortwo", "editor")
+    photo = uploaded(client, one, gradient_jpeg((1600, 1200)), "heron.jpg", alt="A heron")
+    uploaded(client, two, image_bytes("PNG", (400, 300), "RGBA", (0, 90, 200, 120)), "sky.png")
+    uploaded(client, two, image_bytes("GIF", (64, 48), "P", 3), "dot.gif", alt="")
+    banner = uploaded(client, one, image_bytes("WEBP", (900, 300)), "../banner\u202e.webp")
     edited = new_post(client, one, title="Flask notes", body="First.", tags=["Flask", "web dev"])
-    patch(client, two, edited, body="First.\n\nSecond thoughts.")
-    patch(client, one, edited, tags=["FLASK", "Web Dev"], summary="Two editors' notes.")
+    patch(client, two, edited, body=f"First.\n\n![A heron]({photo['variants'][1]['url']})")
+    patch(
+        client,
+        one,
+        edited,
+        tags=["FLASK", "Web Dev"],
+        summary="Two editors' notes.",
+        feature_image_id=photo["id"],
+    )
     patch(client, two, edited, slug="flask-field-notes", title="Flask field notes")
     long = new_post(client, two, title="A long read", body=LONG_BODY)
     for n in (5, 250, 590):
@@ -73,11 +92,18 @@ def write_history(app, client) -> None:
         patch(client, one if n % 2 else two, pruned, body=f"Draft {n}.\n\n{LONG_BODY}")
     app.config["REVISIONS_KEEP"] = 100
     trashed = new_post(client, two, title="Soon gone", body="Old.", tags=["Flask"])
-    patch(client, one, trashed, body="Older.", tags=["Trash talk"])
+    patch(client, one, trashed, body="Older.", tags=["Trash talk"], feature_image_id=banner["id"])
     assert client.delete(f"{API}/posts/{trashed['id']}", headers=one.headers).status_code == 204
     patch(client, two, edited, body="First.\n\nThird thoughts.")  # after the others' saves
     assert layout(app)[pruned["id"]] == [(4, None), (5, 4), (6, 4)]
     assert layout(app)[long["id"]] == [(1, None), (2, 1), (3, 1), (4, 1)]
+
+
+def uploaded(client, account, data: bytes, filename: str, alt: str = "An image") -> dict:
+    """POST /media as this account; the new media."""
+    response = upload(client, account, data, filename, alt=alt)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
 
 
 def layout(app) -> dict[int, list[tuple[int, int | None]]]:
@@ -160,9 +186,9 @@ def export_to(runner, path: Path) -> list[str]:
     return path.read_text().splitlines()
 
 
-def import_into(url: str, path: Path):
-    """A new app on the database at url, after `import PATH` into it."""
-    target = app_on(url)
+def import_into(url: str, path: Path, **settings):
+    """A new app on the database at url (with these settings), after `import PATH` into it."""
+    target = app_on(url, **settings)
     result = cli(target.test_cli_runner(), "import", str(path))
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"Imported {SUMMARY}")
@@ -174,9 +200,9 @@ def test_export_then_import_reproduces_every_row_and_login(app, runner, client, 
     lines = export_to(runner, tmp_path / "blog.jsonl")
     assert stat.S_IMODE(os.stat(tmp_path / "blog.jsonl").st_mode) == 0o600  # password hashes
     header = json.loads(lines[0])
-    assert header["type"] == "header" and header["format"] == 3
+    assert header["type"] == "header" and header["format"] == 4
     kinds = [json.loads(line)["type"] for line in lines[1:]]
-    order = ["user", "tag", "post", "revision", "revoked_token"]
+    order = ["user", "tag", "media", "file", "post", "revision", "revoked_token"]
     assert list(dict.fromkeys(kinds)) == order  # each kind together, revisions after posts
     with fresh_database(tmp_path, suite_admin_url()) as url:
         upgrade(url)
@@ -197,8 +223,72 @@ def test_export_then_import_reproduces_every_row_and_login(app, runner, client, 
             created = moved.post(f"{API}/auth/register", json=newcomer)
             assert created.status_code == 201, created.get_json()  # ids do not collide
             assert created.get_json()["id"] == 11
+            mine = Account("newcomer", "new@example.com", PASSWORD, "contributor")
+            mine.access_token = login(moved, "newcomer").get_json()["access_token"]
+            assert uploaded(moved, mine, image_bytes("PNG", (20, 20)), "new.png")["id"] == 5
         finally:
             dispose(target)
+
+
+def media_files(app) -> dict[str, bytes]:
+    """Every file in the app's media storage, by key."""
+    with app.app_context():
+        storage = media_storage()
+        return {key: storage.read(key) for key, _stored_at in storage.all_keys()}
+
+
+def shown(app, client, token: str) -> dict:
+    """What readers get of the media: each key's file at /media/<key> (status, type and
+    bytes), and each post with a feature image as an admin reads it (the trash restored)."""
+    with app.app_context():
+        keys = [key for media in db.session.scalars(select(Media)) for key in file_keys(media)]
+        featured = db.session.scalars(select(Post.id).where(Post.feature_image_id.is_not(None)))
+        posts = sorted(featured)
+        db.session.rollback()
+    seen: dict = {}
+    for key in keys:
+        served = client.get(f"/media/{key}")
+        seen[key] = (served.status_code, served.headers["Content-Type"], served.data)
+    for post in client.get(f"{API}/trash", headers=bearer(token)).get_json()["items"]:
+        restored = client.post(f"{API}/posts/{post['id']}/restore", headers=bearer(token))
+        assert restored.status_code == 200
+    for post_id in posts:
+        seen[post_id] = client.get(f"{API}/posts/{post_id}", headers=bearer(token)).get_json()
+    return seen
+
+
+def test_media_moves_from_a_folder_to_s3_and_back_byte_identical(app, runner, client, tmp_path):
+    tokens = populate(runner, client)
+    lines = export_to(runner, tmp_path / "blog.jsonl")
+    files, rows = media_files(app), stored(app)
+    assert len(files) == 10 and app.config["MEDIA_STORAGE"] == "filesystem"
+    before = shown(app, client, tokens["live"])
+    assert {post["feature_image"]["id"] for post in before.values() if isinstance(post, dict)} == {
+        1,
+        4,
+    }
+    with (
+        fresh_database(tmp_path, suite_admin_url()) as s3_url,
+        fresh_database(tmp_path, suite_admin_url()) as folder_url,
+    ):
+        upgrade(s3_url)
+        on_s3 = import_into(s3_url, tmp_path / "blog.jsonl", **s3_settings())
+        try:
+            assert media_files(on_s3) == files  # every file, byte for byte, and no other
+            assert stored(on_s3) == rows  # media rows, posts' feature_image_id
+            assert export_to(on_s3.test_cli_runner(), tmp_path / "s3.jsonl")[1:] == lines[1:]
+            assert shown(on_s3, on_s3.test_client(), tokens["live"]) == before
+        finally:
+            dispose(on_s3)
+        upgrade(folder_url)
+        back = import_into(folder_url, tmp_path / "s3.jsonl")
+        try:
+            assert back.config["MEDIA_STORAGE"] == "filesystem"
+            assert media_files(back) == files
+            assert stored(back) == rows
+            assert shown(back, back.test_client(), tokens["live"]) == before
+        finally:
+            dispose(back)
 
 
 def test_a_history_whose_deltas_come_before_their_keyframe_exports_and_imports_whole(
@@ -280,7 +370,7 @@ def test_export_to_stdout_and_import_from_stdin(app, runner, client, tmp_path):
     assert result.exit_code == 0
     assert result.stderr.startswith(f"Exported {SUMMARY}") and "standard output" in result.stderr
     records = [json.loads(line) for line in result.stdout_bytes.splitlines()]
-    assert records[0]["type"] == "header" and len(records) == 1 + 10 + 32 + 304 + 314 + 2
+    assert records[0]["type"] == "header" and len(records) == 1 + 10 + 32 + 4 + 10 + 304 + 314 + 2
     with fresh_database(tmp_path, suite_admin_url()) as url:
         upgrade(url)
         target = app_on(url)
@@ -318,6 +408,20 @@ def test_export_replaces_a_file_whole_or_not_at_all(runner, tmp_path):
     missing = cli(runner, "export", str(tmp_path / "no-such-dir" / "blog.jsonl"))
     assert missing.exit_code == 1 and "cannot write" in missing.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blog.jsonl"]  # no temporary left
+
+
+def test_export_refuses_when_a_media_file_is_missing_from_the_storage(app, client, tmp_path):
+    writer = sign_up(client, app, "writer", "author")
+    photo = uploaded(client, writer, gradient_jpeg((800, 600)), "photo.jpg")
+    lost = photo["variants"][0]["url"].rsplit("/", 1)[1]
+    with app.app_context():
+        media_storage().delete(lost)  # by hand, or a deletion racing the export
+    path = tmp_path / "blog.jsonl"
+    message = assert_one_line_error(cli(app.test_cli_runner(), "export", str(path)))
+    assert f"cannot export: media {photo['id']} names the file {lost}, which the filesystem " in (
+        message
+    )
+    assert list(tmp_path.iterdir()) == []  # no partial export left behind
 
 
 def test_import_needs_a_migrated_database(tmp_path, runner):

@@ -41,13 +41,17 @@ def test_create_admin_seed_export_import_and_serve(tmp_path):
         seeded = ok(manage(source, "seed", "--posts", "300", "--seed", "7"))
         assert seeded.startswith("Created 10 users, 300 posts (")
         exported = ok(manage(source, "export", str(backup)))
-        assert exported.startswith("Exported 11 users, 30 tags, 300 posts, 300 revisions and 0")
+        assert exported.startswith(
+            "Exported 11 users, 30 tags, 0 media, 0 media files, 300 posts, 300 revisions and 0"
+        )
         users = json.loads(ok(manage(source, "list-users", "--json")))
 
         with postgres_admin_url() as admin_url, fresh_database(tmp_path, admin_url) as target:
             upgrade(target)
             imported = ok(manage(target, "import", str(backup)))
-            assert imported.startswith("Imported 11 users, 30 tags, 300 posts")
+            assert imported.startswith(
+                "Imported 11 users, 30 tags, 0 media, 0 media files, 300 posts"
+            )
             assert json.loads(ok(manage(target, "list-users", "--json"))) == users
             with LiveServer(production_env(target), workers=1) as server:
                 pair = requests.post(

@@ -15,12 +15,14 @@ from typing import IO, cast
 import click
 
 from blogapi.backup.export import describe, export_database
+from blogapi.backup.files import ExportProblem
 from blogapi.backup.restore import ImportProblem, import_database
 from blogapi.db.commands import admin_command, fail, progress
 
 FILE_HELP = (
-    "The file is JSON Lines: a header, then one user, tag, post, revision or revoked token "
-    "per line, each with its type and format version. A FILE ending in .gz is compressed."
+    "The file is JSON Lines: a header, then one user, tag, media, media file (base64), post, "
+    "revision or revoked token per line, each with its type and format version. A FILE "
+    "ending in .gz is compressed."
 )
 
 
@@ -29,21 +31,26 @@ FILE_HELP = (
 def export_command(file: str) -> None:
     """Write the whole database to a JSON Lines FILE.
 
-    Every user (with password hash), tag, post (those in the trash too), revision and
-    revoked token goes to FILE, or to standard output when FILE is "-". The export is one
-    consistent snapshot, taken while the API keeps running; `import` loads it into an empty
-    database on SQLite or PostgreSQL. It holds password hashes: the file is created
-    readable by its owner only.
+    Every user (with password hash), tag, media item with its files (read from the media
+    storage), post (those in the trash too), revision and revoked token goes to FILE, or to
+    standard output when FILE is "-". The export is one consistent snapshot, taken while the
+    API keeps running; `import` loads it into an empty database on SQLite or PostgreSQL. It
+    holds password hashes: the file is created readable by its owner only.
     """
     started = time.monotonic()
-    if file == "-":
-        counts = export_database(sys.stdout.buffer, lambda n: progress(n, "Exporting", sys.stderr))
-    else:
-        try:
-            with atomic_output(Path(file)) as out:
-                counts = export_database(out, lambda n: progress(n, "Exporting"))
-        except OSError as exc:
-            fail(f"cannot write {file}: {exc.strerror or exc}")
+    try:
+        if file == "-":
+            counts = export_database(
+                sys.stdout.buffer, lambda n: progress(n, "Exporting", sys.stderr)
+            )
+        else:
+            try:
+                with atomic_output(Path(file)) as out:
+                    counts = export_database(out, lambda n: progress(n, "Exporting"))
+            except OSError as exc:
+                fail(f"cannot write {file}: {exc.strerror or exc}")
+    except ExportProblem as exc:
+        fail(f"cannot export: {sentence(str(exc))}")
     click.echo(
         f"Exported {describe(counts)} to {'standard output' if file == '-' else file} "
         f"in {time.monotonic() - started:.1f}s.",
@@ -56,10 +63,11 @@ def export_command(file: str) -> None:
 def import_command(file: str) -> None:
     """Load an export FILE into an empty database.
 
-    Reproduces every user, login, tag and post exactly, ids included, with each post's
-    revisions and the trash; FILE "-" reads standard input. Every record is checked; the
-    first bad one is named by its line and nothing is imported. Run `manage.py db upgrade`
-    on the new database first.
+    Reproduces every user, login, tag, media item and post exactly, ids and media keys
+    included, with each post's revisions and the trash, and stores the media files in this
+    site's media storage (MEDIA_STORAGE); FILE "-" reads standard input. Every record is
+    checked; the first bad one is named by its line and nothing is imported (files already
+    stored are removed again). Run `manage.py db upgrade` on the new database first.
     """
     started = time.monotonic()
     try:

@@ -10,8 +10,9 @@ from typing import IO, Any
 import orjson
 from sqlalchemy import Connection, Table, func, select
 
+from blogapi.backup.files import count_files, file_records
 from blogapi.backup.schemas import FORMAT, KINDS, RECORDS, header_record
-from blogapi.db.models import Post, PostRevision, RevokedToken, Tag, User, post_tags
+from blogapi.db.models import Media, Post, PostRevision, RevokedToken, Tag, User, post_tags
 from blogapi.db.sqlite import sqlite_in_transaction
 from blogapi.extensions import db
 from blogapi.posts.revisions.bodies import decode
@@ -21,6 +22,7 @@ BATCH = 1000
 TABLES: dict[str, Table] = {
     "user": User.__table__,
     "tag": Tag.__table__,
+    "media": Media.__table__,
     "post": Post.__table__,
     "revision": PostRevision.__table__,
     "revoked_token": RevokedToken.__table__,
@@ -29,6 +31,8 @@ ORDER = {"revision": ("post_id", "number"), "revoked_token": ("jti",)}  # others
 PLURALS = {
     "user": "users",
     "tag": "tags",
+    "media": "media",
+    "file": "media files",
     "post": "posts",
     "revision": "revisions",
     "revoked_token": "revoked tokens",
@@ -54,7 +58,7 @@ def snapshot_connection() -> Connection:
 
 
 def describe(counts: dict[str, int]) -> str:
-    """'3 users, 30 tags, 300 posts and 0 revoked tokens'."""
+    """'3 users, 30 tags, 2 media, 6 media files, 300 posts and 0 revoked tokens'."""
     parts = [f"{counts[kind]} {PLURALS[kind]}" for kind in KINDS if kind in counts]
     return " and ".join([", ".join(parts[:-1]), parts[-1]]) if len(parts) > 1 else "".join(parts)
 
@@ -68,11 +72,12 @@ def count_rows(conn: Connection) -> dict[str, int]:
 
 
 def export_database(out: IO[bytes], progress: Progress = no_progress) -> dict[str, int]:
-    """Write a header and every user, tag, post, revision and revoked token as JSON Lines;
-    the counts."""
+    """Write a header and every user, tag, media (with its files), post, revision and revoked
+    token as JSON Lines; the counts. ExportProblem when a media file cannot be read."""
     conn = snapshot_connection()
     try:
-        counts = count_rows(conn)
+        tables = count_rows(conn)
+        counts = {kind: tables[kind] if kind in tables else count_files(conn) for kind in KINDS}
         header = {"app": "blogapi", "exported_at": utcnow(), "counts": counts}
         write(out, "header", header_record.dump(header))
         with progress(sum(counts.values())) as advance:
@@ -101,10 +106,16 @@ def streamed(conn: Connection, query: Any) -> Iterator[Any]:
 
 
 def rows_of(conn: Connection, kind: str) -> Iterator[Any]:
-    """The rows of one kind in a stable order; posts with their tag ids and spellings,
-    revisions with their bodies whole."""
-    table = TABLES[kind]
+    """The rows of one kind in a stable order; media with their variants listed, then their
+    files; posts with their tag ids and spellings, revisions with their bodies whole."""
+    table = TABLES["media" if kind == "file" else kind]
     rows = streamed(conn, select(table).order_by(*(table.c[c] for c in ORDER.get(kind, ["id"]))))
+    if kind == "file":
+        yield from file_records(rows)
+        return
+    if kind == "media":
+        yield from ({**row, "variants": orjson.loads(row["variants"])} for row in rows)
+        return
     if kind == "revision":
         yield from whole_bodies(rows)
         return

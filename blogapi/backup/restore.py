@@ -11,10 +11,12 @@ from sqlalchemy import Connection, insert, text
 from sqlalchemy.exc import IntegrityError
 
 from blogapi.backup.export import BATCH, TABLES, Progress, count_rows, describe, no_progress
-from blogapi.backup.schemas import KINDS, READABLE_FORMATS, RECORDS, header_record
+from blogapi.backup.files import FileImport
+from blogapi.backup.schemas import KINDS, READABLE_FORMATS, RECORDS, SINCE, header_record
 from blogapi.db.models import email_key, post_tags, username_key
 from blogapi.db.sqlite import take_sqlite_write_lock
 from blogapi.extensions import db
+from blogapi.media.service import clean_filename
 from blogapi.posts.markdown import render_markdown
 from blogapi.posts.revisions.storage import REVISIONS, BodyStore, first_revision, tags_json
 from blogapi.posts.search.document import plain_text, tag_text
@@ -28,12 +30,19 @@ UNIQUE = {
     "post": (("slug", str),),
 }
 REFERENCES = {
-    "post": (("author_id", "user"), ("deleted_by_id", "user"), ("tags", "tag")),
+    "media": (("uploader_id", "user"),),
+    "post": (
+        ("author_id", "user"),
+        ("deleted_by_id", "user"),
+        ("tags", "tag"),
+        ("feature_image_id", "media"),
+    ),
     "revision": (("post_id", "post"), ("author_id", "user")),
     "revoked_token": (("user_id", "user"),),
 }
-REVISIONS_SINCE = 3  # the first format with revision records; older files get revision 1s
-SEQUENCED = ("users", "tags", "posts")  # tables whose ids come from a sequence on PostgreSQL
+REVISIONS_SINCE = SINCE["revision"]  # older files get revision 1s
+# Tables whose ids come from a sequence on PostgreSQL.
+SEQUENCED = ("users", "tags", "media", "posts")
 
 
 class ImportProblem(Exception):
@@ -41,23 +50,27 @@ class ImportProblem(Exception):
 
 
 def import_database(lines: IO[bytes], progress: Progress = no_progress) -> dict[str, int]:
-    """Load an export into this empty database and commit, or change nothing; the counts."""
+    """Load an export into this empty database and its media files into the media storage,
+    and commit; or change nothing (the files stored are removed again); the counts."""
     conn = locked_connection()
+    files = FileImport(ImportProblem)
     try:
         refuse_non_empty(conn)
         records = numbered_records(lines)
         version, expected = read_header(records)
-        importer = Importer(conn, version)
+        importer = Importer(conn, version, files)
         with progress(sum(expected.values())) as advance:
             for number, record in records:
                 advance(importer.add(number, record))
             advance(importer.flush())
         importer.check_counts(expected)
+        files.check_complete()
         importer.counts["revision"] += importer.first_revisions
         reset_sequences(conn)
         db.session.commit()
     except BaseException:
         db.session.rollback()
+        files.remove_stored()
         raise
     return importer.counts
 
@@ -131,9 +144,10 @@ def load(number: int, kind: str, record: dict[str, Any]) -> dict[str, Any]:
 class Importer:
     """Checks records against each other and inserts them in batches, in file order."""
 
-    def __init__(self, conn: Connection, version: int) -> None:
+    def __init__(self, conn: Connection, version: int, files: FileImport) -> None:
         self.conn = conn
         self.version = version
+        self.files = files
         self.lines: dict[str, dict[Any, int]] = {kind: {} for kind in KINDS}  # id -> line
         self.unique: dict[str, int] = {}  # "kind field value" -> line
         self.counts = dict.fromkeys(KINDS, 0)
@@ -151,18 +165,24 @@ class Importer:
         kind = record.get("type")
         if kind not in RECORDS:
             raise ImportProblem(f"line {number}: unknown record type {kind!r}")
-        if kind == "revision" and self.version < REVISIONS_SINCE:
+        if self.version < SINCE.get(kind, 1):
             raise ImportProblem(
-                f"line {number}: a format {self.version} file has no revision records "
-                f"(they came with format {REVISIONS_SINCE})"
+                f"line {number}: a format {self.version} file has no {kind} records "
+                f"(they came with format {SINCE[kind]})"
             )
         data = load(number, kind, record)
-        self.check_identity(number, kind, data)
-        self.check_references(number, kind, data)
+        if kind != "file":
+            self.check_identity(number, kind, data)
+            self.check_references(number, kind, data)
+        if kind == "media":
+            self.files.expect(number, data)
         written = self.flush() if kind != self.kind or len(self.rows) >= BATCH else 0
         self.kind = kind
-        self.queue(kind, data)
         self.counts[kind] += 1
+        if kind == "file":  # stored now, one at a time: no more than one file is held
+            self.files.store(number, data["key"], data["data"])
+            return written + 1
+        self.queue(kind, data)
         return written
 
     def check_identity(self, number: int, kind: str, data: dict[str, Any]) -> None:
@@ -223,6 +243,10 @@ class Importer:
             data["email_key"] = email_key(data["email"])
         if kind == "tag":
             self.tag_names[data["id"]] = data["name"]
+        if kind == "media":
+            # Cleaned as an upload's name is: a crafted file's names are never shown as given.
+            data["filename"] = clean_filename(data["filename"], data["key"].rsplit(".", 1)[1])
+            data["variants"] = orjson.dumps(data["variants"]).decode()
         if kind == "post":
             # Rendered here as every write renders it: a crafted file's body_html is never served.
             data["body_html"] = render_markdown(data["body"])

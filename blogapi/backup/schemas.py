@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
 from blogapi.accounts.schemas import USERNAME
+from blogapi.media.keys import CONTENT_TYPES, content_type_of, is_key
 from blogapi.posts.schemas import TAGS_MAX, has_slug
 from blogapi.posts.slugs import is_valid_slug
 from blogapi.posts.tags import TAG_MAX_LENGTH, tag_slug
@@ -15,13 +18,16 @@ from blogapi.security.roles import ROLES
 from blogapi.web.cursors import MAX_ID
 from blogapi.web.fields import StrictSchema, UTCDateTimeField
 
-FORMAT = 3  # bump when a record changes shape; import refuses formats it does not know
+FORMAT = 4  # bump when a record changes shape; import refuses formats it does not know
 # 2: posts carry tag_names, their own spelling of each tag; a format 1 file's posts take the
 # tag records' names, the one spelling stored then.
 # 3: posts carry deleted_at and deleted_by_id (the trash), and revision records follow the
 # posts; a format 1 or 2 file's posts each get a revision 1 made from themselves.
-READABLE_FORMATS = (1, 2, 3)
-KINDS = ("user", "tag", "post", "revision", "revoked_token")
+# 4: media records follow the tags, then a file record for every stored file (each image and
+# its variants, base64); posts carry feature_image_id. Older files have no media.
+READABLE_FORMATS = (1, 2, 3, 4)
+KINDS = ("user", "tag", "media", "file", "post", "revision", "revoked_token")
+SINCE = {"revision": 3, "media": 4, "file": 4}  # the first format with records of a kind
 
 
 def valid_slug(value: str) -> None:
@@ -33,6 +39,18 @@ def valid_slug(value: str) -> None:
 ID = validate.Range(min=1, max=MAX_ID)  # what an Integer column holds, and the API looks up
 
 
+def media_key(value: str) -> None:
+    """A storage key as blogapi makes them (32 hex digits and the image's extension)."""
+    if not is_key(value):
+        raise ValidationError("Not a media key (32 lower-case hex digits, .jpg/.png/.gif/.webp).")
+
+
+def sha256_hex(value: str) -> None:
+    """A SHA-256 digest in lower-case hex."""
+    if len(value) != 64 or value.strip("0123456789abcdef"):
+        raise ValidationError("Not a SHA-256 digest in lower-case hex.")
+
+
 def required_id(**kwargs: Any) -> fields.Integer:
     """A positive whole number an Integer column holds, never a string or a float."""
     return fields.Integer(required=True, strict=True, validate=ID, **kwargs)
@@ -41,6 +59,11 @@ def required_id(**kwargs: Any) -> fields.Integer:
 def optional_id() -> fields.Integer:
     """An id that may be null or left out (null then), in a field newer than the format."""
     return fields.Integer(strict=True, validate=ID, allow_none=True, load_default=None)
+
+
+def size() -> fields.Integer:
+    """A required size in pixels or bytes: a positive whole number an Integer column holds."""
+    return fields.Integer(required=True, strict=True, validate=ID)
 
 
 def text(low: int, high: int | None) -> fields.String:
@@ -97,7 +120,8 @@ class TagRecord(StrictSchema):
 
 class PostRecord(StrictSchema):
     """A post with its exact slug, timestamps, version, tag ids and its spelling of each tag
-    (`tag_names`, in the same order), and when and by whom it was trashed (null: live).
+    (`tag_names`, in the same order), when and by whom it was trashed (null: live), and its
+    feature image's media id (null: none).
     Import makes `body_html` again from `body` (the file is not trusted to hold safe HTML);
     export writes it for other readers of the file."""
 
@@ -116,6 +140,7 @@ class PostRecord(StrictSchema):
     tag_names = fields.List(fields.String(validate=validate.Length(1, 40)), load_default=None)
     deleted_at = UTCDateTimeField(allow_none=True, load_default=None)
     deleted_by_id = optional_id()
+    feature_image_id = optional_id()
 
     @validates("tags")
     def _distinct(self, value: list[int], **_kwargs: Any) -> None:
@@ -136,6 +161,77 @@ class PostRecord(StrictSchema):
                 "A post in the trash has both deleted_at and deleted_by_id; others neither.",
                 "deleted_by_id",
             )
+
+
+class Base64Bytes(fields.Field[bytes]):
+    """Bytes written as standard base64 (with padding); anything else is refused on load."""
+
+    default_error_messages = {"invalid": "Not valid base64.", "empty": "A file is never empty."}
+
+    def _serialize(self, value: bytes | None, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        return None if value is None else base64.b64encode(value).decode("ascii")
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bytes:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        try:
+            decoded = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise self.make_error("invalid") from None
+        if not decoded:
+            raise self.make_error("empty")
+        return decoded
+
+
+class VariantRecord(StrictSchema):
+    """A smaller copy of an image: its size in pixels, storage key and size in bytes."""
+
+    width = size()
+    height = size()
+    key = fields.String(required=True, validate=media_key)
+    bytes = size()
+
+
+class MediaRecord(StrictSchema):
+    """An uploaded image as stored: every column, the storage keys included (so the URLs in
+    post bodies and feature images keep working), and its variants as a list, narrowest
+    first. The files themselves follow in file records; import checks each against this."""
+
+    id = required_id()
+    uploader_id = required_id()
+    source_sha256 = fields.String(required=True, validate=sha256_hex)
+    sha256 = fields.String(required=True, validate=sha256_hex)
+    key = fields.String(required=True, validate=media_key)
+    content_type = fields.String(
+        required=True, validate=validate.OneOf(sorted(set(CONTENT_TYPES.values())))
+    )
+    width = size()
+    height = size()
+    bytes = size()
+    filename = text(0, 255)
+    alt = text(0, 1000)
+    variants = fields.List(fields.Nested(VariantRecord), required=True)
+    created_at = timestamp()
+
+    @validates_schema
+    def _one_type_for_every_file(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        # A file is served as the type its key's extension names: the row must agree.
+        keys = [data.get("key"), *(v.get("key") for v in data.get("variants", []))]
+        if data.get("content_type") and any(
+            key and content_type_of(key) != data["content_type"] for key in keys
+        ):
+            raise ValidationError(
+                "Every key's extension must name the media's content type.", "content_type"
+            )
+        if len(set(keys)) != len(keys):
+            raise ValidationError("A key appears twice.", "variants")
+
+
+class FileRecord(StrictSchema):
+    """One stored file (an image or a variant), under its key, its bytes in base64."""
+
+    key = fields.String(required=True, validate=media_key)
+    data = Base64Bytes(required=True)
 
 
 class RevisionRecord(StrictSchema):
@@ -177,6 +273,8 @@ header_record = HeaderRecord()
 RECORDS: dict[str, StrictSchema] = {
     "user": UserRecord(),
     "tag": TagRecord(),
+    "media": MediaRecord(),
+    "file": FileRecord(),
     "post": PostRecord(),
     "revision": RevisionRecord(),
     "revoked_token": RevokedTokenRecord(),

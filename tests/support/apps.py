@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -59,9 +60,14 @@ def file_database_app(tmp_path: Path, **overrides: Any) -> Flask:
     return make_app(**overrides)
 
 
-def app_on(url: str) -> Flask:
-    """A TestingConfig app on the database at url, as it is (no tables made or emptied)."""
-    return create_app(TestingConfig(), SQLALCHEMY_DATABASE_URI=url)
+def app_on(url: str, **overrides: Any) -> Flask:
+    """A TestingConfig app on the database at url, as it is (no tables made or emptied), its
+    media in a new folder of its own unless overrides say where."""
+    # Named, not made: the storage makes the folder at its first file, dispose() removes it.
+    overrides.setdefault(
+        "MEDIA_ROOT", str(Path(tempfile.gettempdir()) / f"blogapi-media-{uuid.uuid4().hex}")
+    )
+    return create_app(TestingConfig(), SQLALCHEMY_DATABASE_URI=url, **overrides)
 
 
 def dispose(app: Flask) -> None:

@@ -214,7 +214,7 @@ def report(args: argparse.Namespace, results: Results) -> str:
         f"Machine: {machine()}. gunicorn {args.workers} sync workers for both apps, production "
         f"mode, filesystem storage, database {database}. Command: `{args.command}`.",
         "",
-        f"## Uploads: a {PHOTO_SIZE[0]}×{PHOTO_SIZE[1]} JPEG ({up.photo_bytes / 1000:,.0f} kB), "
+        f"## Uploads: a {PHOTO_SIZE[0]} x {PHOTO_SIZE[1]} JPEG ({up.photo_bytes / 1000:,.0f} kB), "
         f"{args.checkpoints[-1]} distinct uploads, {args.clients} clients",
         "",
         row("uploads", "uploads/s", "p50 ms", "p99 ms", "failures"),
@@ -255,7 +255,9 @@ def report(args: argparse.Namespace, results: Results) -> str:
         f"wrk {args.threads} threads, {args.connections} connections, {args.seconds}s per run, "
         f"{args.rounds} alternating rounds (medians shown).",
         "",
-        row("request", "blogapi req/s", "bare Flask", "ratio", "goal", "p50 ms", "p99 ms", "errors"),
+        row(
+            "request", "blogapi req/s", "bare Flask", "ratio", "goal", "p50 ms", "p99 ms", "errors"
+        ),
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     runs = results.serving

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres bench bench-search bench-history scale lint format venv clean
+.PHONY: run test test-sqlite test-postgres bench bench-search bench-history bench-media scale lint format venv clean
 
 venv: $(STAMP)
 
@@ -50,6 +50,11 @@ bench-search: $(STAMP)
 ## revisions (a temporary git worktree of ba9c870); about 15 minutes.
 bench-history: $(STAMP)
 	$(PY) -m devtools.with_server postgres -- $(PY) -m bench.history $(HISTORY_BENCH_ARGS)
+
+## Media benchmark (bench/README.md, "Media"): 3 MP JPEG uploads (throughput, worker memory) and
+## serving a variant against bare Flask's send_file; installs wrk; about 3 minutes.
+bench-media: $(STAMP)
+	$(PY) -m bench.media $(MEDIA_BENCH_ARGS)
 
 ## Scale test on PostgreSQL and Redis under faults (bench/README.md): ~2.5 minutes.
 scale: $(STAMP)

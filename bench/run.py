@@ -170,14 +170,20 @@ def queries_per_request(env: dict[str, str], paths: dict[str, tuple[str, str, di
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def peak_worker_memory_mb(server: LiveServer) -> float:
-    """The largest peak resident size (VmHWM) among the server's workers."""
-    peaks = []
+def worker_memory_mb(server: LiveServer, field: str = "VmHWM") -> list[float]:
+    """A /proc/<pid>/status memory field (VmHWM: peak resident, VmRSS: resident now) of each
+    of the server's workers, in MB."""
+    sizes = []
     for pid in server.worker_pids():
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                peaks.append(int(line.split()[1]) / 1024)
-    return max(peaks, default=0.0)
+            if line.startswith(f"{field}:"):
+                sizes.append(int(line.split()[1]) / 1024)
+    return sizes
+
+
+def peak_worker_memory_mb(server: LiveServer) -> float:
+    """The largest peak resident size (VmHWM) among the server's workers."""
+    return max(worker_memory_mb(server), default=0.0)
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from devtools.live import (
     migrate,
     production_env,
 )
+from tests.support.media import gradient_jpeg, key_of
 
 CHECKS = ",".join(
     [
@@ -31,6 +32,8 @@ CHECKS = ",".join(
 )
 PASSWORD = "fuzzing passphrase 4 blogapi"
 MAX_EXAMPLES = os.environ.get("FUZZ_MAX_EXAMPLES", "40")
+# FUZZ_TAG=media fuzzes only the operations with that tag (while working on one feature).
+ONLY = ["--include-tag", os.environ["FUZZ_TAG"]] if os.environ.get("FUZZ_TAG") else []
 
 
 def seed_posts(api: str) -> list[str]:
@@ -51,6 +54,34 @@ def seed_posts(api: str) -> list[str]:
             requests.post(f"{api}/posts/{post['id']}/publish", headers=auth, timeout=30)
         idents += [str(post["id"]), post["slug"]]
     return idents
+
+
+def seed_media(api: str) -> tuple[list[str], list[str]]:
+    """A few uploads of the fuzzing admin, one of them a post's feature image (so a delete can
+    meet its 409): their ids, and the keys of their files and variants."""
+    token = requests.post(
+        f"{api}/auth/login", json={"username": "fuzzer", "password": PASSWORD}, timeout=30
+    ).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    ids, keys = [], []
+    for n, size in enumerate([(1000, 700), (400, 300), (64, 64)]):
+        media = requests.post(
+            f"{api}/media",
+            headers=auth,
+            files={"file": (f"seed-{n}.jpg", gradient_jpeg(size), "image/jpeg")},
+            data={"alt": f"Seed {n}"},
+            timeout=30,
+        ).json()
+        ids.append(str(media["id"]))
+        keys += [key_of(url) for url in [media["url"], *(v["url"] for v in media["variants"])]]
+    featured = requests.post(
+        f"{api}/posts",
+        json={"title": "Featured", "body": "With an image.", "feature_image_id": int(ids[0])},
+        headers=auth,
+        timeout=30,
+    )
+    assert featured.status_code == 201, featured.text
+    return ids, keys
 
 
 @pytest.mark.slow
@@ -80,6 +111,7 @@ def test_schemathesis_finds_nothing(tmp_path):
     )
     with LiveServer(env, log_path=tmp_path / "gunicorn.log") as server:
         posts = seed_posts(server.api)
+        media, keys = seed_media(server.api)
         fuzz_env = dict(
             os.environ,
             SCHEMATHESIS_HOOKS="tests.fuzz.schemathesis_hooks",
@@ -87,6 +119,8 @@ def test_schemathesis_finds_nothing(tmp_path):
             BLOGAPI_FUZZ_USER="fuzzer",
             BLOGAPI_FUZZ_PASSWORD=PASSWORD,
             BLOGAPI_FUZZ_POSTS=",".join(posts),
+            BLOGAPI_FUZZ_MEDIA=",".join(media),
+            BLOGAPI_FUZZ_MEDIA_KEYS=",".join(keys),
             PYTHONPATH=str(ROOT),
         )
         result = subprocess.run(
@@ -111,6 +145,7 @@ def test_schemathesis_finds_nothing(tmp_path):
                 "--suppress-health-check",
                 "all",
                 "--no-color",
+                *ONLY,
             ],
             cwd=ROOT,
             env=fuzz_env,

@@ -49,8 +49,8 @@ def jpeg_end(data: bytes, start: int = 0) -> int:
         if marker == 0xDA:  # SOS: scan data runs to the next marker that is not RSTn or FF00
             while True:
                 j = data.find(b"\xff", i)
-                if j < 0:
-                    raise Malformed("the JPEG's scan runs past the end of the file")
+                if j < 0:  # the file was cut inside the scan
+                    raise Malformed("a JPEG scan runs past the end of the file")
                 following = data[j + 1]
                 if following == 0x00 or 0xD0 <= following <= 0xD7 or following == 0xFF:
                     i = j + 1

@@ -44,6 +44,7 @@ UPLOAD_BODY = {
             "schema": {
                 "type": "object",
                 "required": ["file"],
+                "additionalProperties": False,  # other fields are refused (422), as in JSON
                 "properties": {
                     "file": {"type": "string", "format": "binary"},
                     "alt": {"type": "string", "maxLength": 1000},

@@ -21,8 +21,7 @@ from sqlalchemy.orm import joinedload
 from blogapi.db.models import Media, User
 from blogapi.extensions import db
 from blogapi.media.images import Processed, variants_of
-from blogapi.media.keys import new_key
-from blogapi.media.service import remove_files, variants_json
+from blogapi.media.service import remove_files, store_new, variants_json
 from blogapi.media.storage import StorageError, media_storage
 from blogapi.timeutil import utcnow
 from blogapi.web.errors import ApiError
@@ -165,12 +164,7 @@ def regenerate(media_id: int, widths: Sequence[int]) -> Regenerated:
         db.session.rollback()
         remove_files(new_keys)
         raise
-    left = []
-    for old in old_keys:
-        try:
-            media_storage().delete(old)
-        except StorageError:
-            left.append(old)
+    left = remove_files(old_keys)
     return Regenerated(
         tuple(v.width for v in processed.variants), len(old_keys) - len(left), tuple(left)
     )
@@ -194,16 +188,7 @@ def remade(key: str, widths: Sequence[int]) -> Processed:
 def store_variants(processed: Processed) -> list[str]:
     """Store the variants under new keys, narrowest first; on a failure remove what was stored
     and raise RegenerateFailed."""
-    storage = media_storage()
-    keys: list[str] = []
     try:
-        for variant in processed.variants:
-            keys.append(new_key(processed.extension))  # listed first: a half put is removed too
-            storage.put(keys[-1], variant.data)
+        return store_new(processed.variants, processed.extension)
     except StorageError as exc:
-        remove_files(keys)
         raise RegenerateFailed(str(exc)) from None
-    except BaseException:
-        remove_files(keys)
-        raise
-    return keys

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import orjson
 from flask import current_app, has_request_context
@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload
 
 from blogapi.db.models import Media, Post, User
 from blogapi.extensions import db
-from blogapi.media.images import Processed, process
+from blogapi.media.images import Encoded, Processed, process
 from blogapi.media.keys import new_key
 from blogapi.media.storage import StorageError, media_storage, storage_down
 from blogapi.security.roles import at_least
@@ -169,18 +169,23 @@ def variants_json(processed: Processed, keys: Iterable[str]) -> str:
 
 
 def store_files(processed: Processed) -> list[str]:
-    """Store the image and its variants under new keys (the image's first); on a failure,
-    remove what was stored and answer 503."""
+    """Store the image and its variants under new keys (the image's first); 503 when the
+    storage fails (nothing of them stays)."""
+    try:
+        return store_new((processed.image, *processed.variants), processed.extension)
+    except StorageError as exc:
+        raise storage_down(exc) from None
+
+
+def store_new(files: Sequence[Encoded], extension: str) -> list[str]:
+    """Store files under new keys, in order; on any failure remove what was stored and
+    raise."""
     storage = media_storage()
     keys: list[str] = []
     try:
-        for encoded in (processed.image, *processed.variants):
-            key = new_key(processed.extension)
-            keys.append(key)  # listed first: a put that fails half way is removed too
-            storage.put(key, encoded.data)
-    except StorageError as exc:
-        remove_files(keys)
-        raise storage_down(exc) from None
+        for encoded in files:
+            keys.append(new_key(extension))  # listed first: a put that fails half way is removed
+            storage.put(keys[-1], encoded.data)
     except BaseException:
         remove_files(keys)
         raise
@@ -192,14 +197,17 @@ def file_keys(media: Media) -> list[str]:
     return [media.key, *(variant["key"] for variant in media.variant_files)]
 
 
-def remove_files(keys: Iterable[str]) -> None:
-    """Remove stored files; one that cannot be removed stays for `media prune`."""
+def remove_files(keys: Iterable[str]) -> list[str]:
+    """Remove stored files; those that cannot be removed stay for `media prune` (returned)."""
     storage = media_storage()
+    left = []
     for key in keys:
         try:
             storage.delete(key)
         except StorageError as exc:
             log.warning("media file left for `media prune`: %s", exc)
+            left.append(key)
+    return left
 
 
 def set_alt(media: Media, alt: str) -> Media:

@@ -8,6 +8,7 @@ one SQLite file. It starts its own database, so it runs once: in the suite's SQL
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -664,3 +665,30 @@ def test_a_worker_killed_between_storing_files_and_their_row_leaves_orphans_prun
 def cluster_env(cluster: Cluster) -> dict[str, str]:
     """The settings manage.py needs to act on the cluster's media (its folder)."""
     return {"MEDIA_ROOT": cluster.servers[0].env["MEDIA_ROOT"]}
+
+
+def test_one_image_sent_four_times_at_once_by_one_writer_is_one_media(cluster: Cluster) -> None:
+    writer = cluster.account()
+    media_root = Path(cluster.servers[0].env["MEDIA_ROOT"])
+    image = image_bytes("PNG", (900, 600), color=(99, 1, 1))
+    send = [
+        partial(
+            requests.post,
+            f"{cluster.api(n)}/media",
+            files={"file": ("same.png", image, "image/png")},
+            headers=writer.headers,
+            timeout=TIMEOUT,
+        )
+        for n in range(4)
+    ]
+    responses = race(send)
+    assert server_errors(responses) == []
+    assert statuses(responses) == Counter({201: 1, 200: 3})
+    assert len({response.json()["id"] for response in responses}) == 1
+    assert cluster.scalar("SELECT count(*) FROM media WHERE filename = 'same.png'") == 1
+    # The three that lost the race removed the files they had stored: no file without its row.
+    named = set()
+    for key, variants in cluster.sql("SELECT key, variants FROM media"):
+        named |= {key, *(variant["key"] for variant in json.loads(variants))}
+    stored = {path.name for path in media_root.glob("*/*") if not path.name.startswith(".")}
+    assert stored == named

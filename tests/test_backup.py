@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from blogapi.db.models import Media, Post, PostRevision
 from blogapi.extensions import db
-from blogapi.media.service import file_keys
 from blogapi.media.storage import media_storage
 from blogapi.posts.revisions.storage import body_of
 from devtools.binaries import find_pg_bindir
@@ -241,7 +240,7 @@ def shown(app, client, token: str) -> dict:
     """What readers get of the media: each key's file at /media/<key> (status, type and
     bytes), and each post with a feature image as an admin reads it (the trash restored)."""
     with app.app_context():
-        keys = [key for media in db.session.scalars(select(Media)) for key in file_keys(media)]
+        keys = [key for media in db.session.scalars(select(Media)) for key in media.file_keys]
         featured = db.session.scalars(select(Post.id).where(Post.feature_image_id.is_not(None)))
         posts = sorted(featured)
         db.session.rollback()

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
-import orjson
 from PIL import Image
 from sqlalchemy import Connection, select
 
-from blogapi.db.models import Media
+from blogapi.db.models import Media, media_file_keys
 from blogapi.media.containers import trailing_data
 from blogapi.media.images import CONTENT_TYPES
 from blogapi.media.service import remove_files
@@ -32,22 +31,17 @@ class ExportProblem(Exception):
     """The export cannot be written; the message says why."""
 
 
-def file_keys_of(row: Any) -> list[str]:
-    """A media row's storage keys: the image's, then its variants'."""
-    return [row["key"], *(variant["key"] for variant in orjson.loads(row["variants"]))]
-
-
 def count_files(conn: Connection) -> int:
     """How many files the media rows name."""
     rows = conn.execute(select(MEDIA.c.key, MEDIA.c.variants)).mappings()
-    return sum(len(file_keys_of(row)) for row in rows)
+    return sum(len(media_file_keys(row["key"], row["variants"])) for row in rows)
 
 
 def file_records(rows: Iterator[Any]) -> Iterator[dict[str, Any]]:
     """Every file the media rows name, read from the storage one at a time: key and bytes."""
     storage = media_storage()
     for row in rows:
-        for key in file_keys_of(row):
+        for key in media_file_keys(row["key"], row["variants"]):
             try:
                 data = storage.read(key)
             except KeyError:

@@ -214,6 +214,12 @@ class PostRevision(Model):
         return f"<PostRevision {self.post_id}#{self.number}>"
 
 
+def media_file_keys(key: str, variants: str) -> list[str]:
+    """Every stored file a media row names: its image's key, then its variants' (from the JSON
+    of the variants column)."""
+    return [key, *(variant["key"] for variant in json.loads(variants or "[]"))]
+
+
 class Media(Model):
     """An uploaded image as stored: decoded, stripped of metadata and re-encoded, with its
     smaller variants (blogapi/media). Its files live in the media storage under `key` and
@@ -249,6 +255,11 @@ class Media(Model):
         """The variants column read: width, height, key and bytes of each, narrowest first."""
         variants: list[dict[str, Any]] = json.loads(self.variants or "[]")
         return variants
+
+    @property
+    def file_keys(self) -> list[str]:
+        """Every stored file of this media: the image, then its variants."""
+        return media_file_keys(self.key, self.variants)
 
     def __repr__(self) -> str:
         return f"<Media {self.id} {self.key}>"

@@ -9,7 +9,6 @@ the row is committed, and only then are the old files removed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,7 +17,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import joinedload
 
-from blogapi.db.models import Media, User
+from blogapi.db.models import Media, User, media_file_keys
 from blogapi.extensions import db
 from blogapi.media.images import Processed, variants_of
 from blogapi.media.service import remove_files, store_new, variants_json
@@ -42,9 +41,7 @@ def named_keys() -> dict[str, int]:
     named: dict[str, int] = {}
     query = select(Media.id, Media.key, Media.variants).execution_options(yield_per=BATCH)
     for media_id, key, variants in db.session.execute(query):
-        named[key] = media_id
-        for variant in json.loads(variants or "[]"):
-            named[variant["key"]] = media_id
+        named.update(dict.fromkeys(media_file_keys(key, variants), media_id))
     db.session.rollback()  # no transaction stays open while the storage is listed
     return named
 
@@ -143,7 +140,7 @@ def regenerate(media_id: int, widths: Sequence[int]) -> Regenerated:
     if media is None:
         raise RegenerateFailed("it was deleted meanwhile")
     key, old_json = media.key, media.variants
-    old_keys = [variant["key"] for variant in media.variant_files]
+    old_keys = media.file_keys[1:]
     db.session.rollback()  # no transaction stays open while files are read and written
     processed = remade(key, widths)
     new_keys = store_variants(processed)

@@ -192,11 +192,6 @@ def store_new(files: Sequence[Encoded], extension: str) -> list[str]:
     return keys
 
 
-def file_keys(media: Media) -> list[str]:
-    """Every stored file of a media: the image, then its variants."""
-    return [media.key, *(variant["key"] for variant in media.variant_files)]
-
-
 def remove_files(keys: Iterable[str]) -> list[str]:
     """Remove stored files; those that cannot be removed stay for `media prune` (returned)."""
     storage = media_storage()
@@ -239,7 +234,7 @@ def delete_media(media: Media) -> None:
     posts = posts_using(media.id)
     if posts:
         raise in_use(media.id, posts)
-    keys = file_keys(media)
+    keys = media.file_keys
     try:
         db.session.delete(media)
         db.session.commit()

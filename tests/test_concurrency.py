@@ -570,7 +570,11 @@ def test_a_worker_killed_mid_request_leaves_no_half_written_post(
         headers=writer.headers,
         timeout=TIMEOUT,
     )
-    held = cluster.writes_held(user_id) if stopped_at == "post" else cluster.revision_writes_held()
+    held = (
+        cluster.writes_held(user_id)
+        if stopped_at == "post"
+        else cluster.inserts_held("post_revisions")
+    )
     blocked_in = cluster.killed_mid_request(0, create, held)
     if cluster.backend == "postgresql":
         # "post": its tags and the post row are written, uncommitted; "revision": the post row
@@ -609,7 +613,7 @@ def test_a_worker_killed_mid_edit_leaves_the_old_content_and_its_revisions(
     edit = {"title": "After the kill", "body": "New words.\n", "tags": ["new"]}
     url = f"{cluster.api(0)}/posts/{post['id']}"
     patch = partial(requests.patch, url, json=edit, headers=writer.headers, timeout=TIMEOUT)
-    blocked_in = cluster.killed_mid_request(0, patch, cluster.revision_writes_held())
+    blocked_in = cluster.killed_mid_request(0, patch, cluster.inserts_held("post_revisions"))
     if cluster.backend == "postgresql":  # the post row and its new tag links are written
         assert blocked_in.startswith("INSERT INTO post_revisions"), blocked_in
     # Killed before its commit: the old content, its one revision, no new tag.
@@ -646,7 +650,7 @@ def test_a_worker_killed_between_storing_files_and_their_row_leaves_orphans_prun
         timeout=TIMEOUT,
     )
     known = files()
-    blocked_in = cluster.killed_mid_request(0, send, cluster.media_writes_held())
+    blocked_in = cluster.killed_mid_request(0, send, cluster.inserts_held("media"))
     if cluster.backend == "postgresql":
         assert blocked_in.startswith("INSERT INTO media"), blocked_in
     orphans = files() - known

@@ -148,28 +148,15 @@ class Cluster:
                 conn.rollback()
 
     @contextmanager
-    def revision_writes_held(self) -> Iterator[None]:
-        """Hold the database so a request that records a revision stops mid-way."""
+    def inserts_held(self, table: str) -> Iterator[None]:
+        """Hold the database so a request stops at its INSERT into `table`, uncommitted: a
+        content write after its post row and tag links (post_revisions), an upload after
+        storing its files (media)."""
         with self.engine.connect() as conn:
             if self.backend == "sqlite":
                 conn.exec_driver_sql("BEGIN IMMEDIATE")  # as in writes_held: before any write
             else:
-                # Reads go on, inserts wait: the request has written the post row and its tag
-                # links when it stops at its revision's INSERT, uncommitted.
-                conn.exec_driver_sql("LOCK TABLE post_revisions IN SHARE MODE")
-            try:
-                yield
-            finally:
-                conn.rollback()
-
-    @contextmanager
-    def media_writes_held(self) -> Iterator[None]:
-        """Hold the database so an upload stops after storing its files, before its row."""
-        with self.engine.connect() as conn:
-            if self.backend == "sqlite":
-                conn.exec_driver_sql("BEGIN IMMEDIATE")  # its INSERT waits; its reads go on
-            else:
-                conn.exec_driver_sql("LOCK TABLE media IN SHARE MODE")
+                conn.exec_driver_sql(f"LOCK TABLE {table} IN SHARE MODE")  # reads go on
             try:
                 yield
             finally:

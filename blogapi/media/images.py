@@ -18,11 +18,13 @@ from typing import Any
 from PIL import Image, ImageCms, ImageSequence, UnidentifiedImageError
 
 from blogapi.media.containers import Malformed, trailing_data
+from blogapi.media.keys import CONTENT_TYPES as KEY_TYPES
 from blogapi.web.errors import ApiError
 
 FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
-CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
+# The type a stored file is served with follows from its key's extension (keys.py).
+CONTENT_TYPES = {name: KEY_TYPES[extension] for name, extension in EXTENSIONS.items()}
 # Pillow opens a JPEG that declares more pictures after it (MPO: a stereo pair, the gain map of
 # an Ultra HDR phone photo) as MPO. It is the JPEG it starts with; only that first picture is kept.
 FIRST_PICTURE_ONLY = {"MPO": "JPEG"}

@@ -74,6 +74,9 @@ SEARCH_LANGUAGES: tuple[str, ...] = (
 # into headers as it is written.
 URL_PATH = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*")
 MEDIA_STORAGES: tuple[str, ...] = ("filesystem", "s3")
+# SITE_LANGUAGE: a BCP 47 tag (`en`, `pt-BR`, `zh-Hant`), written as the pages' `lang`.
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")
+MAX_FEED_LENGTH = 100
 
 
 class ConfigError(RuntimeError):
@@ -206,6 +209,15 @@ def media_widths(raw: str) -> tuple[int, ...]:
     return tuple(sorted(widths))
 
 
+def language_tag(value: str) -> str:
+    """SITE_LANGUAGE checked as a BCP 47 language tag."""
+    if not LANGUAGE_TAG.fullmatch(value):
+        raise ConfigError(
+            f"SITE_LANGUAGE must be a language tag such as en or pt-BR, not {value!r}"
+        )
+    return value
+
+
 def search_language(value: str) -> str:
     """SEARCH_LANGUAGE checked against the languages full-text search knows."""
     language = value.strip().lower()
@@ -323,6 +335,17 @@ class Config:
             env_list("TRUSTED_HOSTS"), self.SITE_URL, default_to_site=self.trust_site_host_only
         )
         self.HSTS_SECONDS = env_int("HSTS_SECONDS", 0)
+        # The public face (blogapi/site/): the blog's name, its reader pages, its feeds.
+        self.SITE_TITLE = env_str("SITE_TITLE", "blogapi")
+        self.SITE_DESCRIPTION = env_str("SITE_DESCRIPTION")
+        self.SITE_LANGUAGE = language_tag(env_str("SITE_LANGUAGE", "en"))
+        # false: headless, the HTML pages answer 404; feeds, sitemap and /media stay.
+        self.PUBLIC_SITE = env_bool("PUBLIC_SITE", True)
+        self.FEED_LENGTH = env_int("FEED_LENGTH", 20, minimum=1)
+        if self.FEED_LENGTH > MAX_FEED_LENGTH:
+            raise ConfigError(
+                f"FEED_LENGTH must be at most {MAX_FEED_LENGTH}, not {self.FEED_LENGTH}"
+            )
         self.PASSWORD_HASH_PROFILE = "strong"
 
     def check_role(self) -> None:

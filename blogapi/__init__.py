@@ -19,6 +19,7 @@ from blogapi.security.jwt import register_jwt_callbacks
 from blogapi.security.keys import register_signing_keys
 from blogapi.security.passwords import init_passwords
 from blogapi.security.ratelimit import init_rate_limits
+from blogapi.site.setup import init_site
 from blogapi.web.body import refuse_long_url, refuse_nul_in_url
 from blogapi.web.cors import register_cors
 from blogapi.web.errors import register_error_handlers
@@ -46,6 +47,7 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     app.before_request(refuse_long_url)
     app.before_request(refuse_nul_in_url)  # what no endpoint should see, before any view runs
     register_routes(app)
+    init_site(app)
     register_security_headers(app)
     run_checked(register_cors, app)
     cli.init_app(app)

@@ -25,8 +25,8 @@ from blogapi.posts.resources import PostItem, PostList, PostPublish, PostUnpubli
 from blogapi.security.jwks import JWKS_PATH, Jwks
 from blogapi.web.api import make_api
 from blogapi.web.health import Health
+from blogapi.web.urls import API_PREFIX
 
-API_PREFIX = "/api/v1"
 REVISION = "<int(min=1, max=2147483647):number>"  # a revision's number; anything else: 404
 MEDIA_ID = "<int(min=1, max=2147483647):media_id>"
 

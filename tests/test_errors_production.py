@@ -128,9 +128,11 @@ def test_health_is_ok_with_a_database(prod):
     assert response.get_json() == {"status": "ok", "database": "ok"}
 
 
-def test_html_is_never_returned(prod):
+def test_the_api_never_returns_html_even_to_a_browser(prod):
     for response in (
-        prod.get("/nope", headers={"Accept": "text/html"}),
+        prod.get(f"{API}/nope", headers={"Accept": "text/html"}),
+        prod.get("/media/nope", headers={"Accept": "text/html"}),
+        prod.get("/nope", headers={"Accept": "*/*"}),
         prod.post(f"{API}/auth/login", data="x", headers={"Accept": "text/html"}),
     ):
         assert response.headers["Content-Type"] == "application/problem+json"

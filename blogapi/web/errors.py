@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from itertools import islice
 from typing import Any
 
 import orjson
-from flask import Flask, Response
+from flask import Flask, Response, current_app
 from marshmallow import ValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
@@ -27,6 +27,10 @@ ERRORS_SHOWN = 20
 MESSAGES_SHOWN = 5
 NAME_SHOWN = 100
 log = logging.getLogger("blogapi.errors")
+# A feature that serves HTML pages (blogapi/site) may show an error to a browser as a page:
+# it registers here a function that turns a problem response into its page, or keeps it.
+BROWSER_ERRORS_KEY = "blogapi.browser_errors"
+BrowserErrors = Callable[[Response], Response]
 
 
 def status_title(status: int) -> str:
@@ -157,40 +161,49 @@ def database_unavailable(error: Exception) -> Response:
     )
 
 
+def for_browser(response: Response) -> Response:
+    """The problem as a page when a feature serving HTML claims this request, else as it is."""
+    pages: BrowserErrors | None = current_app.extensions.get(BROWSER_ERRORS_KEY)
+    return response if pages is None else pages(response)
+
+
 def register_error_handlers(app: Flask) -> None:
-    """Send every error, expected or not, through problem()."""
+    """Send every error, expected or not, through problem() (and, for a browser on a page,
+    on to its HTML form)."""
 
     @app.errorhandler(ApiError)
     def handle_api_error(error: ApiError) -> Response:
-        return problem(
-            error.status,
-            error.detail,
-            errors=error.errors,
-            headers=error.headers,
-            extra=error.extra,
+        return for_browser(
+            problem(
+                error.status,
+                error.detail,
+                errors=error.errors,
+                headers=error.headers,
+                extra=error.extra,
+            )
         )
 
     @app.errorhandler(ValidationError)
     def handle_validation_error(error: ValidationError) -> Response:
-        return validation_problem(error)
+        return for_browser(validation_problem(error))
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(error: HTTPException) -> Response:
-        return http_problem(error)
+        return for_browser(http_problem(error))
 
     @app.errorhandler(IntegrityError)
     def handle_integrity_error(error: IntegrityError) -> Response:
         db.end_session()
-        return problem(409, "The request conflicts with data that already exists.")
+        return for_browser(problem(409, "The request conflicts with data that already exists."))
 
     @app.errorhandler(DBAPIError)
     def handle_database_error(error: DBAPIError) -> Response:
         if is_disconnect(error):
-            return database_unavailable(error)
+            return for_browser(database_unavailable(error))
         return handle_unexpected(error)
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> Response:
         db.end_session()
         app.logger.exception("unhandled error", exc_info=error)
-        return problem(500, "An unexpected error occurred; it has been logged.")
+        return for_browser(problem(500, "An unexpected error occurred; it has been logged."))

@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy import func, select
+from werkzeug.http import parse_date
 
 from blogapi.db.content_version import current_version
 from blogapi.db.models import Post
@@ -116,13 +117,26 @@ def response_of(result: Any) -> Response:
     return output_json(body, status, headers)
 
 
-def from_entry(entry: Entry) -> Response:
-    """A response rebuilt from a cache entry; 304 when If-None-Match names its ETag."""
-    headers = dict(entry.headers)
+def unchanged_for_client(headers: dict[str, str]) -> bool:
+    """Whether the client's copy is current: If-None-Match names the ETag, or, when it sends
+    no If-None-Match (RFC 9110 13.2.2), If-Modified-Since is no older than Last-Modified."""
     etag = headers.get("ETag")
-    if etag and request.if_none_match.contains_weak(etag.strip('"')):
+    if request.if_none_match:
+        return bool(etag) and request.if_none_match.contains_weak(str(etag).strip('"'))
+    since, modified = request.if_modified_since, headers.get("Last-Modified")
+    if since is None or not modified:
+        return False
+    changed = parse_date(modified)
+    return changed is not None and changed.replace(microsecond=0) <= since
+
+
+def from_entry(entry: Entry) -> Response:
+    """A response rebuilt from a cache entry (its own Content-Type kept); 304 when the
+    client's copy is current."""
+    headers = dict(entry.headers)
+    if unchanged_for_client(headers):
         return Response(status=304, headers=headers)
-    return Response(entry.body, status=200, headers=headers, mimetype="application/json")
+    return Response(entry.body, status=200, headers=headers)
 
 
 def cache_key(environ: dict[str, Any], site_url: str) -> str:
@@ -159,8 +173,9 @@ def public_cache(view: Callable[..., Any]) -> Callable[..., Any]:
         if response.status_code == 200:
             public_validators(response)
             headers = tuple((k, v) for k, v in response.headers.items() if k != "Content-Length")
-            body = response.get_data()
-            cache.put(key, version, request_go_live(), Entry(body, headers), size=len(body))
+            made = Entry(response.get_data(), headers)
+            cache.put(key, version, request_go_live(), made, size=len(made.body))
+            return from_entry(made)
         return response
 
     return wrapper

@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 from flask import current_app, request
 from werkzeug.sansio.utils import get_current_url
 
+API_PREFIX = "/api/v1"  # where the JSON API lives; everything else is at the site root
+
 
 def external_url(path: str) -> str:
     """The absolute URL of `path`, a path inside the app (as `request.path` is, without the

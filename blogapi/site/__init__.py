@@ -1,0 +1,1 @@
+"""The public face: feeds, reader pages and the sitemap, built from published posts."""

@@ -12,7 +12,16 @@ from sqlalchemy import Connection, Table, func, select
 
 from blogapi.backup.files import count_files, file_records
 from blogapi.backup.schemas import FORMAT, KINDS, RECORDS, header_record
-from blogapi.db.models import Media, Post, PostRevision, RevokedToken, Tag, User, post_tags
+from blogapi.db.models import (
+    Media,
+    Post,
+    PostRevision,
+    PostSlug,
+    RevokedToken,
+    Tag,
+    User,
+    post_tags,
+)
 from blogapi.db.sqlite import sqlite_in_transaction
 from blogapi.extensions import db
 from blogapi.posts.revisions.bodies import decode
@@ -27,6 +36,7 @@ TABLES: dict[str, Table] = {
     "revision": PostRevision.__table__,
     "revoked_token": RevokedToken.__table__,
 }
+OLD_SLUGS = PostSlug.__table__  # exported inside post records, as post_tags are
 ORDER = {"revision": ("post_id", "number"), "revoked_token": ("jti",)}  # others: id order
 PLURALS = {
     "user": "users",
@@ -122,16 +132,35 @@ def rows_of(conn: Connection, kind: str) -> Iterator[Any]:
     if kind != "post":
         yield from rows
         return
-    # Walk post_tags in post order beside the posts: one pass, whatever the number of posts.
-    links = streamed(conn, select(post_tags).order_by(post_tags.c.post_id, post_tags.c.tag_id))
-    link = next(links, None)
+    # Walk post_tags and post_slugs in post order beside the posts: one pass each, whatever
+    # the number of posts.
+    links = beside(
+        streamed(conn, select(post_tags).order_by(post_tags.c.post_id, post_tags.c.tag_id))
+    )
+    slugs = beside(
+        streamed(conn, select(OLD_SLUGS).order_by(OLD_SLUGS.c.post_id, OLD_SLUGS.c.slug))
+    )
     for row in rows:
-        tags, names = [], []
-        while link is not None and link["post_id"] == row["id"]:
-            tags.append(link["tag_id"])
-            names.append(link["name"])
-            link = next(links, None)
-        yield {**row, "tags": tags, "tag_names": names}
+        tagged = links(row["id"])
+        tags, names = [link["tag_id"] for link in tagged], [link["name"] for link in tagged]
+        old_slugs = [old["slug"] for old in slugs(row["id"])]
+        yield {**row, "tags": tags, "tag_names": names, "old_slugs": old_slugs}
+
+
+def beside(rows: Iterator[Any]) -> Callable[[int], list[Any]]:
+    """A reader of rows sorted by post_id, asked for each post's rows in post order."""
+    pending = next(rows, None)
+
+    def of(post_id: int) -> list[Any]:
+        nonlocal pending
+        found = []
+        while pending is not None and pending["post_id"] <= post_id:
+            if pending["post_id"] == post_id:
+                found.append(pending)
+            pending = next(rows, None)
+        return found
+
+    return of
 
 
 def whole_bodies(rows: Iterator[Any]) -> Iterator[dict[str, Any]]:

@@ -10,7 +10,15 @@ from marshmallow import ValidationError
 from sqlalchemy import Connection, insert, text
 from sqlalchemy.exc import IntegrityError
 
-from blogapi.backup.export import BATCH, TABLES, Progress, count_rows, describe, no_progress
+from blogapi.backup.export import (
+    BATCH,
+    OLD_SLUGS,
+    TABLES,
+    Progress,
+    count_rows,
+    describe,
+    no_progress,
+)
 from blogapi.backup.files import FileImport
 from blogapi.backup.schemas import KINDS, READABLE_FORMATS, RECORDS, SINCE, header_record
 from blogapi.db.models import email_key, post_tags, username_key
@@ -79,7 +87,7 @@ def locked_connection() -> Connection:
     """The session's connection, holding off other writers until the import commits."""
     conn = db.session.connection()
     if conn.dialect.name == "postgresql":
-        tables = ", ".join([*(t.name for t in TABLES.values()), post_tags.name])
+        tables = ", ".join([*(t.name for t in TABLES.values()), post_tags.name, OLD_SLUGS.name])
         conn.exec_driver_sql(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
     else:
         take_sqlite_write_lock(conn)
@@ -154,6 +162,7 @@ class Importer:
         self.kind = ""
         self.rows: list[dict[str, Any]] = []
         self.links: list[dict[str, Any]] = []
+        self.old_slugs: list[dict[str, Any]] = []
         self.tag_names: dict[int, str] = {}  # for format 1 posts, which only name tag ids
         self.firsts: list[dict[str, Any]] = []  # revision 1 of each post of a format 1-2 file
         self.first_revisions = 0
@@ -201,6 +210,13 @@ class Importer:
                 raise ImportProblem(
                     f"line {number}: {field} {data[field]!r} is already used on line "
                     f"{self.unique[name]} (compared without regard to case)"
+                )
+            self.unique[name] = number
+        for old in data.get("old_slugs", ()):  # each leads to one post
+            name = f"post old_slug {old}"
+            if name in self.unique:
+                raise ImportProblem(
+                    f"line {number}: old slug {old!r} is already used on line {self.unique[name]}"
                 )
             self.unique[name] = number
 
@@ -258,6 +274,9 @@ class Importer:
                 {"post_id": data["id"], "tag_id": tag, "name": name}
                 for tag, name in zip(tags, names, strict=True)
             ]
+            self.old_slugs += [
+                {"slug": old, "post_id": data["id"]} for old in data.pop("old_slugs")
+            ]
             if self.version < REVISIONS_SINCE:  # as migration 5e2d8a41c7b9 gave every post
                 self.firsts.append(first_revision(data, names))
         if kind == "revision":
@@ -277,6 +296,8 @@ class Importer:
             self.conn.execute(insert(TABLES[self.kind]), self.rows)
             if self.links:
                 self.conn.execute(insert(post_tags), self.links)
+            if self.old_slugs:
+                self.conn.execute(insert(OLD_SLUGS), self.old_slugs)
             if self.firsts:
                 self.conn.execute(insert(REVISIONS), self.firsts)
         except IntegrityError as exc:
@@ -284,7 +305,7 @@ class Importer:
             raise ImportProblem(f"the database refused {self.kind} records: {detail}") from None
         written = len(self.rows)
         self.first_revisions += len(self.firsts)
-        self.rows, self.links, self.firsts = [], [], []
+        self.rows, self.links, self.firsts, self.old_slugs = [], [], [], []
         return written
 
     def check_counts(self, expected: dict[str, int]) -> None:

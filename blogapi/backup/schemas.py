@@ -18,14 +18,15 @@ from blogapi.security.roles import ROLES
 from blogapi.web.cursors import MAX_ID
 from blogapi.web.fields import StrictSchema, UTCDateTimeField
 
-FORMAT = 4  # bump when a record changes shape; import refuses formats it does not know
+FORMAT = 5  # bump when a record changes shape; import refuses formats it does not know
 # 2: posts carry tag_names, their own spelling of each tag; a format 1 file's posts take the
 # tag records' names, the one spelling stored then.
 # 3: posts carry deleted_at and deleted_by_id (the trash), and revision records follow the
 # posts; a format 1 or 2 file's posts each get a revision 1 made from themselves.
 # 4: media records follow the tags, then a file record for every stored file (each image and
 # its variants, base64); posts carry feature_image_id. Older files have no media.
-READABLE_FORMATS = (1, 2, 3, 4)
+# 5: posts carry old_slugs, the slugs they gave up (their redirects). Older files have none.
+READABLE_FORMATS = (1, 2, 3, 4, 5)
 KINDS = ("user", "tag", "media", "file", "post", "revision", "revoked_token")
 SINCE = {"revision": 3, "media": 4, "file": 4}  # the first format with records of a kind
 
@@ -120,8 +121,8 @@ class TagRecord(StrictSchema):
 
 class PostRecord(StrictSchema):
     """A post with its exact slug, timestamps, version, tag ids and its spelling of each tag
-    (`tag_names`, in the same order), when and by whom it was trashed (null: live), and its
-    feature image's media id (null: none).
+    (`tag_names`, in the same order), when and by whom it was trashed (null: live), its
+    feature image's media id (null: none) and the slugs it gave up (`old_slugs`).
     Import makes `body_html` again from `body` (the file is not trusted to hold safe HTML);
     export writes it for other readers of the file."""
 
@@ -141,11 +142,20 @@ class PostRecord(StrictSchema):
     deleted_at = UTCDateTimeField(allow_none=True, load_default=None)
     deleted_by_id = optional_id()
     feature_image_id = optional_id()
+    old_slugs = fields.List(fields.String(validate=valid_slug), load_default=list)
 
     @validates("tags")
     def _distinct(self, value: list[int], **_kwargs: Any) -> None:
         if len(set(value)) != len(value):
             raise ValidationError("A tag id appears twice.")
+
+    @validates_schema
+    def _old_slugs_are_old(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        old = data.get("old_slugs", [])
+        if len(set(old)) != len(old) or data.get("slug") in old:
+            raise ValidationError(
+                "Old slugs are distinct, and none is the post's own.", "old_slugs"
+            )
 
     @validates_schema
     def _a_name_for_each_tag(self, data: dict[str, Any], **_kwargs: Any) -> None:

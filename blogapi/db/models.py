@@ -185,6 +185,16 @@ class Post(Model):
         return f"<Post {self.slug}>"
 
 
+class PostSlug(Model):
+    """A slug a post had before it was renamed: its page answers there with a redirect
+    (blogapi/posts/slug_history.py). A slug leads to the post that gave it up last."""
+
+    __tablename__ = "post_slugs"
+
+    slug: Mapped[str] = mapped_column(String(80), primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+
+
 class PostRevision(Model):
     """A post's content as one save left it; its body whole or as a delta against its keyframe
     (blogapi/posts/history/bodies.py)."""

@@ -27,6 +27,7 @@ from blogapi.posts.access import SHOWN_WITH_POST, can_see
 from blogapi.posts.markdown import render_markdown
 from blogapi.posts.revisions.storage import record_revision
 from blogapi.posts.search.document import plain_text, tag_text
+from blogapi.posts.slug_history import remember_old_slug
 from blogapi.posts.slugs import MAX_SLUG_LENGTH, is_valid_slug, slugify, with_suffix
 from blogapi.posts.tags import set_post_tags, spellings
 from blogapi.timeutil import request_now
@@ -148,6 +149,7 @@ def update_post(post: Post, data: dict[str, Any], editor: User, *, conditional: 
     tags = data.get("tags")
     if tags is not None and tags == current:
         tags = None  # the same tags, spelled the same
+    renamed_from = post.slug if "slug" in changes else None
     for field, value in changes.items():
         setattr(post, field, value)
     if "body" in changes:
@@ -163,6 +165,7 @@ def update_post(post: Post, data: dict[str, Any], editor: User, *, conditional: 
         conditional=conditional,
         tags=tags,
         revision=revision,
+        renamed_from=renamed_from,
     )
 
 
@@ -204,9 +207,10 @@ def commit_change(
     conditional: bool,
     tags: dict[str, str] | None = None,
     revision: Revision | None = None,
+    renamed_from: str | None = None,
 ) -> Post:
-    """Stamp updated_at and commit when something changed (the tags too, when given, and a
-    revision of the content, when asked); the post as now stored."""
+    """Stamp updated_at and commit when something changed (the tags too, when given, a
+    revision of the content, when asked, and the slug it gave up); the post as now stored."""
     if not changed:
         return post
     post.updated_at = request_now()
@@ -217,6 +221,8 @@ def commit_change(
             set_post_tags(post_id, tags)
         if revision is not None:
             record_revision(post, revision.editor_id, revision.tags)
+        if renamed_from is not None:
+            remember_old_slug(post_id, renamed_from, post.slug)
 
     save(conditional=conditional, then=links_and_revision)
     return stored(post_id)

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres bench bench-search bench-history bench-media scale lint format venv clean
+.PHONY: run test test-sqlite test-postgres bench bench-search bench-history bench-media bench-site scale lint format venv clean
 
 venv: $(STAMP)
 
@@ -55,6 +55,10 @@ bench-history: $(STAMP)
 ## serving a variant against bare Flask's send_file; installs wrk; about 3 minutes.
 bench-media: $(STAMP)
 	$(PY) -m bench.media $(MEDIA_BENCH_ARGS)
+
+## Feeds and reader pages against bare Flask, at 1,000 and 100,000 posts: ~10 minutes.
+bench-site: $(STAMP)
+	$(PY) -m bench.site $(SITE_BENCH_ARGS)
 
 ## Scale test on PostgreSQL and Redis under faults (bench/README.md): ~2.5 minutes.
 scale: $(STAMP)

@@ -196,6 +196,7 @@ def import_into(url: str, path: Path, **settings):
 
 def test_export_then_import_reproduces_every_row_and_login(app, runner, client, tmp_path):
     tokens = populate(runner, client)
+    assert [row["slug"] for row in stored(app)["post_slugs"]] == ["flask-notes"]  # its redirect
     lines = export_to(runner, tmp_path / "blog.jsonl")
     assert stat.S_IMODE(os.stat(tmp_path / "blog.jsonl").st_mode) == 0o600  # password hashes
     header = json.loads(lines[0])
@@ -258,6 +259,7 @@ def shown(app, client, token: str) -> dict:
 
 def test_media_moves_from_a_folder_to_s3_and_back_byte_identical(app, runner, client, tmp_path):
     tokens = populate(runner, client)
+    assert [row["slug"] for row in stored(app)["post_slugs"]] == ["flask-notes"]  # its redirect
     lines = export_to(runner, tmp_path / "blog.jsonl")
     files, rows = media_files(app), stored(app)
     assert len(files) == 10 and app.config["MEDIA_STORAGE"] == "filesystem"

@@ -210,7 +210,7 @@ CASES = {
     "a negative id": (edit("post", 2, id=-5), "id: Must be greater than or equal to 1"),
     "an invalid slug": (edit("post", 4, slug="Not A Slug"), "slug: Not a valid slug"),
     "an empty title": (edit("post", 5, title=""), "title: Length must be between 1 and 200"),
-    "a future format": (edit("post", 6, format=5), "format 5 is not one this blogapi reads"),
+    "a future format": (edit("post", 6, format=6), "format 6 is not one this blogapi reads"),
     "an unknown record type": (edit("tag", 2, type="comment"), "unknown record type 'comment'"),
     "a duplicate id": (copy_of("post", "id", 0, 3), "post 1 is already on line"),
     "a username taken in another case": (

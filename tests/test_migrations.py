@@ -27,6 +27,7 @@ TABLES = {
     "posts",
     "post_tags",
     "post_revisions",
+    "post_slugs",
     "media",
     "revoked_tokens",
     "alembic_version",
@@ -282,7 +283,7 @@ def test_posts_written_before_search_are_found_after_the_migration_and_it_goes_d
             "tables": set(),
             "other": set(),
         }
-        assert schema(url) == (TABLES - {"post_revisions", "media"}, [SEARCH_PARENT])
+        assert schema(url) == (TABLES - {"post_revisions", "media", "post_slugs"}, [SEARCH_PARENT])
 
         upgrade(url)
         assert search_index(url) == built
@@ -344,7 +345,10 @@ def test_posts_written_before_revisions_get_their_first_and_the_trash_goes_down_
                 )
             down = manage(url, "db", "downgrade", HISTORY_PARENT)
             assert down.returncode == 0, down.stderr
-            assert schema(url) == (tables_of(url) - {"post_revisions", "media"}, [HISTORY_PARENT])
+            assert schema(url) == (
+                tables_of(url) - {"post_revisions", "media", "post_slugs"},
+                [HISTORY_PARENT],
+            )
             with engine.connect() as conn:
                 assert conn.execute(text("SELECT id FROM posts")).all() == [(1,)]
                 assert conn.execute(text("SELECT count(*) FROM tags")).scalar() == 0
@@ -399,9 +403,60 @@ def test_posts_written_before_media_have_no_feature_image_and_media_goes_down_cl
             assert version() == seen
             down = manage(url, "db", "downgrade", MEDIA_PARENT)
             assert down.returncode == 0, down.stderr
-            assert schema(url) == (tables_of(url) - {"media"}, [MEDIA_PARENT])
+            assert schema(url) == (tables_of(url) - {"media", "post_slugs"}, [MEDIA_PARENT])
             with engine.connect() as conn:
                 assert conn.execute(text("SELECT id, title FROM posts")).all() == [(1, "Old")]
             upgrade(url)
+        finally:
+            engine.dispose()
+
+
+SLUGS_PARENT = "a41f6c2e9b17"  # the schema before old slugs
+
+
+def test_slugs_posts_gave_up_before_the_migration_become_their_old_slugs(tmp_path):
+    with fresh_database(tmp_path, suite_admin_url()) as url:
+        before = manage(url, "db", "upgrade", SLUGS_PARENT)
+        assert before.returncode == 0, before.stderr
+        engine = create_engine(url)
+        try:
+            with engine.begin() as conn:
+                add_author_ada(conn)
+                # Post 1 was "first", then "second", and is "third" now; post 2 took "first"
+                # over later, and post 3 once was "second" too, before post 1.
+                for post_id, slug in ((1, "third"), (2, "first"), (3, "elsewhere")):
+                    conn.execute(
+                        text(
+                            "INSERT INTO posts (id, slug, title, summary, body, body_html, "
+                            "author_id, created_at, updated_at, published_at, version) VALUES "
+                            "(:id, :slug, 'T', '', 'B', '', 1, :t, :t, :t, 1)"
+                        ),
+                        {"id": post_id, "slug": slug, "t": "2026-01-01 00:00:00"},
+                    )
+                revisions = [
+                    (1, 1, "first", "2026-01-01"),
+                    (3, 1, "second", "2026-01-02"),
+                    (1, 2, "second", "2026-01-03"),
+                    (1, 3, "third", "2026-01-04"),
+                    (2, 1, "first", "2026-01-05"),
+                    (3, 2, "elsewhere", "2026-01-06"),
+                ]
+                for post_id, number, slug, day in revisions:
+                    conn.execute(
+                        text(
+                            "INSERT INTO post_revisions (post_id, number, created_at, author_id,"
+                            " title, slug, summary, tags, keyframe, body_data) VALUES "
+                            "(:post, :number, :t, 1, 'T', :slug, '', '[]', NULL, :body)"
+                        ),
+                        {"post": post_id, "number": number, "slug": slug}
+                        | {"t": f"{day} 00:00:00", "body": b"B"},
+                    )
+            upgrade(url)
+            with engine.connect() as conn:
+                rows = conn.execute(text("SELECT slug, post_id FROM post_slugs ORDER BY slug"))
+                assert rows.all() == [("second", 1)]
+            down = manage(url, "db", "downgrade", SLUGS_PARENT)
+            assert down.returncode == 0, down.stderr
+            assert schema(url) == (tables_of(url) - {"post_slugs"}, [SLUGS_PARENT])
         finally:
             engine.dispose()

@@ -4,9 +4,10 @@ whichever process or host serves it."""
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import requests
+from flask import Response
 from sqlalchemy import text
 
 from blogapi.extensions import db
@@ -152,3 +153,45 @@ def test_the_cache_forgets_by_bytes_and_counts_a_replaced_entry_once():
     cache.put("huge", 1, None, "H", size=101)  # never fits: not kept, nothing evicted for it
     assert cache.get("huge", 1, now) is None and cache.size == 70
     assert cache.get("c", 2, now) is None and cache.size == 40  # stale: dropped, bytes freed
+
+
+def test_any_kind_of_response_keeps_its_type_and_honours_if_modified_since(app, client):
+    calls = []
+
+    def feed() -> Response:
+        calls.append(1)
+        response = Response("<feed/>", mimetype="application/atom+xml")
+        response.last_modified = datetime(2026, 11, 1, 12, 0, 0, tzinfo=UTC)
+        return response
+
+    app.add_url_rule("/probe.atom", "probe", public_cache.public_cache(feed))
+    first, second = client.get("/probe.atom"), client.get("/probe.atom")
+    assert len(calls) == 1  # the second came from the cache
+    for response in (first, second):
+        assert response.status_code == 200 and response.data == b"<feed/>"
+        assert response.mimetype == "application/atom+xml"
+        assert response.headers["Last-Modified"] == "Sun, 01 Nov 2026 12:00:00 GMT"
+    etag = first.headers["ETag"]
+    current = {"If-Modified-Since": "Sun, 01 Nov 2026 12:00:00 GMT"}
+    older = {"If-Modified-Since": "Sun, 01 Nov 2026 11:59:59 GMT"}
+    assert client.get("/probe.atom", headers=current).status_code == 304
+    assert client.get("/probe.atom", headers=older).status_code == 200
+    # If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2), whichever way it goes.
+    assert (
+        client.get("/probe.atom", headers={**current, "If-None-Match": '"other"'}).status_code
+        == 200
+    )
+    assert client.get("/probe.atom", headers={**older, "If-None-Match": etag}).status_code == 304
+    assert client.get("/probe.atom", headers={"If-Modified-Since": "not a date"}).status_code == 200
+
+
+def test_a_client_with_a_current_copy_gets_304_on_a_cache_miss_too(app, client):
+    app.add_url_rule(
+        "/probe.txt",
+        "probe",
+        public_cache.public_cache(lambda: Response("same", mimetype="text/plain")),
+    )
+    etag = client.get("/probe.txt").headers["ETag"]
+    app.extensions[public_cache.EXTENSION_KEY] = VersionedCache()  # as another worker would be
+    again = client.get("/probe.txt", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["ETag"] == etag and again.data == b""

@@ -460,3 +460,42 @@ def test_slugs_posts_gave_up_before_the_migration_become_their_old_slugs(tmp_pat
             assert schema(url) == (tables_of(url) - {"post_slugs"}, [SLUGS_PARENT])
         finally:
             engine.dispose()
+
+
+STAMP_PARENT = "b7e3d91c4a26"  # the schema before content_version kept its time
+
+
+def test_each_change_readers_see_stamps_its_time_and_the_stamp_goes_down_clean(tmp_path):
+    with fresh_database(tmp_path, suite_admin_url()) as url:
+        upgrade(url)
+        engine = create_engine(url)
+
+        def version() -> tuple[int, Any]:
+            with engine.connect() as conn:
+                query = text("SELECT value, changed_at FROM content_version")
+                return tuple(conn.execute(query).one())  # type: ignore[return-value]
+
+        try:
+            assert version() == (0, None)
+            with engine.begin() as conn:
+                add_author_ada(conn)
+            value, stamped = version()
+            assert value == 0 and stamped is None  # a new account is nothing readers see
+            with engine.begin() as conn:
+                conn.execute(text("UPDATE users SET display_name = 'Ada L.'"))
+            value, stamped = version()
+            assert value == 1 and stamped is not None
+            down = manage(url, "db", "downgrade", STAMP_PARENT)
+            assert down.returncode == 0, down.stderr
+            with engine.begin() as conn:
+                conn.execute(text("UPDATE users SET display_name = 'Ada'"))
+                assert conn.execute(text("SELECT value FROM content_version")).scalar() == 2
+                assert "changed_at" not in {
+                    c["name"] for c in inspect(conn).get_columns("content_version")
+                }
+            upgrade(url)
+            with engine.begin() as conn:
+                conn.execute(text("UPDATE users SET display_name = 'Ada Lovelace'"))
+            assert version()[0] == 3 and version()[1] is not None
+        finally:
+            engine.dispose()

@@ -282,6 +282,8 @@ class ContentVersion(Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+    # When value last changed (the triggers set both); null before the first change.
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class RevokedToken(Model):

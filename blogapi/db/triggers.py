@@ -12,7 +12,16 @@ from sqlalchemy import event, text
 
 from blogapi.db.engine import db
 
-BUMP = "UPDATE content_version SET value = value + 1 WHERE id = 1"
+# Each bump stamps the time too (naive UTC, as UTCDateTime stores times): a public response's
+# Last-Modified is never older than the newest change, whatever left or entered it.
+SQLITE_BUMP = (
+    "UPDATE content_version SET value = value + 1, "
+    "changed_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE id = 1"
+)
+POSTGRESQL_BUMP = (
+    "UPDATE content_version SET value = value + 1, "
+    "changed_at = timezone('utc', clock_timestamp()) WHERE id = 1"
+)
 # Tables readers see through posts; "OF …": only updates of these columns (no inserts or
 # deletes) count. A post shows its feature image's alt text.
 WATCHED = {
@@ -25,7 +34,7 @@ WATCHED = {
 
 SQLITE = [
     f"CREATE TRIGGER IF NOT EXISTS content_version_{table}_{op.lower()} AFTER {op}"
-    f"{columns if op == 'UPDATE' else ''} ON {table} BEGIN {BUMP}; END"
+    f"{columns if op == 'UPDATE' else ''} ON {table} BEGIN {SQLITE_BUMP}; END"
     for table, columns in WATCHED.items()
     for op in ("INSERT", "UPDATE", "DELETE")
     if not columns or op == "UPDATE"
@@ -35,7 +44,7 @@ SQLITE = [
 # for the post's row while a publish holding that row waited for the counter: a deadlock.
 POSTGRESQL = [
     "CREATE OR REPLACE FUNCTION bump_content_version() RETURNS trigger LANGUAGE plpgsql AS "
-    f"$$ BEGIN {BUMP}; RETURN NULL; END $$",
+    f"$$ BEGIN {POSTGRESQL_BUMP}; RETURN NULL; END $$",
     *[
         f"CREATE OR REPLACE TRIGGER content_version_{table} BEFORE "
         f"{'UPDATE' + columns if columns else 'INSERT OR UPDATE OR DELETE OR TRUNCATE'}"
@@ -44,6 +53,12 @@ POSTGRESQL = [
     ],
 ]
 STATEMENTS = {"sqlite": SQLITE, "postgresql": POSTGRESQL}
+BUMPS = {"sqlite": SQLITE_BUMP, "postgresql": POSTGRESQL_BUMP}
+
+
+def bump(connection: Any) -> None:
+    """Count a change readers see that no trigger saw (a change of how search answers)."""
+    connection.execute(text(BUMPS[connection.dialect.name]))
 
 
 def install(connection: Any) -> None:

@@ -19,7 +19,7 @@ from flask import Flask, Response, current_app, g, request
 from sqlalchemy import func, select
 from werkzeug.http import parse_date
 
-from blogapi.db.content_version import current_version
+from blogapi.db.content_version import Version, current_version
 from blogapi.db.models import Post
 from blogapi.extensions import db
 from blogapi.timeutil import request_now
@@ -85,12 +85,22 @@ class VersionedCache:
                 self.size -= self.entries.popitem(last=False)[1][3]
 
 
-def request_version() -> int:
-    """The content version, read once per request (before any content is read)."""
+def read_version() -> Version:
+    """The content version and its time, read once per request (before any content is read)."""
     if "content_version" not in g:
         g.content_version = current_version()
-    version: int = g.content_version
+    version: Version = g.content_version
     return version
+
+
+def request_version() -> int:
+    """The content version, read once per request (before any content is read)."""
+    return read_version().value
+
+
+def content_changed_at() -> datetime | None:
+    """When what readers see last changed by a write (None: never), as of this request."""
+    return read_version().changed_at
 
 
 def request_go_live() -> datetime | None:

@@ -18,7 +18,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import event, text
 
 from blogapi.db.models import Post
-from blogapi.db.triggers import BUMP
+from blogapi.db.triggers import bump
 from blogapi.db.unmapped import FTS_TABLE, GIN_INDEX, VECTOR
 from blogapi.posts.search.language import fts5_tokenizer, postgres_dictionary
 
@@ -156,7 +156,7 @@ def rebuild(connection: Any, language: str) -> None:
         connection.execute(text(statement))
     # Searches answer differently now: cached responses must go (SQLite rewrote no post row,
     # so no trigger counted a change).
-    connection.execute(text(BUMP))
+    bump(connection)
 
 
 @event.listens_for(Post.__table__, "after_create")

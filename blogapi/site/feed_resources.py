@@ -22,6 +22,7 @@ from blogapi.web.fields import TrimmedString
 from blogapi.web.public_cache import public_cache
 
 TEXT = {"type": "string"}
+XML = {"type": "string", "format": "binary"}  # bytes in their declared encoding (UTF-8)
 CACHE_HEADERS = ("If-None-Match", "If-Modified-Since")
 NOT_MODIFIED = Reply(None, "Your copy is current (If-None-Match or If-Modified-Since).", ("ETag",))
 
@@ -79,7 +80,7 @@ class AtomFeed(Resource):
     """/feed.atom."""
 
     @public_cache
-    @feed_doc("Atom 1.0 (RFC 4287)", ATOM_TYPE, TEXT)
+    @feed_doc("Atom 1.0 (RFC 4287)", ATOM_TYPE, XML)
     def get(self, query: dict[str, Any]) -> Response:
         """The Atom feed."""
         source = feed_source(**query)
@@ -90,7 +91,7 @@ class RssFeed(Resource):
     """/feed.rss."""
 
     @public_cache
-    @feed_doc("RSS 2.0", RSS_TYPE, TEXT)
+    @feed_doc("RSS 2.0", RSS_TYPE, XML)
     def get(self, query: dict[str, Any]) -> Response:
         """The RSS feed."""
         source = feed_source(**query)
@@ -109,7 +110,7 @@ class JsonFeed(Resource):
 
 
 SITEMAP_REPLIES: dict[int, Reply | str] = {
-    200: Reply(TEXT, "A sitemap (urlset) or a sitemap index.", ("ETag",), SITEMAP_TYPE),
+    200: Reply(XML, "A sitemap (urlset) or a sitemap index.", ("ETag",), SITEMAP_TYPE),
     304: Reply(None, "Your copy is current.", ("ETag",)),
 }
 

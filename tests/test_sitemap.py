@@ -39,11 +39,11 @@ def lastmod(stamp: str) -> str:
 
 
 def test_the_sitemap_lists_home_tag_pages_and_published_posts_only(client, author):
-    first = published_post(client, author, title="First", tags=["Python", "Go"])
-    second = published_post(client, author, title="Second", tags=["Python"])
-    new_post(client, author, title="Draft", tags=["drafty"])
+    new_post(client, author, title="Draft", tags=["drafty"])  # written first: lowest ids
     scheduled = new_post(client, author, title="Later", tags=["soon"])
     publish(client, author, scheduled["id"], datetime.now(UTC) + timedelta(days=1))
+    first = published_post(client, author, title="First", tags=["Python", "Go"])
+    second = published_post(client, author, title="Second", tags=["Python"])
     trashed = published_post(client, author, title="Gone", tags=["gone"])
     client.delete(f"{API}/posts/{trashed['id']}", headers=author.headers)
     response = client.get("/sitemap.xml")

@@ -23,12 +23,14 @@ from blogapi.posts.history.resources import (
 )
 from blogapi.posts.resources import PostItem, PostList, PostPublish, PostUnpublish, TagList
 from blogapi.security.jwks import JWKS_PATH, Jwks
+from blogapi.site.feed_resources import AtomFeed, JsonFeed, Robots, RssFeed, Sitemap, SitemapPart
 from blogapi.web.api import make_api
 from blogapi.web.health import Health
 from blogapi.web.urls import API_PREFIX
 
 REVISION = "<int(min=1, max=2147483647):number>"  # a revision's number; anything else: 404
 MEDIA_ID = "<int(min=1, max=2147483647):media_id>"
+SITEMAP_PART = "<int(min=1, max=2147483647):part>"
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,12 @@ ROUTES: tuple[Route, ...] = (
     Route(DocsAsset, "/docs/assets/<path:filename>", "docs_asset", documented=False),
     Route(Jwks, JWKS_PATH, "jwks", at_site_root=True),
     Route(MediaFile, "/media/<string:key>", "media_file", at_site_root=True),
+    Route(AtomFeed, "/feed.atom", "feed_atom", at_site_root=True),
+    Route(RssFeed, "/feed.rss", "feed_rss", at_site_root=True),
+    Route(JsonFeed, "/feed.json", "feed_json", at_site_root=True),
+    Route(Sitemap, "/sitemap.xml", "sitemap", at_site_root=True),
+    Route(SitemapPart, f"/sitemap-{SITEMAP_PART}.xml", "sitemap_part", at_site_root=True),
+    Route(Robots, "/robots.txt", "robots", at_site_root=True),
 )
 
 

@@ -119,10 +119,12 @@ def generated(client, tmp_path: Path) -> Path:
     document = client.get(f"{API_PREFIX}/openapi.json").get_json()
     (tmp_path / "openapi.json").write_text(json.dumps(document))
     # No post hooks: formatting the generated code with ruff proves nothing here. The generator
-    # reads only JSON, text and application/octet-stream responses: files served as image/* are
-    # bytes to it too (else it leaves GET /media/{key}'s replies out, with a warning).
+    # reads only JSON, text and application/octet-stream responses: files served as image/* and
+    # the XML feeds and sitemap are bytes to it too (else it leaves their replies out, warning).
+    overrides = ("image/*", "application/atom+xml", "application/rss+xml", "application/xml")
     (tmp_path / "generator.yaml").write_text(
-        "post_hooks: []\ncontent_type_overrides:\n  image/*: application/octet-stream\n"
+        "post_hooks: []\ncontent_type_overrides:\n"
+        + "".join(f"  {kind}: application/octet-stream\n" for kind in overrides)
     )
     (tmp_path / "mypy.ini").write_text("[mypy]\nstrict = True\nwarn_unreachable = True\n")
     (tmp_path / "reader.py").write_text(dedent(READER).lstrip())

@@ -49,6 +49,7 @@ HEADERS = {
 REQUEST_HEADERS = {
     "If-Match": "Only act if the resource still has this ETag (else 412).",
     "If-None-Match": "Answer 304 with no body if the ETag still matches.",
+    "If-Modified-Since": "Without If-None-Match: 304 if nothing changed since (Last-Modified).",
     "Range": "Only these bytes of the file (RFC 9110), e.g. bytes=0-1023: 206, or 416.",
 }
 PATH_PARAMETERS = {
@@ -62,6 +63,10 @@ PATH_PARAMETERS = {
     },
     "media_id": {
         "description": "A media item's id.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+    },
+    "part": {
+        "description": "A part's number in the sitemap index (1, 2, …).",
         "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
     },
     "key": {

@@ -56,6 +56,12 @@ def author_named(username: str) -> User | None:
     return db.session.scalar(select(User).where(User.username_key == username_key(username)))
 
 
+def changed_at(post: Post) -> datetime:
+    """When a published post last changed for readers: its last edit, or its going live when
+    later (publishing, or a scheduled post's time coming, writes no content)."""
+    return max(post.updated_at, post.published_at or post.updated_at)
+
+
 def last_changed(posts: list[Post]) -> datetime | None:
     """When the newest change among these posts was made (a feed's `updated`)."""
-    return max((post.updated_at for post in posts), default=None)
+    return max((changed_at(post) for post in posts), default=None)

@@ -23,6 +23,7 @@ from blogapi.posts.history.resources import (
 )
 from blogapi.posts.resources import PostItem, PostList, PostPublish, PostUnpublish, TagList
 from blogapi.security.jwks import JWKS_PATH, Jwks
+from blogapi.site.page_resources import AuthorPage, HomePage, PostPage, SiteAsset, TagPage
 from blogapi.web.api import make_api
 from blogapi.web.health import Health
 from blogapi.web.urls import API_PREFIX
@@ -78,6 +79,11 @@ ROUTES: tuple[Route, ...] = (
     Route(DocsAsset, "/docs/assets/<path:filename>", "docs_asset", documented=False),
     Route(Jwks, JWKS_PATH, "jwks", at_site_root=True),
     Route(MediaFile, "/media/<string:key>", "media_file", at_site_root=True),
+    Route(HomePage, "/", "site_home", at_site_root=True),
+    Route(PostPage, "/posts/<string:slug>", "site_post", at_site_root=True),
+    Route(TagPage, "/tags/<string:slug>", "site_tag", at_site_root=True),
+    Route(AuthorPage, "/authors/<string:username>", "site_author", at_site_root=True),
+    Route(SiteAsset, "/assets/<path:filename>", "site_asset", at_site_root=True, documented=False),
 )
 
 

@@ -161,7 +161,12 @@ class PostPage(Resource):
         request_headers=("If-None-Match",),
         responses={
             200: Reply({"type": "string"}, "The page.", ("ETag",), media_type=HTML),
-            301: Reply(None, "The post's slug changed: its page is at Location.", ("Location",)),
+            301: Reply(
+                {"type": "string"},
+                "The post's slug changed: its page is at Location.",
+                ("Location",),
+                media_type=HTML,
+            ),
             304: Reply(None, "Your copy is current.", ("ETag",)),
             404: "No published post has this slug, or the site serves no pages.",
         },

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, render_template, request
+from markupsafe import Markup
 from werkzeug.http import http_date
 
 from blogapi.media.service import media_url
@@ -27,6 +28,8 @@ FEED_TYPES = {
 # Outbound links tell other sites which site sent a reader (not which page); our own pages
 # see the whole URL. The API keeps no-referrer.
 PAGE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SCROLLABLE_PRE = '<pre tabindex="0">'
+SCROLLABLE_TABLE = '<table tabindex="0">'
 
 
 def site_enabled() -> None:
@@ -120,9 +123,22 @@ def asset_url(filename: str) -> str:
     return f"{request.script_root}/assets/{filename}?v={asset_version()}"
 
 
+def readable_body(body_html: str) -> Markup:
+    """A post's (sanitized) HTML with its code blocks and tables reachable from the keyboard:
+    they scroll sideways on a phone, and a region that scrolls must take focus (WCAG 2.1.1).
+    Only tags match: a "<pre>" in the text is escaped in body_html."""
+    return Markup(body_html.replace("<pre>", SCROLLABLE_PRE).replace("<table>", SCROLLABLE_TABLE))
+
+
 def template_helpers() -> dict[str, Any]:
-    """What the templates call: addresses and timestamps."""
-    return {"asset_url": asset_url, "iso": iso, "media_url": media_url, "entry_id": entry_id}
+    """What the templates call: addresses, timestamps, post bodies."""
+    return {
+        "asset_url": asset_url,
+        "iso": iso,
+        "media_url": media_url,
+        "entry_id": entry_id,
+        "readable_body": readable_body,
+    }
 
 
 def render_page(template: str, modified: datetime | None = None, **context: Any) -> Response:

@@ -63,7 +63,9 @@ def demo_image() -> bytes:
 
     gradient = Image.linear_gradient("L")
     across = gradient.rotate(90).resize((1200, 630))
-    image = Image.merge("RGB", (across, gradient.resize((1200, 630)), across.point(lambda v: 255 - v)))
+    image = Image.merge(
+        "RGB", (across, gradient.resize((1200, 630)), across.point(lambda v: 255 - v))
+    )
     out = io.BytesIO()
     image.save(out, "JPEG", quality=85)
     return out.getvalue()
@@ -104,9 +106,7 @@ def write_demo_post(api: str, username: str = "ada", **fields: Any) -> dict[str,
     } | fields
     post = requests.post(f"{api}/posts", json=values, headers=auth, timeout=30)
     post.raise_for_status()
-    published = requests.post(
-        f"{api}/posts/{post.json()['id']}/publish", headers=auth, timeout=30
-    )
+    published = requests.post(f"{api}/posts/{post.json()['id']}/publish", headers=auth, timeout=30)
     published.raise_for_status()
     result: dict[str, Any] = published.json()
     return result

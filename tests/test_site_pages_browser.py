@@ -104,7 +104,9 @@ def test_axe_finds_no_serious_violation_and_the_browser_stays_on_the_site(site, 
         page = browser.new_page(viewport={"width": 360, "height": 740})
         page.emulate_media(color_scheme=scheme)
         page.add_init_script(RECORD_VIOLATIONS)
-        page.on("request", lambda r: None if r.url.startswith(server.url) else outside.append(r.url))
+        page.on(
+            "request", lambda r: None if r.url.startswith(server.url) else outside.append(r.url)
+        )
         page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
         found = {}
         for name, path in paths.items():

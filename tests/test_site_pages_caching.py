@@ -37,7 +37,10 @@ def test_a_post_page_has_last_modified_and_answers_conditional_requests(app, cli
     post = published_post(client, ada, title="Dated")
     page = client.get(f"/posts/{post['slug']}")
     modified = page.headers["Last-Modified"]
-    assert client.get(f"/posts/{post['slug']}", headers={"If-Modified-Since": modified}).status_code == 304
+    assert (
+        client.get(f"/posts/{post['slug']}", headers={"If-Modified-Since": modified}).status_code
+        == 304
+    )
     etag = page.headers["ETag"]
     client.patch(f"{API}/posts/{post['id']}", json={"title": "Changed"}, headers=ada.headers)
     changed = client.get(f"/posts/{post['slug']}", headers={"If-None-Match": etag})

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, current_app, redirect, request, send_from_directory
 from flask_restful import Resource
 from marshmallow import EXCLUDE, Schema, fields
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from blogapi.posts.slug_history import renamed_post
 from blogapi.site.content import author_named, published_page, published_post, tag_with_posts
@@ -24,7 +26,7 @@ from blogapi.site.pages import (
     site_enabled,
 )
 from blogapi.timeutil import request_now
-from blogapi.web.endpoint import Reply, endpoint
+from blogapi.web.endpoint import Reply, View, endpoint
 from blogapi.web.errors import ApiError
 from blogapi.web.public_cache import public_cache
 
@@ -48,7 +50,7 @@ class PageQuery(Schema):
     )
 
 
-def page_doc(summary: str, description: str, missing: str) -> Any:
+def page_doc(summary: str, description: str, missing: str) -> Callable[[View], View]:
     """The @endpoint of one list page."""
     return endpoint(
         summary=summary,
@@ -65,7 +67,9 @@ def page_doc(summary: str, description: str, missing: str) -> Any:
     )
 
 
-def list_page(base_url: str, *, tag: str | None = None, author: str | None = None) -> dict[str, Any]:
+def list_page(
+    base_url: str, *, tag: str | None = None, author: str | None = None
+) -> dict[str, Any]:
     """The posts of one page of a list, its paging links and its feeds, for its template."""
     per_page = current_app.config["FEED_LENGTH"]
     page = page_number()
@@ -172,7 +176,7 @@ class PostPage(Resource):
         },
     )
     @public_cache
-    def get(self, slug: str) -> Response:
+    def get(self, slug: str) -> WerkzeugResponse:
         """The post's page, or a redirect from one of its old slugs."""
         site_enabled()
         post = published_post(slug)
@@ -190,7 +194,7 @@ class PostPage(Resource):
         )
 
 
-def moved_post(slug: str) -> Response:
+def moved_post(slug: str) -> WerkzeugResponse:
     """301 to the current page of the published post that gave up `slug`, else 404."""
     post = renamed_post(slug)
     now = request_now()

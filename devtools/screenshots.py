@@ -4,7 +4,8 @@
 
 Starts gunicorn (production settings) on a fresh SQLite database with `manage.py seed` demo
 content and one post written through the API with a feature image, code, a list, an image in
-its body and tags, then saves home-<width>-<scheme>.png and post-<width>-<scheme>.png.
+its body and tags, then saves home-<width>-<scheme>.png (the first screenful) and
+post-<width>-<scheme>.png (the whole page).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from devtools.live import OPEN_REGISTRATION, ROOT, LiveServer, migrate, producti
 
 WIDTHS = {360: 740, 1280: 800}  # viewport width: height
 SCHEMES = ("light", "dark")
+WHOLE = frozenset({"post"})  # shown whole: its code block, list, image and tags
 PASSWORD = "screenshot passphrase 4 pages"
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -112,8 +114,20 @@ def write_demo_post(api: str, username: str = "ada", **fields: Any) -> dict[str,
     return result
 
 
-def shoot(executable: str, base: str, pages: dict[str, str], out_dir: Path) -> list[Path]:
-    """Screenshots (the first screenful) of each named page at each width and scheme."""
+def shrink(path: Path) -> None:
+    """Store a screenshot with a 256-colour palette: a fraction of the size, the text as sharp."""
+    from PIL import Image
+
+    with Image.open(path) as shot:
+        small = shot.convert("RGB").quantize(colors=256)
+    small.save(path, optimize=True)
+
+
+def shoot(
+    executable: str, base: str, pages: dict[str, str], out_dir: Path, whole: frozenset[str] = WHOLE
+) -> list[Path]:
+    """Screenshots of each named page at each width and scheme: the first screenful, or the
+    whole page for those named in `whole`."""
     from playwright.sync_api import sync_playwright
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -127,7 +141,8 @@ def shoot(executable: str, base: str, pages: dict[str, str], out_dir: Path) -> l
                 for name, path in pages.items():
                     page.goto(base + path, wait_until="networkidle")
                     target = out_dir / f"{name}-{width}-{scheme}.png"
-                    page.screenshot(path=str(target))
+                    page.screenshot(path=str(target), full_page=name in whole)
+                    shrink(target)
                     saved.append(target)
                 page.close()
         browser.close()

@@ -41,7 +41,7 @@ def test_an_author_publishes_and_a_reader_reads_every_page(app, client):
     assert props["photo"] == [{"value": image, "alt": "A red cover"}]
     assert props["summary"] == [post["summary"]]
     content = props["content"][0]
-    assert "<pre tabindex=\"0\"><code>def greet(name: str) -&gt; str:" in content["html"]
+    assert '<pre tabindex="0"><code>def greet(name: str) -&gt; str:' in content["html"]
     assert 'alt="A red square"' in content["html"] and f'src="{image}"' in content["html"]
     assert "horizontal scroll on a phone" in content["value"]
     [author] = props["author"]

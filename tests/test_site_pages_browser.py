@@ -17,11 +17,9 @@ import requests
 from devtools.live import OPEN_REGISTRATION, LiveServer, fresh_database_url, migrate, production_env
 from devtools.screenshots import CHROMIUM_ARGS, SCHEMES, shoot, write_demo_post
 from tests.support.prerequisites import unavailable
+from tests.support.site import BROWSER, HOSTILE_TITLE, RTL_TITLE
 from tests.test_docs_browser import chromium_path
 
-HOSTILE_TITLE = '<script>alert(1)</script> & "quotes" </script><!--'
-RTL_TITLE = "مرحبا بالعالم 🎉 Hello"
-BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 # Records every CSP violation before any of the page's own content runs (an init script is
 # the browser's, not the page's: the CSP does not apply to it).
 RECORD_VIOLATIONS = """

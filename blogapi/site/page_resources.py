@@ -5,27 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, current_app, redirect, request, send_from_directory
+from flask import Response, current_app, request, send_from_directory
 from flask_restful import Resource
 from marshmallow import EXCLUDE, Schema, fields
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from blogapi.posts.slug_history import renamed_post
-from blogapi.site.content import author_named, published_page, published_post, tag_with_posts
+from blogapi.site.content import author_named, published_post, tag_with_posts
 from blogapi.site.links import author_url, home_url, post_url, tag_url
 from blogapi.site.meta import list_meta, post_meta, shortened
+from blogapi.site.page_content import list_page, moved_post
 from blogapi.site.pages import (
     STATIC,
     asset_version,
-    check_page,
     feed_links,
-    last_page,
-    page_number,
-    paged,
     render_page,
     site_enabled,
 )
-from blogapi.timeutil import request_now
 from blogapi.web.endpoint import Reply, View, endpoint
 from blogapi.web.errors import ApiError
 from blogapi.web.public_cache import public_cache
@@ -65,27 +60,6 @@ def page_doc(summary: str, description: str, missing: str) -> Callable[[View], V
             404: missing,
         },
     )
-
-
-def list_page(
-    base_url: str, *, tag: str | None = None, author: str | None = None
-) -> dict[str, Any]:
-    """The posts of one page of a list, its paging links and its feeds, for its template."""
-    per_page = current_app.config["FEED_LENGTH"]
-    page = page_number()
-    found = published_page(page, per_page, tag=tag, author=author)
-    check_page(page, found.total, per_page)
-    return {
-        "posts": found.posts,
-        "page": page,
-        "canonical": paged(base_url, page),
-        "prev_url": paged(base_url, page - 1) if page > 1 else None,
-        "next_url": paged(base_url, page + 1) if page < last_page(found.total, per_page) else None,
-        "feeds": feed_links(tag=tag, author=author),
-        "post_url": post_url,
-        "tag_url": tag_url,
-        "author_url": author_url,
-    }
 
 
 class HomePage(Resource):
@@ -189,21 +163,7 @@ class PostPage(Resource):
             meta=post_meta(post),
             canonical=post_url(post),
             feeds=feed_links(),
-            tag_url=tag_url,
-            author_url=author_url,
         )
-
-
-def moved_post(slug: str) -> WerkzeugResponse:
-    """301 to the current page of the published post that gave up `slug`, else 404."""
-    post = renamed_post(slug)
-    now = request_now()
-    if post is None or post.published_at is None or post.published_at > now:
-        raise ApiError(404, "No published post has this slug.")
-    target = post_url(post)
-    if request.query_string:
-        target += "?" + request.query_string.decode("latin-1")
-    return redirect(target, 301)
 
 
 class SiteAsset(Resource):

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from werkzeug.http import http_date
 
 from blogapi.media.service import media_url
-from blogapi.site.links import FEED_KINDS, entry_id, feed_url
+from blogapi.site.links import FEED_KINDS, author_url, entry_id, feed_url, post_url, tag_url
 from blogapi.web.errors import ApiError
 from blogapi.web.paging import MAX_PAGE
 
@@ -138,6 +138,9 @@ def template_helpers() -> dict[str, Any]:
         "media_url": media_url,
         "entry_id": entry_id,
         "readable_body": readable_body,
+        "post_url": post_url,
+        "tag_url": tag_url,
+        "author_url": author_url,
     }
 
 

@@ -102,6 +102,9 @@ def test_an_old_slug_redirects_to_the_current_page_keeping_the_query(app, client
     assert moved.status_code == 301
     assert moved.headers["Location"] == f"{SITE}/posts/new-name?utm_source=feed&x=%C3%A9"
     assert client.get("/posts/new-name").status_code == 200
+    app.config["SITE_URL"] = "https://blog.example.com"  # absolute on SITE_URL when it is set
+    moved = client.get("/posts/first-name")
+    assert moved.headers["Location"] == "https://blog.example.com/posts/new-name"
     client.post(f"{API}/posts/{post['id']}/unpublish", headers=ada.headers)
     assert_problem(client.get("/posts/first-name"), 404)  # the post is a draft again
     assert_error_page(client.get("/posts/first-name", headers=BROWSER), 404)

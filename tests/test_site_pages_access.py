@@ -116,6 +116,7 @@ def test_a_headless_site_serves_no_page_but_keeps_media(app, client):
     app.config["PUBLIC_SITE"] = False
     for path in ("/", f"/posts/{post['slug']}", "/tags/python", "/authors/ada", "/assets/site.css"):
         assert_problem(client.get(path, headers=BROWSER), 404)
-        assert_problem(client.get(path), 404)
+        page = assert_problem(client.get(path), 404)
+        assert page == assert_problem(client.get("/no-such-route"), 404)  # as if not there
     assert client.get(f"/media/{key_of(post['feature_image']['url'])}").status_code == 200
     assert client.get(f"{API}/posts/{post['slug']}").status_code == 200

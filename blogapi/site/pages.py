@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from flask import Response, current_app, render_template, request
 from markupsafe import Markup
+from werkzeug.exceptions import NotFound
 from werkzeug.http import http_date
 
 from blogapi.media.service import media_url
@@ -33,9 +34,10 @@ SCROLLABLE_TABLE = '<table tabindex="0">'
 
 
 def site_enabled() -> None:
-    """Refuse every page when the site is headless (PUBLIC_SITE=false): a plain 404."""
+    """Refuse every page when the site is headless (PUBLIC_SITE=false): the 404 of a URL the
+    app does not serve."""
     if not current_app.config.get("PUBLIC_SITE", True):
-        raise ApiError(404, "This site serves no pages (PUBLIC_SITE is off).")
+        raise NotFound()
 
 
 def page_number() -> int:

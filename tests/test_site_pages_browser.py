@@ -163,5 +163,6 @@ def test_axe_and_the_csp_check_can_fail(site):
 
 def test_screenshots_of_the_home_and_a_post_page(site, tmp_path):
     server, paths = site
-    saved = shoot(chromium_path(), server.url, {"post": paths["post"]}, tmp_path)
-    assert len(saved) == 4 and all(path.stat().st_size > 1000 for path in saved)
+    pages = {"home": paths["home"], "post": paths["post"]}
+    saved = shoot(chromium_path(), server.url, pages, tmp_path)
+    assert len(saved) == 8 and all(path.stat().st_size > 1000 for path in saved)

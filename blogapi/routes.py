@@ -24,6 +24,7 @@ from blogapi.posts.history.resources import (
 from blogapi.posts.resources import PostItem, PostList, PostPublish, PostUnpublish, TagList
 from blogapi.security.jwks import JWKS_PATH, Jwks
 from blogapi.site.feed_resources import AtomFeed, JsonFeed, Robots, RssFeed, Sitemap, SitemapPart
+from blogapi.site.page_resources import AuthorPage, HomePage, PostPage, SiteAsset, TagPage
 from blogapi.web.api import make_api
 from blogapi.web.health import Health
 from blogapi.web.urls import API_PREFIX
@@ -86,6 +87,11 @@ ROUTES: tuple[Route, ...] = (
     Route(Sitemap, "/sitemap.xml", "sitemap", at_site_root=True),
     Route(SitemapPart, f"/sitemap-{SITEMAP_PART}.xml", "sitemap_part", at_site_root=True),
     Route(Robots, "/robots.txt", "robots", at_site_root=True),
+    Route(HomePage, "/", "site_home", at_site_root=True),
+    Route(PostPage, "/posts/<string:slug>", "site_post", at_site_root=True),
+    Route(TagPage, "/tags/<string:slug>", "site_tag", at_site_root=True),
+    Route(AuthorPage, "/authors/<string:username>", "site_author", at_site_root=True),
+    Route(SiteAsset, "/assets/<path:filename>", "site_asset", at_site_root=True, documented=False),
 )
 
 

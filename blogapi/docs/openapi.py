@@ -57,6 +57,10 @@ PATH_PARAMETERS = {
         "description": "A post's id or slug.",
         "schema": {"type": "string", "pattern": "^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$", "maxLength": 80},
     },
+    "slug": {
+        "description": "A post's or tag's slug.",
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$", "maxLength": 80},
+    },
     "number": {
         "description": "A revision's number within its post (1, 2, …).",
         "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 from flask import Response, current_app, render_template, request
 
+from blogapi.site.pages import page_headers, template_helpers
 from blogapi.web.errors import status_title
 from blogapi.web.urls import API_PREFIX
 
@@ -31,9 +32,11 @@ def error_page(problem: Response) -> Response:
         return problem
     detail = str(orjson.loads(problem.get_data()).get("detail", ""))
     status = problem.status_code
-    html = render_template("error.html", status=status, title=status_title(status), detail=detail)
+    html = render_template(
+        "error.html", status=status, title=status_title(status), detail=detail, **template_helpers()
+    )
     page = Response(html, status=status, mimetype="text/html")
     for name, value in problem.headers.items():
         if name.lower() not in {"content-type", "content-length"}:
             page.headers[name] = value
-    return page
+    return page_headers(page)

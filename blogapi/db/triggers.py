@@ -28,7 +28,7 @@ WATCHED = {
     "posts": "",
     "tags": "",
     "post_tags": "",
-    "users": " OF username, display_name",
+    "users": " OF username, display_name, bio",  # an author's page shows the bio
     "media": " OF alt",
 }
 

@@ -12,7 +12,7 @@ from blogapi.posts.access import SHOWN_WITH_POST, live
 from blogapi.posts.listing import DEFAULT_SORT, PostPage, list_posts
 from blogapi.posts.slugs import is_valid_slug
 from blogapi.timeutil import request_now
-from blogapi.web.public_cache import cached_count
+from blogapi.web.public_cache import cached_count, content_changed_at
 
 
 def published_page(
@@ -65,3 +65,11 @@ def changed_at(post: Post) -> datetime:
 def last_changed(posts: list[Post]) -> datetime | None:
     """When the newest change among these posts was made (a feed's `updated`)."""
     return max((changed_at(post) for post in posts), default=None)
+
+
+def last_modified(shown: list[Post]) -> datetime | None:
+    """A page's or feed's Last-Modified: the latest write readers could see (a post that left
+    it, an author renamed, a tag respelled), or a shown post's going live when that is later."""
+    latest = content_changed_at()
+    newest = last_changed(shown)
+    return max((t for t in (latest, newest) if t is not None), default=None)

@@ -12,6 +12,7 @@ from marshmallow import EXCLUDE, Schema, post_load, validate
 from blogapi.accounts.schemas import USERNAME
 from blogapi.posts.schemas import query_slug
 from blogapi.posts.tags import TAG_MAX_LENGTH
+from blogapi.site.content import last_modified
 from blogapi.site.feed_source import FeedSource, feed_source
 from blogapi.site.feeds import ATOM_TYPE, RSS_TYPE, atom_feed, rss_feed
 from blogapi.site.jsonfeed import JSON_FEED_TYPE, json_feed
@@ -69,10 +70,11 @@ def feed_doc(
 
 
 def feed_response(body: bytes, media_type: str, source: FeedSource) -> Response:
-    """A feed, Last-Modified at its newest change (an empty feed has none)."""
+    """A feed, Last-Modified when it last changed (a blog never written to has none)."""
     response = Response(body, mimetype=media_type)
-    if source.updated is not None:
-        response.last_modified = source.updated
+    modified = last_modified(source.posts)
+    if modified is not None:
+        response.last_modified = modified
     return response
 
 

@@ -78,7 +78,9 @@ class HomePage(Resource):
         title = current_app.config["SITE_TITLE"]
         description = current_app.config["SITE_DESCRIPTION"] or f"The latest posts on {title}."
         meta = list_meta(title=title, url=context["canonical"], description=description)
-        return render_page("list.html", heading="Latest posts", meta=meta, **context)
+        return render_page(
+            "list.html", context["posts"], heading="Latest posts", meta=meta, **context
+        )
 
 
 class TagPage(Resource):
@@ -100,7 +102,9 @@ class TagPage(Resource):
         title = f"Posts tagged “{tag.name}”"
         description = f"{title} on {current_app.config['SITE_TITLE']}."
         meta = list_meta(title=title, url=context["canonical"], description=description)
-        return render_page("list.html", heading=title, title_prefix=True, meta=meta, **context)
+        return render_page(
+            "list.html", context["posts"], heading=title, title_prefix=True, meta=meta, **context
+        )
 
 
 class AuthorPage(Resource):
@@ -122,7 +126,9 @@ class AuthorPage(Resource):
         name = user.display_name or user.username
         description = shortened(user.bio) or f"Posts by {name}."
         meta = list_meta(title=name, url=context["canonical"], description=description)
-        return render_page("author.html", user=user, name=name, meta=meta, **context)
+        return render_page(
+            "author.html", context["posts"], user=user, name=name, meta=meta, **context
+        )
 
 
 class PostPage(Resource):
@@ -158,7 +164,7 @@ class PostPage(Resource):
             return moved_post(slug)
         return render_page(
             "post.html",
-            modified=post.updated_at,
+            [post],
             post=post,
             meta=post_meta(post),
             canonical=post_url(post),

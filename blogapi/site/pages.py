@@ -14,7 +14,9 @@ from markupsafe import Markup
 from werkzeug.exceptions import NotFound
 from werkzeug.http import http_date
 
+from blogapi.db.models import Post
 from blogapi.media.service import media_url
+from blogapi.site.content import last_modified
 from blogapi.site.links import FEED_KINDS, author_url, entry_id, feed_url, post_url, tag_url
 from blogapi.web.errors import ApiError
 from blogapi.web.paging import MAX_PAGE
@@ -146,10 +148,12 @@ def template_helpers() -> dict[str, Any]:
     }
 
 
-def render_page(template: str, modified: datetime | None = None, **context: Any) -> Response:
-    """A page rendered from its template, with the pages' headers (and Last-Modified)."""
+def render_page(template: str, shown: list[Post], **context: Any) -> Response:
+    """A page rendered from its template, with the pages' headers and Last-Modified (when
+    what it shows, the posts `shown` among it, last changed)."""
     html = render_template(template, **template_helpers(), **context)
     response = page_headers(Response(html, mimetype="text/html"))
+    modified = last_modified(shown)
     if modified is not None:
         response.headers["Last-Modified"] = http_date(modified)
     return response

@@ -11,8 +11,6 @@ post-<width>-<scheme>.png (the whole page).
 from __future__ import annotations
 
 import io
-import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,22 +19,13 @@ from typing import Any
 
 import requests
 
+from devtools.chromium import CHROMIUM_ARGS, find_chromium
 from devtools.live import OPEN_REGISTRATION, ROOT, LiveServer, migrate, production_env
 
 WIDTHS = {360: 740, 1280: 800}  # viewport width: height
 SCHEMES = ("light", "dark")
 WHOLE = frozenset({"post"})  # shown whole: its code block, list, image and tags
 PASSWORD = "screenshot passphrase 4 pages"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DEMO_BODY = """Reader pages are plain HTML: no script, one stylesheet, and microformats that
 IndieWeb readers understand. A long word must wrap on a phone:
 Pneumonoultramicroscopicsilicovolcanoconiosis.
@@ -52,11 +41,6 @@ def greet(name: str) -> str:
 
 ![A gradient, uploaded through the API]({image})
 """
-
-
-def chromium_executable() -> str | None:
-    """Debian's Chromium, if installed."""
-    return os.environ.get("CHROMIUM") or shutil.which("chromium")
 
 
 def demo_image() -> bytes:
@@ -152,7 +136,7 @@ def shoot(
 def main() -> None:
     """Seed a throwaway instance and save the screenshots."""
     out_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
-    executable = chromium_executable()
+    executable = find_chromium()
     if executable is None:
         sys.exit("screenshots: chromium is not installed (apt-get install chromium)")
     with tempfile.TemporaryDirectory() as workdir:

@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 import requests
 
+from devtools.chromium import CHROMIUM_ARGS
 from devtools.live import OPEN_REGISTRATION, LiveServer, fresh_database_url, migrate, production_env
-from tests.support.prerequisites import unavailable
+from tests.support.prerequisites import chromium_path
 
 PASSWORD = "browser passphrase 4 docs"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def chromium_path() -> str:
-    """Debian's Chromium; CI must have it, a developer's machine may skip."""
-    path = os.environ.get("CHROMIUM") or shutil.which("chromium")
-    if path:
-        return path
-    unavailable("chromium is not installed (apt-get install chromium)")
 
 
 @pytest.mark.slow

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from devtools.chromium import CHROMIUM_ARGS
 from devtools.live import OPEN_REGISTRATION, LiveServer, fresh_database_url, migrate, production_env
-from devtools.screenshots import CHROMIUM_ARGS, SCHEMES, shoot, write_demo_post
-from tests.support.prerequisites import unavailable
+from devtools.screenshots import SCHEMES, shoot, write_demo_post
+from tests.support.prerequisites import chromium_path, unavailable
 from tests.support.site import BROWSER, HOSTILE_TITLE, RTL_TITLE
-from tests.test_docs_browser import chromium_path
 
 # Records every CSP violation before any of the page's own content runs (an init script is
 # the browser's, not the page's: the CSP does not apply to it).

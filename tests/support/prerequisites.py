@@ -12,6 +12,7 @@ from typing import NoReturn
 import pytest
 
 from devtools.binaries import find_pg_bindir
+from devtools.chromium import find_chromium
 
 ON_CI = bool(os.environ.get("CI"))
 
@@ -28,3 +29,11 @@ needs_postgres = pytest.mark.skipif(
     find_pg_bindir() is None and not ON_CI,
     reason="PostgreSQL server binaries are not installed",
 )
+
+
+def chromium_path() -> str:
+    """Debian's Chromium for the browser tests; CI must have it, a developer's machine may skip."""
+    path = find_chromium()
+    if path:
+        return path
+    unavailable("chromium is not installed (apt-get install chromium)")

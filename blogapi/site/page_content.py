@@ -11,9 +11,10 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from blogapi.posts.slug_history import renamed_post
 from blogapi.site.content import published_page
 from blogapi.site.links import post_url
-from blogapi.site.pages import check_page, feed_links, last_page, page_number, paged
+from blogapi.site.pages import check_page, feed_links, page_number, paged
 from blogapi.timeutil import request_now
 from blogapi.web.errors import ApiError
+from blogapi.web.paging import page_count
 
 
 def list_page(
@@ -29,7 +30,7 @@ def list_page(
         "page": page,
         "canonical": paged(base_url, page),
         "prev_url": paged(base_url, page - 1) if page > 1 else None,
-        "next_url": paged(base_url, page + 1) if page < last_page(found.total, per_page) else None,
+        "next_url": paged(base_url, page + 1) if page < page_count(found.total, per_page) else None,
         "feeds": feed_links(tag=tag, author=author),
     }
 

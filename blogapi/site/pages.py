@@ -19,7 +19,7 @@ from blogapi.media.service import media_url
 from blogapi.site.content import last_modified
 from blogapi.site.links import FEED_KINDS, author_url, entry_id, feed_url, post_url, tag_url
 from blogapi.web.errors import ApiError
-from blogapi.web.paging import MAX_PAGE
+from blogapi.web.paging import MAX_PAGE, page_count
 
 STATIC = Path(__file__).parent / "static"
 PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,6}")
@@ -52,15 +52,11 @@ def page_number() -> int:
     return int(raw)
 
 
-def last_page(total: int, per_page: int) -> int:
-    """How many pages `total` posts fill (an empty list still has its first page)."""
-    return max(1, -(-total // per_page))
-
-
 def check_page(page: int, total: int, per_page: int) -> None:
-    """A page past the last one does not exist."""
-    if page > last_page(total, per_page):
-        raise ApiError(404, f"There is no page {page}; the last is {last_page(total, per_page)}.")
+    """A page past the last one does not exist (an empty list still has its first page)."""
+    last = page_count(total, per_page)
+    if page > last:
+        raise ApiError(404, f"There is no page {page}; the last is {last}.")
 
 
 def paged(url: str, page: int) -> str:

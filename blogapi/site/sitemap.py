@@ -18,6 +18,7 @@ from blogapi.posts.access import live
 from blogapi.site import links
 from blogapi.site.content import changed_at
 from blogapi.timeutil import request_now
+from blogapi.web.paging import page_count
 from blogapi.web.urls import API_PREFIX, external_url
 
 SITEMAP_TYPE = "application/xml"
@@ -124,8 +125,7 @@ def urlset(urls: Iterator[Url]) -> bytes:
 
 def part_count(parts: list[Section]) -> int:
     """How many files the sitemap takes (1: no index)."""
-    total = sum(section.count for section in parts)
-    return max(1, -(-total // URLS_PER_SITEMAP))
+    return page_count(sum(section.count for section in parts), URLS_PER_SITEMAP)
 
 
 def sitemap() -> bytes:

@@ -108,17 +108,27 @@ def end_every_connection_once(
 
 
 @needs_postgres
-def test_postgres_dropping_every_connection_mid_request_is_a_503_not_a_500(server, caplog):
+def test_postgres_dropping_every_connection_mid_request_is_a_503_not_a_500(
+    server, caplog, monkeypatch
+):
     app, client, token = ada_signed_in(server.url)
 
     # A signed-in list reads the account on the session's connection, then the content version
     # on a connection of its own: PostgreSQL's shutdown ends both between the two.
-    end_every_connection_once(app, server, "before_cursor_execute", content_version.QUERY)
+    read_held, armed = content_version.read_held, [True]
+
+    def shut_down_first(engine):
+        if armed:
+            armed.clear()
+            end_every_connection(server)
+        return read_held(engine)
+
+    monkeypatch.setattr(content_version, "read_held", shut_down_first)
     with caplog.at_level(logging.ERROR):
         listing = client.get(f"{API}/posts", headers=bearer(token))
     body = assert_problem(listing, 503)
     assert body["database"] == "unavailable"
-    assert "rollback failed, connection discarded: AdminShutdown (57P01)" in caplog.text
+    assert "database unavailable: AdminShutdown (57P01)" in caplog.text
 
     again = client.get(f"{API}/posts", headers=bearer(token))
     assert again.status_code == 200 and again.get_json()["meta"]["total"] == 0

@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from blogapi.db.models import Media, Post
 from blogapi.media.service import media_url
+from blogapi.site.content import changed_at
 from blogapi.site.links import author_url, post_url
 from blogapi.site.pages import iso
 
@@ -76,7 +77,7 @@ def article_pairs(post: Post) -> Pairs:
     """A post's og: article properties: when published and changed, and its tags."""
     pairs = [
         ("article:published_time", iso(post.published_at)),
-        ("article:modified_time", iso(post.updated_at)),
+        ("article:modified_time", iso(changed_at(post))),
     ]
     return pairs + [("article:tag", tag.name) for tag in post.tags]
 
@@ -96,7 +97,7 @@ def blog_posting(post: Post) -> Markup:
         "url": url,
         "mainEntityOfPage": {"@type": "WebPage", "@id": url},
         "datePublished": iso(post.published_at),
-        "dateModified": iso(post.updated_at),
+        "dateModified": iso(changed_at(post)),
         "author": {
             "@type": "Person",
             "name": post.author.display_name or post.author.username,

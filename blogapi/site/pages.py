@@ -16,7 +16,7 @@ from werkzeug.http import http_date
 
 from blogapi.db.models import Post
 from blogapi.media.service import media_url
-from blogapi.site.content import last_modified
+from blogapi.site.content import changed_at, last_modified
 from blogapi.site.links import FEED_KINDS, author_url, entry_id, feed_url, post_url, tag_url
 from blogapi.web.errors import ApiError
 from blogapi.web.paging import MAX_PAGE, page_count
@@ -135,6 +135,7 @@ def template_helpers() -> dict[str, Any]:
     return {
         "asset_url": asset_url,
         "iso": iso,
+        "changed_at": changed_at,
         "media_url": media_url,
         "entry_id": entry_id,
         "readable_body": readable_body,

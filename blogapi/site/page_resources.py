@@ -65,12 +65,12 @@ def page_doc(summary: str, description: str, missing: str) -> Callable[[View], V
 class HomePage(Resource):
     """GET /: the latest published posts."""
 
+    @public_cache
     @page_doc(
         "The blog's front page",
         "The latest published posts, FEED_LENGTH a page, newest first.",
         "No such page, or the site serves no pages.",
     )
-    @public_cache
     def get(self, query: dict[str, Any]) -> Response:
         """One page of the latest posts."""
         site_enabled()
@@ -86,12 +86,12 @@ class HomePage(Resource):
 class TagPage(Resource):
     """GET /tags/{slug}: the published posts under a tag."""
 
+    @public_cache
     @page_doc(
         "A tag's page",
         "The published posts under a tag, newest first.",
         "No published post has this tag, no such page, or the site serves no pages.",
     )
-    @public_cache
     def get(self, slug: str, query: dict[str, Any]) -> Response:
         """One page of a tag's posts."""
         site_enabled()
@@ -110,12 +110,12 @@ class TagPage(Resource):
 class AuthorPage(Resource):
     """GET /authors/{username}: an author's profile and published posts."""
 
+    @public_cache
     @page_doc(
         "An author's page",
         "An author's profile (display name, bio) and published posts, newest first.",
         "No such author, no such page, or the site serves no pages.",
     )
-    @public_cache
     def get(self, username: str, query: dict[str, Any]) -> Response:
         """The profile and one page of the author's posts."""
         site_enabled()

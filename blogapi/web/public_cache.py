@@ -130,6 +130,9 @@ def response_of(result: Any) -> Response:
 def unchanged_for_client(headers: dict[str, str]) -> bool:
     """Whether the client's copy is current: If-None-Match names the ETag, or, when it sends
     no If-None-Match (RFC 9110 13.2.2), If-Modified-Since is no older than Last-Modified."""
+    environ = request.environ
+    if "HTTP_IF_NONE_MATCH" not in environ and "HTTP_IF_MODIFIED_SINCE" not in environ:
+        return False  # most requests: nothing to parse
     etag = headers.get("ETag")
     if request.if_none_match:
         return bool(etag) and request.if_none_match.contains_weak(str(etag).strip('"'))

@@ -26,7 +26,7 @@ from PIL import Image
 
 from bench.report import machine, row
 from bench.run import PASSWORD, RESULTS, bare_and_blogapi, login, manage, worker_memory_mb
-from bench.wrk import WrkResult, run_wrk
+from bench.wrk import WrkResult, add_wrk_options, run_wrk
 from devtools.live import ROOT, LiveServer, migrate, production_env
 
 PHOTO_SIZE = (2048, 1536)
@@ -293,11 +293,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="upload counts at which worker memory is read; the last is the total",
     )
     parser.add_argument("--clients", type=int, default=2, help="concurrent uploaders")
-    parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
-    parser.add_argument("--rounds", type=int, default=5, help="alternations of wrk runs")
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    add_wrk_options(parser, rounds=5)
     parser.add_argument("--database-url", help="default: a new SQLite file")
     parser.add_argument("--output", type=Path, default=RESULTS / "media.md")
     args = parser.parse_args(argv)

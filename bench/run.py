@@ -22,7 +22,7 @@ from typing import Any
 import requests
 
 from bench.report import write_report, write_scaling
-from bench.wrk import WrkResult, run_wrk
+from bench.wrk import Request, add_wrk_options, alternate, run_wrk
 from devtools.live import ROOT, LiveServer, migrate, production_env
 
 PASSWORD = "benchmark passphrase 2026"
@@ -212,26 +212,14 @@ def compare(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> dic
         deep = cursor_at_depth(ours.api, args.deep)
         auth = {"Authorization": f"Bearer {token}"}
         scenarios = {
-            "GET /posts?per_page=20": ("/api/v1/posts?per_page=20", {}),
-            f"GET /posts cursor ~{args.deep:,} deep": (
-                f"/api/v1/posts?per_page=20&cursor={deep}",
-                {},
+            "GET /posts?per_page=20": Request("/api/v1/posts?per_page=20"),
+            f"GET /posts cursor ~{args.deep:,} deep": Request(
+                f"/api/v1/posts?per_page=20&cursor={deep}"
             ),
-            "GET /posts/{slug}": (f"/api/v1/posts/{slug}", {}),
-            "GET /auth/me (bearer)": ("/api/v1/auth/me", auth),
+            "GET /posts/{slug}": Request(f"/api/v1/posts/{slug}"),
+            "GET /auth/me (bearer)": Request("/api/v1/auth/me", auth),
         }
-        runs: dict[str, list[tuple[WrkResult, WrkResult]]] = {name: [] for name in scenarios}
-        wrk = dict(seconds=args.seconds, connections=args.connections, threads=args.threads)
-        for round_no in range(args.rounds):
-            for name, (path, headers) in scenarios.items():
-                base = run_wrk(f"{bare.url}/", **wrk)
-                mine = run_wrk(f"{ours.url}{path}", headers=headers, **wrk)
-                runs[name].append((base, mine))
-                print(
-                    f"round {round_no + 1} {name}: {mine.requests_per_second:.0f}/s vs bare "
-                    f"{base.requests_per_second:.0f}/s",
-                    flush=True,
-                )
+        runs = alternate(args, bare.url, ours.url, scenarios)
         writes = create_and_publish_rate(ours.api, token, args.seconds)
         memory = peak_worker_memory_mb(ours)
         bare_memory = peak_worker_memory_mb(bare)
@@ -290,11 +278,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--deep", type=int, default=30_000, help="cursor depth in posts")
-    parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
-    parser.add_argument("--rounds", type=int, default=3, help="alternations per request type")
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    add_wrk_options(parser)
     parser.add_argument("--database-url", help="default: a new SQLite file")
     parser.add_argument(
         "--scaling",

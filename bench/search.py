@@ -35,7 +35,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from bench.databases import drop_database, new_database
 from bench.run import bare_and_blogapi, manage
-from bench.wrk import WrkResult, run_wrk
+from bench.wrk import WrkResult, add_wrk_options, run_wrk
 from blogapi.backup.seed import STATUS_WEIGHTS, TAG_COUNT_WEIGHTS, timeline
 from blogapi.posts.search import schema
 from blogapi.posts.search.document import plain_text, tag_text
@@ -617,11 +617,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=lambda s: [x for x in s.split(",") if x],
         default=["sqlite", "postgresql"],
     )
-    parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
-    parser.add_argument("--rounds", type=int, default=2, help="alternations per query kind")
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    add_wrk_options(parser, rounds=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--index-during-load",

@@ -22,46 +22,35 @@ import requests
 
 from bench.report import machine, row
 from bench.run import RESULTS, bare_and_blogapi, prepare_database
-from bench.wrk import WrkResult, run_wrk
+from bench.wrk import Request, add_wrk_options, alternate
 from devtools.live import ROOT
 
 GOAL = 0.6
 MISS = ROOT / "bench" / "uncached.lua"  # a unique query parameter: every request misses
 
 
-def scenarios(api: str) -> dict[str, tuple[str, Path | None]]:
-    """Request name -> (path, wrk script or None) for a seeded blog."""
+def scenarios(api: str) -> dict[str, Request]:
+    """The requests measured on a seeded blog, by name."""
     slug = requests.get(f"{api}/posts?per_page=1", timeout=30).json()["items"][0]["slug"]
     return {
-        "cached `/feed.atom`": ("/feed.atom", None),
-        "cached `/feed.json`": ("/feed.json", None),
-        "cached `/posts/{slug}` page": (f"/posts/{slug}", None),
-        "cached `/` page": ("/", None),
-        "uncached `/feed.atom` (20 full posts)": ("/feed.atom", MISS),
-        "uncached `/posts/{slug}` page": (f"/posts/{slug}", MISS),
+        "cached `/feed.atom`": Request("/feed.atom"),
+        "cached `/feed.json`": Request("/feed.json"),
+        "cached `/posts/{slug}` page": Request(f"/posts/{slug}"),
+        "cached `/` page": Request("/"),
+        "uncached `/feed.atom` (20 full posts)": Request("/feed.atom", script=MISS),
+        "uncached `/posts/{slug}` page": Request(f"/posts/{slug}", script=MISS),
     }
 
 
 def measure(args: argparse.Namespace, size: int, workdir: Path) -> dict[str, Any]:
     """Seed `size` posts, then alternate wrk runs against bare Flask and each request."""
     env = prepare_database(workdir, size, args.database_url, name="site")
-    wrk = dict(seconds=args.seconds, connections=args.connections, threads=args.threads)
     with bare_and_blogapi(env, args.workers, workdir) as (bare, ours):
         named = scenarios(ours.api)
-        for path, _script in named.values():
-            reply = requests.get(f"{ours.url}{path}", timeout=30)
-            assert reply.status_code == 200, (path, reply.status_code)
-        runs: dict[str, list[tuple[WrkResult, WrkResult]]] = {name: [] for name in named}
-        for round_no in range(args.rounds):
-            for name, (path, script) in named.items():
-                base = run_wrk(f"{bare.url}/", **wrk)
-                mine = run_wrk(f"{ours.url}{path}", script=script, **wrk)
-                runs[name].append((base, mine))
-                print(
-                    f"{size:,} posts, round {round_no + 1}, {name}: "
-                    f"{mine.requests_per_second:.0f}/s vs bare {base.requests_per_second:.0f}/s",
-                    flush=True,
-                )
+        for request in named.values():
+            reply = requests.get(f"{ours.url}{request.path}", timeout=30)
+            assert reply.status_code == 200, (request.path, reply.status_code)
+        runs = alternate(args, bare.url, ours.url, named, label=f"{size:,} posts, ")
     if not args.database_url:
         Path(env["DATABASE_URL"].removeprefix("sqlite:///")).unlink(missing_ok=True)
     return {"size": size, "runs": runs}
@@ -125,11 +114,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=[1_000, 100_000],
         help="comma-separated numbers of posts, e.g. 1000,1000000",
     )
-    parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    add_wrk_options(parser)
     parser.add_argument("--database-url", help="default: a new SQLite file per size")
     parser.add_argument("--output", type=Path, default=RESULTS / "site.md")
     args = parser.parse_args(argv)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
@@ -66,3 +67,50 @@ def run_wrk(
         [*command, url], capture_output=True, text=True, timeout=seconds + 60, check=True
     )
     return parse(result.stdout)
+
+
+def add_wrk_options(parser: argparse.ArgumentParser, *, seconds: int = 10, rounds: int = 3) -> None:
+    """The options every wrk-driven benchmark takes: run length, rounds, load, workers."""
+    parser.add_argument("--seconds", type=int, default=seconds, help="length of each wrk run")
+    parser.add_argument("--rounds", type=int, default=rounds, help="alternations per request")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request a benchmark measures: its path, headers, and a wrk script (or none)."""
+
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    script: Path | None = None
+
+
+Runs = dict[str, list[tuple[WrkResult, WrkResult]]]
+
+
+def alternate(
+    args: argparse.Namespace,
+    bare_url: str,
+    ours_url: str,
+    requests: dict[str, Request],
+    label: str = "",
+) -> Runs:
+    """For `args.rounds` rounds, each request in turn: a wrk run against bare Flask's `/`, then
+    one against ours (so both meet the same machine); (bare, ours) per round, by name."""
+    wrk = dict(seconds=args.seconds, connections=args.connections, threads=args.threads)
+    runs: Runs = {name: [] for name in requests}
+    for round_no in range(args.rounds):
+        for name, request in requests.items():
+            base = run_wrk(f"{bare_url}/", **wrk)
+            mine = run_wrk(
+                f"{ours_url}{request.path}", headers=request.headers, script=request.script, **wrk
+            )
+            runs[name].append((base, mine))
+            print(
+                f"{label}round {round_no + 1} {name}: {mine.requests_per_second:.0f}/s vs bare "
+                f"{base.requests_per_second:.0f}/s",
+                flush=True,
+            )
+    return runs

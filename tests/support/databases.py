@@ -17,6 +17,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event, select, text
 
+from blogapi.db import content_version
 from blogapi.extensions import db
 from devtools.live import ROOT, production_env
 
@@ -102,10 +103,20 @@ def sent_statements(app: Flask, keep: Callable[[str], bool]) -> Iterator[list[tu
 
     with app.app_context():
         engine = db.engine
+    read_held = content_version.read_held
+
+    def record_held(on: Any) -> Any:
+        # The version read on a thread's own connection bypasses the engine's events.
+        if on is engine and keep(content_version.QUERY):
+            sent.append((content_version.QUERY, ()))
+        return read_held(on)
+
     event.listen(engine, "before_cursor_execute", record)
+    content_version.read_held = record_held
     try:
         yield sent
     finally:
+        content_version.read_held = read_held
         event.remove(engine, "before_cursor_execute", record)
 
 

@@ -1,6 +1,7 @@
 """UTC time helpers shared by models, schemas and tokens, and a request's one idea of now."""
 
 from datetime import UTC, datetime
+from typing import overload
 
 from flask import g, has_request_context
 
@@ -10,11 +11,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def isoformat_z(value: datetime | None) -> str | None:
-    """ISO 8601 UTC with a `Z`, as the contract writes timestamps."""
+@overload
+def isoformat_z(value: datetime, timespec: str = "auto") -> str: ...
+@overload
+def isoformat_z(value: None, timespec: str = "auto") -> None: ...
+def isoformat_z(value: datetime | None, timespec: str = "auto") -> str | None:
+    """ISO 8601 UTC with a `Z`, as the contract writes timestamps (RFC 3339; `timespec` as
+    datetime.isoformat takes it, "seconds" for sitemaps and HTML)."""
     if value is None:
         return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 def request_now() -> datetime:

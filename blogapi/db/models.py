@@ -84,6 +84,11 @@ class User(Model):
         """Make every token issued so far invalid."""
         self.token_version = (self.token_version or 1) + 1
 
+    @property
+    def public_name(self) -> str:
+        """How readers see this person named: the display name, else the username."""
+        return self.display_name or self.username
+
     def __repr__(self) -> str:
         return f"<User {self.username}>"
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from flask import current_app
 
-from blogapi.db.models import Media, Post, User
+from blogapi.db.models import Media, Post
 from blogapi.media.service import media_url
 from blogapi.site import content, links
 from blogapi.web.errors import ApiError
@@ -53,7 +53,7 @@ def feed_source(tag: str | None = None, author: str | None = None) -> FeedSource
         if user is None:
             raise ApiError(404, f"No author named {author!r}.")
         author = user.username
-        title, alternate = f"{title} — {display_name(user)}", links.author_url(user.username)
+        title, alternate = f"{title} — {user.public_name}", links.author_url(user.username)
     if tag is not None:
         found = content.tag_with_posts(tag)
         if found is None:
@@ -72,11 +72,6 @@ def feed_source(tag: str | None = None, author: str | None = None) -> FeedSource
         author=author,
         updated=content.last_changed(posts),
     )
-
-
-def display_name(user: User) -> str:
-    """How a feed names a person: their display name, else their username."""
-    return user.display_name or user.username
 
 
 def image_url(media: Media) -> str:

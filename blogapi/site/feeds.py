@@ -11,7 +11,7 @@ from feedgen.util import xml_elem
 from blogapi.db.models import Post
 from blogapi.site import links
 from blogapi.site.content import changed_at
-from blogapi.site.feed_source import GENERATOR, FeedSource, display_name, image_url
+from blogapi.site.feed_source import GENERATOR, FeedSource, image_url
 from blogapi.web.urls import external_url
 
 ATOM_TYPE = "application/atom+xml"
@@ -72,7 +72,7 @@ def atom_entry(entry: FeedEntry, post: Post) -> None:
     entry.id(links.entry_id(post))
     entry.title(post.title)
     entry.whole_links.add(href=links.post_url(post), rel="alternate", type="text/html")
-    entry.author(name=display_name(post.author), uri=links.author_url(post.author.username))
+    entry.author(name=post.author.public_name, uri=links.author_url(post.author.username))
     entry.content(post.body_html, type="html")
     if post.summary:
         entry.summary(post.summary)
@@ -113,7 +113,7 @@ def rss_item(item: FeedEntry, post: Post) -> None:
     item.link(href=links.post_url(post), rel="alternate")
     item.guid(links.entry_id(post), permalink=False)
     # RSS's own <author> must be an email address, which readers never see: dc:creator names.
-    item.dc.dc_creator(display_name(post.author))
+    item.dc.dc_creator(post.author.public_name)
     item.content(post.body_html, type="html")
     item.description(post.summary or post.title, isSummary=True)
     item.published(post.published_at)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -10,15 +9,11 @@ import orjson
 from blogapi.db.models import Post
 from blogapi.site import links
 from blogapi.site.content import changed_at
-from blogapi.site.feed_source import FeedSource, display_name, image_url
+from blogapi.site.feed_source import FeedSource, image_url
+from blogapi.timeutil import isoformat_z
 
 JSON_FEED_TYPE = "application/feed+json"
 VERSION = "https://jsonfeed.org/version/1.1"
-
-
-def rfc3339(moment: datetime) -> str:
-    """A time as the spec wants it (RFC 3339), in UTC with `Z`."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def json_feed(source: FeedSource) -> bytes:
@@ -38,14 +33,14 @@ def json_feed(source: FeedSource) -> bytes:
 
 def json_item(post: Post) -> dict[str, Any]:
     """One post as a JSON Feed item."""
-    author = {"name": display_name(post.author), "url": links.author_url(post.author.username)}
+    author = {"name": post.author.public_name, "url": links.author_url(post.author.username)}
     item: dict[str, Any] = {
         "id": links.entry_id(post),
         "url": links.post_url(post),
         "title": post.title,
         "content_html": post.body_html,
-        "date_published": rfc3339(post.published_at or post.created_at),
-        "date_modified": rfc3339(changed_at(post)),
+        "date_published": isoformat_z(post.published_at or post.created_at),
+        "date_modified": isoformat_z(changed_at(post)),
         "authors": [author],
         "tags": [tag.slug for tag in post.tags],
     }

@@ -100,7 +100,7 @@ def blog_posting(post: Post) -> Markup:
         "dateModified": iso(changed_at(post)),
         "author": {
             "@type": "Person",
-            "name": post.author.display_name or post.author.username,
+            "name": post.author.public_name,
             "url": author_url(post.author.username),
         },
         "description": post_description(post),

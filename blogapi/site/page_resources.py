@@ -123,7 +123,7 @@ class AuthorPage(Resource):
         if user is None:
             raise ApiError(404, "There is no such author.")
         context = list_page(author_url(user.username), author=user.username)
-        name = user.display_name or user.username
+        name = user.public_name
         description = shortened(user.bio) or f"Posts by {name}."
         meta = list_meta(title=name, url=context["canonical"], description=description)
         return render_page(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +18,7 @@ from blogapi.db.models import Post
 from blogapi.media.service import media_url
 from blogapi.site.content import changed_at, last_modified
 from blogapi.site.links import FEED_KINDS, author_url, entry_id, feed_url, post_url, tag_url
+from blogapi.timeutil import isoformat_z
 from blogapi.web.errors import ApiError
 from blogapi.web.paging import MAX_PAGE, page_count
 
@@ -75,9 +76,7 @@ def feed_links(*, tag: str | None = None, author: str | None = None) -> list[dic
 
 def iso(moment: datetime | None) -> str:
     """A timestamp for `datetime` attributes and meta tags: ISO 8601 UTC with `Z`, to seconds."""
-    if moment is None:
-        return ""
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return isoformat_z(moment, "seconds") or ""
 
 
 def origin_of(url: str) -> str:

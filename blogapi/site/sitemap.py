@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
@@ -17,7 +17,7 @@ from blogapi.extensions import db
 from blogapi.posts.access import live
 from blogapi.site import links
 from blogapi.site.content import changed_at
-from blogapi.timeutil import request_now
+from blogapi.timeutil import isoformat_z, request_now
 from blogapi.web.paging import page_count
 from blogapi.web.urls import API_PREFIX, external_url
 
@@ -108,16 +108,13 @@ def urls_between(parts: list[Section], start: int, stop: int) -> Iterator[Url]:
         start, stop = start - section.count, stop - section.count
 
 
-def w3c_time(moment: datetime) -> str:
-    """A lastmod (W3C Datetime), in UTC to the second."""
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
 def urlset(urls: Iterator[Url]) -> bytes:
     """A sitemap file of these URLs."""
     chunks = [HEAD.format(root="urlset")]
     for loc, lastmod in urls:
-        changed = f"<lastmod>{w3c_time(lastmod)}</lastmod>" if lastmod is not None else ""
+        changed = (
+            f"<lastmod>{isoformat_z(lastmod, 'seconds')}</lastmod>" if lastmod is not None else ""
+        )
         chunks.append(f"<url><loc>{escape(loc)}</loc>{changed}</url>\n")
     chunks.append("</urlset>\n")
     return "".join(chunks).encode()

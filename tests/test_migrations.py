@@ -29,6 +29,7 @@ TABLES = {
     "post_revisions",
     "post_slugs",
     "media",
+    "personal_tokens",
     "revoked_tokens",
     "alembic_version",
 }
@@ -283,7 +284,10 @@ def test_posts_written_before_search_are_found_after_the_migration_and_it_goes_d
             "tables": set(),
             "other": set(),
         }
-        assert schema(url) == (TABLES - {"post_revisions", "media", "post_slugs"}, [SEARCH_PARENT])
+        assert schema(url) == (
+            TABLES - {"post_revisions", "media", "post_slugs", "personal_tokens"},
+            [SEARCH_PARENT],
+        )
 
         upgrade(url)
         assert search_index(url) == built
@@ -346,7 +350,7 @@ def test_posts_written_before_revisions_get_their_first_and_the_trash_goes_down_
             down = manage(url, "db", "downgrade", HISTORY_PARENT)
             assert down.returncode == 0, down.stderr
             assert schema(url) == (
-                tables_of(url) - {"post_revisions", "media", "post_slugs"},
+                tables_of(url) - {"post_revisions", "media", "post_slugs", "personal_tokens"},
                 [HISTORY_PARENT],
             )
             with engine.connect() as conn:
@@ -403,7 +407,10 @@ def test_posts_written_before_media_have_no_feature_image_and_media_goes_down_cl
             assert version() == seen
             down = manage(url, "db", "downgrade", MEDIA_PARENT)
             assert down.returncode == 0, down.stderr
-            assert schema(url) == (tables_of(url) - {"media", "post_slugs"}, [MEDIA_PARENT])
+            assert schema(url) == (
+                tables_of(url) - {"media", "post_slugs", "personal_tokens"},
+                [MEDIA_PARENT],
+            )
             with engine.connect() as conn:
                 assert conn.execute(text("SELECT id, title FROM posts")).all() == [(1, "Old")]
             upgrade(url)
@@ -457,7 +464,10 @@ def test_slugs_posts_gave_up_before_the_migration_become_their_old_slugs(tmp_pat
                 assert rows.all() == [("second", 1)]
             down = manage(url, "db", "downgrade", SLUGS_PARENT)
             assert down.returncode == 0, down.stderr
-            assert schema(url) == (tables_of(url) - {"post_slugs"}, [SLUGS_PARENT])
+            assert schema(url) == (
+                tables_of(url) - {"post_slugs", "personal_tokens"},
+                [SLUGS_PARENT],
+            )
         finally:
             engine.dispose()
 

@@ -301,3 +301,31 @@ class RevokedToken(Model):
     token_type: Mapped[str] = mapped_column(String(10))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     revoked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PersonalToken(Model):
+    """A personal access token for writers' apps: only its hash is kept, and it holds while its
+    user's token_version is the one it was made under (a bump revokes it with every session)."""
+
+    __tablename__ = "personal_tokens"
+    __table_args__ = ({"sqlite_autoincrement": True},)  # an id is never reused
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(100))  # space-separated, as OAuth writes them
+    token_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        """The scopes as a set."""
+        return frozenset(self.scopes.split())
+
+    def __repr__(self) -> str:
+        return f"<PersonalToken {self.id} {self.name!r}>"

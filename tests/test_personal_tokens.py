@@ -181,7 +181,9 @@ def test_a_token_never_reaches_accounts_users_or_tokens(client, admin, method, p
     app_account, _ = as_app(client, admin, ALL_SCOPES)
     kwargs = {"headers": app_account.headers, **({"json": body} if body is not None else {})}
     response = getattr(client, method)(f"{API}{path}", **kwargs)
-    assert_problem(response, 403)
+    body = assert_problem(response, 403)
+    assert "Personal access tokens cannot be used here" in body["detail"]
+    assert "insufficient_scope" not in response.headers.get("WWW-Authenticate", "")
     assert (
         client.get(f"{API}/auth/me", headers=admin.headers).get_json()["display_name"] != "Mallory"
     )

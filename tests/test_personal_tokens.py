@@ -216,7 +216,8 @@ def test_an_unknown_or_mangled_token_is_401(client, author):
 
 
 @pytest.mark.parametrize(
-    "how", ["deactivation", "revoke-tokens", "password change", "logout everywhere"]
+    "how",
+    ["deactivation", "revoke-tokens", "password change", "logout everywhere", "refresh reuse"],
 )
 def test_what_revokes_every_token_revokes_personal_ones_too(
     app, client, runner, author, admin, how
@@ -238,6 +239,9 @@ def test_what_revokes_every_token_revokes_personal_ones_too(
             client.put(f"{API}/auth/password", json=change, headers=author.headers).status_code
             == 200
         )
+    elif how == "refresh reuse":
+        assert client.post(f"{API}/auth/refresh", headers=author.refresh_headers).status_code == 200
+        assert_problem(client.post(f"{API}/auth/refresh", headers=author.refresh_headers), 401)
     else:
         assert (
             client.post(

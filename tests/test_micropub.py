@@ -109,6 +109,10 @@ def test_malformed_json_and_wrong_types_are_refused_in_micropubs_body(client, wr
         400,
         "invalid_request",
     )
+    boundary = "b0undary"
+    nameless = f"--{boundary}\r\nContent-Disposition: form-data\r\n\r\nx\r\n--{boundary}--\r\n"
+    multipart = {**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    micropub_error(client.post(MICROPUB, data=nameless, headers=multipart), 400, "invalid_request")
     big = {"h": "entry", "content": "x" * (2 * 1024 * 1024)}
     micropub_error(client.post(MICROPUB, data=big, headers=headers), 413, "invalid_request")
 

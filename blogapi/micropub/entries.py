@@ -158,8 +158,10 @@ def post_data(entry: Entry) -> dict[str, Any]:
     """The entry as the posts API's fields, loaded through its schema (400 naming the
     properties that fail)."""
     body = with_photos(entry.text, entry.photos)
+    if not body.strip():  # a post always has a body: its summary or title, or for a photo
+        body = entry.summary or entry.title or ("Photo" if entry.feature_image_id else "")
     if not body.strip():
-        body = entry.summary or entry.title or "Note"  # a post always has a body
+        raise invalid_request("An entry needs content, a name, a summary or a photo.")
     data: dict[str, Any] = {"title": entry.title or note_title(body), "body": body}
     optional = {"summary": entry.summary, "tags": entry.tags, "slug": entry.slug}
     data.update({name: value for name, value in optional.items() if value is not None})

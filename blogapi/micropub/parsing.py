@@ -92,6 +92,8 @@ def form_properties(form: MultiDict[str, str]) -> dict[str, list[Any]]:
     found: dict[str, list[Any]] = {}
     objects: dict[str, dict[str, Any]] = {}
     for key, value in form.items(multi=True):
+        if not key:  # werkzeug reads a part without a name as None
+            raise invalid_request("Every field needs a name.")
         matched = FORM_KEY.fullmatch(key)
         path = SEGMENT.findall(matched.group(2)) if matched else []
         name = matched.group(1) if matched else key

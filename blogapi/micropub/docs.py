@@ -42,6 +42,7 @@ ERRORS: dict[int, Reply | str] = {
     414: error("The URL is too long."),
     415: error("Not a form, multipart or JSON body (media: not an image)."),
     422: error("An image that cannot be read, or too many pixels."),
+    429: error("Too many writes; retry after Retry-After seconds.", "Retry-After"),
     503: error("The database is unavailable; retry shortly.", "Retry-After"),
 }  # fmt: skip
 FORM_BODY = {"type": "object", "additionalProperties": True}

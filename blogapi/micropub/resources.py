@@ -24,6 +24,7 @@ from blogapi.micropub.updates import updated_entry
 from blogapi.micropub.uploads import file_bytes, media_upload
 from blogapi.posts.access import can_see
 from blogapi.security.guards import signed_in
+from blogapi.security.ratelimit import per_user, post_write_limit
 from blogapi.site.links import micropub_media_url, post_url
 from blogapi.timeutil import request_now
 from blogapi.web.api import no_content
@@ -74,7 +75,13 @@ class Micropub(Resource):
             return json_reply(source(post, wanted), 200)
         raise invalid_request("Ask q=config, q=source (with url) or q=syndicate-to.")
 
-    @endpoint(auth=MicropubGuard(body_token), **POST_DOC)
+    # The posts and media APIs' per-user write limits, shared with them. Their keys read the
+    # user of a session's access token: personal access tokens count once ratelimit reads them.
+    @endpoint(
+        auth=MicropubGuard(body_token),
+        limits=per_user(post_write_limit, "post-write"),
+        **POST_DOC,
+    )
     def post(self) -> Response:
         """Create an h-entry, or update, delete or undelete the post at `url`."""
         found = submission()
@@ -119,7 +126,11 @@ class Micropub(Resource):
 class MicropubMedia(Resource):
     """The media endpoint: an image in, its file's URL out."""
 
-    @endpoint(auth=MicropubGuard(media_token), **MEDIA_DOC)
+    @endpoint(
+        auth=MicropubGuard(media_token),
+        limits=per_user(post_write_limit, "media-upload"),
+        **MEDIA_DOC,
+    )
     def post(self) -> Response:
         """Store one image (multipart `file`); 201 with its file's URL."""
         require_scope("media")

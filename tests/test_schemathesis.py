@@ -19,6 +19,7 @@ from devtools.live import (
     production_env,
 )
 from tests.support.media import gradient_jpeg, key_of
+from tests.support.micropub import live_token
 
 CHECKS = ",".join(
     [
@@ -121,6 +122,7 @@ def test_schemathesis_finds_nothing(tmp_path):
             BLOGAPI_FUZZ_POSTS=",".join(posts),
             BLOGAPI_FUZZ_MEDIA=",".join(media),
             BLOGAPI_FUZZ_MEDIA_KEYS=",".join(keys),
+            BLOGAPI_FUZZ_PAT=live_token(env["DATABASE_URL"], "fuzzer"),
             PYTHONPATH=str(ROOT),
         )
         result = subprocess.run(

@@ -8,6 +8,7 @@ from flask import Flask
 from flask_restful import Resource
 
 from blogapi.accounts.auth_resources import Login, Logout, Me, Password, Register, TokenRefresh
+from blogapi.accounts.token_resources import TokenItem, TokenList
 from blogapi.accounts.user_resources import UserItem, UserList
 from blogapi.docs.openapi import init_openapi
 from blogapi.docs.resources import DocsAsset, DocsPage, OpenApiDocument
@@ -32,6 +33,7 @@ from blogapi.web.urls import API_PREFIX
 
 REVISION = "<int(min=1, max=2147483647):number>"  # a revision's number; anything else: 404
 MEDIA_ID = "<int(min=1, max=2147483647):media_id>"
+TOKEN_ID = "<int(min=1, max=2147483647):token_id>"
 SITEMAP_PART = "<int(min=1, max=2147483647):part>"
 
 
@@ -60,6 +62,8 @@ ROUTES: tuple[Route, ...] = (
     Route(Logout, "/auth/logout", "auth_logout"),
     Route(Me, "/auth/me", "auth_me"),
     Route(Password, "/auth/password", "auth_password"),
+    Route(TokenList, "/auth/tokens", "auth_token_list"),
+    Route(TokenItem, f"/auth/tokens/{TOKEN_ID}", "auth_token_item"),
     Route(UserList, "/users", "user_list"),
     Route(UserItem, "/users/<string:username>", "user_item"),
     Route(PostList, "/posts", "post_list"),

@@ -28,7 +28,8 @@ from tests.support.s3 import s3_settings
 
 API = "/api/v1"
 SUMMARY = (
-    "10 users, 32 tags, 4 media, 10 media files, 304 posts, 314 revisions and 2 revoked tokens"
+    "10 users, 32 tags, 4 media, 10 media files, 304 posts, 314 revisions, 2 revoked tokens"
+    " and 1 personal access tokens"
 )
 # A long body whose small edits are stored as deltas against it.
 LONG_BODY = "".join(f"Paragraph {n}: a line of the long post that stays.\n\n" for n in range(600))
@@ -52,10 +53,23 @@ def populate(runner, client) -> dict[str, str]:
     )
     assert logout.status_code == 204
     live = login(client, "root").get_json()
+    root = {"Authorization": f"Bearer {live['access_token']}"}
+    pats = [
+        client.post(f"{API}/auth/tokens", json={"name": name, "scopes": scopes}, headers=root)
+        for name, scopes in (("phone", ["create", "media"]), ("old script", ["delete"]))
+    ]
+    assert [made.status_code for made in pats] == [201, 201]
+    gone = pats[1].get_json()
+    assert client.delete(f"{API}/auth/tokens/{gone['id']}", headers=root).status_code == 204
     contributor = json.loads(cli(runner, "list-users", "--role", "contributor", "--json").stdout)
     assert cli(runner, "deactivate", contributor[0]["username"]).exit_code == 0
     write_history(runner.app, client)
-    return {"live": live["access_token"], "revoked": revoked["access_token"]}
+    return {
+        "live": live["access_token"],
+        "revoked": revoked["access_token"],
+        "personal": pats[0].get_json()["token"],
+        "personal_revoked": gone["token"],
+    }
 
 
 def write_history(app, client) -> None:
@@ -200,9 +214,9 @@ def test_export_then_import_reproduces_every_row_and_login(app, runner, client, 
     lines = export_to(runner, tmp_path / "blog.jsonl")
     assert stat.S_IMODE(os.stat(tmp_path / "blog.jsonl").st_mode) == 0o600  # password hashes
     header = json.loads(lines[0])
-    assert header["type"] == "header" and header["format"] == 5
+    assert header["type"] == "header" and header["format"] == 6
     kinds = [json.loads(line)["type"] for line in lines[1:]]
-    order = ["user", "tag", "media", "file", "post", "revision", "revoked_token"]
+    order = ["user", "tag", "media", "file", "post", "revision", "revoked_token", "personal_token"]
     assert list(dict.fromkeys(kinds)) == order  # each kind together, revisions after posts
     with fresh_database(tmp_path, suite_admin_url()) as url:
         upgrade(url)
@@ -219,10 +233,19 @@ def test_export_then_import_reproduces_every_row_and_login(app, runner, client, 
             assert me.status_code == 200 and me.get_json()["username"] == "root"
             stale = {"Authorization": f"Bearer {tokens['revoked']}"}
             assert moved.get(f"{API}/auth/me", headers=stale).status_code == 401
+            for token, status in ((tokens["personal"], 200), (tokens["personal_revoked"], 401)):
+                used = moved.get(f"{API}/auth/me", headers={"Authorization": f"Bearer {token}"})
+                assert used.status_code == status  # writers' apps keep working, revoked stay so
             newcomer = {"username": "newcomer", "email": "new@example.com", "password": PASSWORD}
             created = moved.post(f"{API}/auth/register", json=newcomer)
             assert created.status_code == 201, created.get_json()  # ids do not collide
             assert created.get_json()["id"] == 11
+            app_token = moved.post(
+                f"{API}/auth/tokens",
+                json={"name": "new", "scopes": ["create"]},
+                headers={"Authorization": f"Bearer {tokens['live']}"},
+            )
+            assert app_token.get_json()["id"] == 2  # ids go on from the highest stored one
             mine = Account("newcomer", "new@example.com", PASSWORD, "contributor")
             mine.access_token = login(moved, "newcomer").get_json()["access_token"]
             assert uploaded(moved, mine, image_bytes("PNG", (20, 20)), "new.png")["id"] == 5
@@ -371,7 +394,9 @@ def test_export_to_stdout_and_import_from_stdin(app, runner, client, tmp_path):
     assert result.exit_code == 0
     assert result.stderr.startswith(f"Exported {SUMMARY}") and "standard output" in result.stderr
     records = [json.loads(line) for line in result.stdout_bytes.splitlines()]
-    assert records[0]["type"] == "header" and len(records) == 1 + 10 + 32 + 4 + 10 + 304 + 314 + 2
+    assert (
+        records[0]["type"] == "header" and len(records) == 1 + 10 + 32 + 4 + 10 + 304 + 314 + 2 + 1
+    )
     with fresh_database(tmp_path, suite_admin_url()) as url:
         upgrade(url)
         target = app_on(url)

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from blogapi.backup.export import count_rows
+from blogapi.backup.schemas import FORMAT
 from blogapi.db.models import Post, PostRevision, post_tags
 from blogapi.extensions import db
 from blogapi.media.storage import media_storage
@@ -210,7 +211,10 @@ CASES = {
     "a negative id": (edit("post", 2, id=-5), "id: Must be greater than or equal to 1"),
     "an invalid slug": (edit("post", 4, slug="Not A Slug"), "slug: Not a valid slug"),
     "an empty title": (edit("post", 5, title=""), "title: Length must be between 1 and 200"),
-    "a future format": (edit("post", 6, format=6), "format 6 is not one this blogapi reads"),
+    "a future format": (
+        edit("post", 6, format=FORMAT + 1),
+        f"format {FORMAT + 1} is not one this blogapi reads",
+    ),
     "an unknown record type": (edit("tag", 2, type="comment"), "unknown record type 'comment'"),
     "a duplicate id": (copy_of("post", "id", 0, 3), "post 1 is already on line"),
     "a username taken in another case": (
@@ -558,7 +562,7 @@ def test_a_file_from_before_revisions_gives_each_post_its_revision_1(
     path.write_text("".join(json.dumps(record) + "\n" for record in lines))
     result = cli(runner, "import", str(path))
     assert result.exit_code == 0, result.output
-    assert "14 posts, 14 revisions and 0 revoked tokens" in result.stdout
+    assert "14 posts, 14 revisions, 0 revoked tokens" in result.stdout
     posts = [record for record in lines if record["type"] == "post"]
     with app.app_context():
         query = select(PostRevision).order_by(PostRevision.post_id, PostRevision.number)

@@ -555,6 +555,56 @@ def test_tokens_and_their_revocation_hold_on_every_instance_at_once(cluster: Clu
     assert me_statuses(cluster, 0, changed.json()["access_token"]) == {200}
 
 
+def test_a_personal_token_revoked_on_one_instance_is_refused_on_the_other_at_once(
+    cluster: Cluster,
+) -> None:
+    writer = cluster.account()
+    api_a, api_b = cluster.api(0), cluster.api(1)
+    made = requests.post(
+        f"{api_a}/auth/tokens",
+        json={"name": "phone", "scopes": ["create"]},
+        headers=writer.headers,
+        timeout=TIMEOUT,
+    )
+    assert made.status_code == 201, made.text
+    token = made.json()
+    assert me_statuses(cluster, 1, token["token"]) == {200}
+
+    # Eight requests with the token race its revocation; once the DELETE has answered, every
+    # worker of both instances refuses it.
+    def use() -> requests.Response:
+        return requests.get(f"{api_b}/auth/me", headers=bearer(token["token"]), timeout=TIMEOUT)
+
+    def revoke() -> requests.Response:
+        return requests.delete(
+            f"{api_a}/auth/tokens/{token['id']}", headers=writer.headers, timeout=TIMEOUT
+        )
+
+    replies = race([use] * 8 + [revoke])
+    assert replies[-1].status_code == 204
+    assert set(statuses(replies[:-1])) <= {200, 401}
+    assert me_statuses(cluster, 1, token["token"]) == {401}
+    assert me_statuses(cluster, 0, token["token"]) == {401}
+
+    # Deactivating the user on B refuses their other token on A at once too.
+    other = requests.post(
+        f"{api_b}/auth/tokens",
+        json={"name": "laptop", "scopes": ["create"]},
+        headers=writer.headers,
+        timeout=TIMEOUT,
+    ).json()
+    assert me_statuses(cluster, 0, other["token"]) == {200}
+    admin = cluster.account("admin")
+    deactivated = requests.patch(
+        f"{api_b}/users/{writer.username}",
+        json={"active": False},
+        headers=admin.headers,
+        timeout=TIMEOUT,
+    )
+    assert deactivated.status_code == 200
+    assert me_statuses(cluster, 0, other["token"]) == {401}
+
+
 @pytest.mark.parametrize("stopped_at", ["post", "revision"])
 def test_a_worker_killed_mid_request_leaves_no_half_written_post(
     cluster: Cluster, stopped_at: str

@@ -7,8 +7,10 @@ import pytest
 import config as settings
 from blogapi import create_app
 from blogapi.accounts.auth_resources import Me
-from tests.support.accounts import register
+from tests.support.accounts import bearer, register, sign_up
 from tests.support.apps import make_app
+from tests.support.personal_tokens import as_app
+from tests.support.posts import write_post
 from tests.support.problems import assert_problem
 
 API = "/api/v1"
@@ -137,3 +139,15 @@ def test_the_api_never_returns_html_even_to_a_browser(prod):
     ):
         assert response.headers["Content-Type"] == "application/problem+json"
         assert b"<html" not in response.data.lower()
+
+
+def test_personal_token_refusals_are_problems_in_production(prod_app, prod):
+    account = sign_up(prod, prod_app, "tokenwriter")
+    app_account, token = as_app(prod, account, ["media"])
+    assert_problem(write_post(prod, app_account), 403)  # no `create` scope
+    assert_problem(prod.get(f"{API}/auth/tokens", headers=app_account.headers), 403)
+    assert_problem(prod.get(f"{API}/auth/me", headers=bearer("blogapi_pat_nothing")), 401)
+    assert (
+        prod.delete(f"{API}/auth/tokens/{token['id']}", headers=account.headers).status_code == 204
+    )
+    assert_problem(prod.get(f"{API}/auth/me", headers=app_account.headers), 401)

@@ -92,7 +92,14 @@ def test_every_operation_is_explained_with_its_errors(document):
 def test_protected_operations_name_the_bearer_scheme(document):
     scheme = document["components"]["securitySchemes"]["bearerAuth"]
     assert scheme == {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-    assert document["paths"]["/auth/me"]["get"]["security"] == [{"bearerAuth": []}]
+    assert document["paths"]["/auth/password"]["put"]["security"] == [{"bearerAuth": []}]
+    # Where a personal access token may call, the document says so.
+    assert document["components"]["securitySchemes"]["personalToken"]["scheme"] == "bearer"
+    tokens_too = [{"bearerAuth": []}, {"personalToken": []}]
+    assert document["paths"]["/auth/me"]["get"]["security"] == tokens_too
+    assert document["paths"]["/posts"]["post"]["security"] == tokens_too
+    assert "`create` scope" in document["paths"]["/posts"]["post"]["description"]
+    assert document["paths"]["/auth/tokens"]["post"]["security"] == [{"bearerAuth": []}]
     assert document["paths"]["/auth/login"]["post"]["security"] == []
     assert "401" in document["paths"]["/auth/me"]["get"]["responses"]
 

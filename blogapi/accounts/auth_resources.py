@@ -28,7 +28,7 @@ from blogapi.accounts.sessions import (
     rotate,
 )
 from blogapi.security.audit import audit
-from blogapi.security.guards import ACCESS, FRESH, REFRESH, signed_in
+from blogapi.security.guards import ACCESS, ANY_SCOPE, FRESH, REFRESH, signed_in
 from blogapi.security.ratelimit import auth_limit, per_account, per_address, per_user
 from blogapi.web.api import no_content
 from blogapi.web.body import peek_json_object
@@ -157,9 +157,9 @@ class Me(Resource):
 
     @endpoint(
         summary="Who am I",
-        description="The caller's account.",
+        description="The caller's account. Personal access tokens may call this too.",
         tag="auth",
-        auth=ACCESS,
+        auth=ACCESS.with_token(ANY_SCOPE),
         responses={200: ME},
     )
     def get(self) -> dict[str, Any]:

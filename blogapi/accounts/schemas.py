@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from blogapi.security.password_policy import password_problems
+from blogapi.security.personal_tokens import SCOPES
 from blogapi.security.roles import ROLES
 from blogapi.web.fields import (
     StrictBoolean,
@@ -16,6 +17,9 @@ from blogapi.web.fields import (
     one_line,
 )
 from blogapi.web.schemas import page_of
+
+if TYPE_CHECKING:
+    from blogapi.db.models import PersonalToken
 
 USERNAME = validate.Regexp(
     r"^[A-Za-z0-9_-]{3,32}$",
@@ -131,3 +135,79 @@ UserPageSchema = page_of(PrivateUserSchema, "UserPage")
 register_schema = RegisterSchema()
 public_user_schema = PublicUserSchema()
 private_user_schema = PrivateUserSchema()
+
+
+class TokenRequestSchema(StrictSchema):
+    """POST /auth/tokens: what the new personal access token is for and may do."""
+
+    name = TrimmedString(
+        required=True,
+        validate=[validate.Length(min=1, max=100), one_line],
+        metadata={"description": "What the token is for, e.g. the app that holds it."},
+    )
+    scopes = fields.List(
+        fields.String(validate=validate.OneOf(SCOPES)),
+        required=True,
+        validate=validate.Length(min=1, max=len(SCOPES)),
+        metadata={
+            "description": "What it may do, within its user's role (`draft`: what it "
+            "creates stays a draft, and it cannot publish)."
+        },
+    )
+    expires_in_days = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=3650),
+        metadata={"description": "Days until it stops working; omit or null for never."},
+    )
+
+
+class PersonalTokenSchema(StrictSchema):
+    """A personal access token as its owner sees it: never the secret, except once at creation."""
+
+    id = fields.Integer(dump_only=True, required=True)
+    name = fields.String(dump_only=True, required=True)
+    scopes = fields.List(
+        fields.String(validate=validate.OneOf(SCOPES)), dump_only=True, required=True
+    )
+    created_at = UTCDateTimeField(dump_only=True, required=True)
+    expires_at = UTCDateTimeField(dump_only=True, required=True, allow_none=True)
+    last_used_at = UTCDateTimeField(
+        dump_only=True,
+        required=True,
+        allow_none=True,
+        metadata={"description": "Recorded to the minute."},
+    )
+
+
+class NewPersonalTokenSchema(PersonalTokenSchema):
+    """A token just made: the only time its secret is shown."""
+
+    token = fields.String(
+        dump_only=True,
+        required=True,
+        metadata={
+            "description": "`blogapi_pat_` and the secret: shown only now, stored only as a hash."
+        },
+    )
+
+
+personal_token_schema = PersonalTokenSchema()
+new_personal_token_schema = NewPersonalTokenSchema()
+
+
+def token_json(token: PersonalToken, secret: str | None = None) -> dict[str, Any]:
+    """A token as the API shows it (the secret only when just made)."""
+    fields = {
+        "id": token.id,
+        "name": token.name,
+        "scopes": token.scopes.split(),  # stored in the contract's order
+        "created_at": token.created_at,
+        "expires_at": token.expires_at,
+        "last_used_at": token.last_used_at,
+    }
+    if secret is None:
+        shown: dict[str, Any] = personal_token_schema.dump(fields)
+        return shown
+    made: dict[str, Any] = new_personal_token_schema.dump({**fields, "token": secret})
+    return made

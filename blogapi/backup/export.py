@@ -14,6 +14,7 @@ from blogapi.backup.files import count_files, file_records
 from blogapi.backup.schemas import FORMAT, KINDS, RECORDS, header_record
 from blogapi.db.models import (
     Media,
+    PersonalToken,
     Post,
     PostRevision,
     PostSlug,
@@ -35,6 +36,7 @@ TABLES: dict[str, Table] = {
     "post": Post.__table__,
     "revision": PostRevision.__table__,
     "revoked_token": RevokedToken.__table__,
+    "personal_token": PersonalToken.__table__,
 }
 OLD_SLUGS = PostSlug.__table__  # exported inside post records, as post_tags are
 ORDER = {"revision": ("post_id", "number"), "revoked_token": ("jti",)}  # others: id order
@@ -46,6 +48,7 @@ PLURALS = {
     "post": "posts",
     "revision": "revisions",
     "revoked_token": "revoked tokens",
+    "personal_token": "personal access tokens",
 }
 Progress = Callable[[int], AbstractContextManager[Callable[[int], None]]]
 

@@ -47,10 +47,11 @@ REFERENCES = {
     ),
     "revision": (("post_id", "post"), ("author_id", "user")),
     "revoked_token": (("user_id", "user"),),
+    "personal_token": (("user_id", "user"),),
 }
 REVISIONS_SINCE = SINCE["revision"]  # older files get revision 1s
 # Tables whose ids come from a sequence on PostgreSQL.
-SEQUENCED = ("users", "tags", "media", "posts")
+SEQUENCED = ("users", "tags", "media", "posts", "personal_tokens")
 
 
 class ImportProblem(Exception):

@@ -14,11 +14,12 @@ from blogapi.posts.schemas import TAGS_MAX, has_slug
 from blogapi.posts.slugs import is_valid_slug
 from blogapi.posts.tags import TAG_MAX_LENGTH, tag_slug
 from blogapi.security.passwords import hasher
+from blogapi.security.personal_tokens import SCOPES
 from blogapi.security.roles import ROLES
 from blogapi.web.cursors import MAX_ID
 from blogapi.web.fields import StrictSchema, UTCDateTimeField
 
-FORMAT = 5  # bump when a record changes shape; import refuses formats it does not know
+FORMAT = 6  # bump when a record changes shape; import refuses formats it does not know
 # 2: posts carry tag_names, their own spelling of each tag; a format 1 file's posts take the
 # tag records' names, the one spelling stored then.
 # 3: posts carry deleted_at and deleted_by_id (the trash), and revision records follow the
@@ -26,9 +27,16 @@ FORMAT = 5  # bump when a record changes shape; import refuses formats it does n
 # 4: media records follow the tags, then a file record for every stored file (each image and
 # its variants, base64); posts carry feature_image_id. Older files have no media.
 # 5: posts carry old_slugs, the slugs they gave up (their redirects). Older files have none.
-READABLE_FORMATS = (1, 2, 3, 4, 5)
-KINDS = ("user", "tag", "media", "file", "post", "revision", "revoked_token")
-SINCE = {"revision": 3, "media": 4, "file": 4}  # the first format with records of a kind
+# 6: personal access token records (their hashes, as stored) follow the revoked tokens, so
+# writers' apps keep working after a restore. Older files have none.
+READABLE_FORMATS = (1, 2, 3, 4, 5, 6)
+KINDS = ("user", "tag", "media", "file", "post", "revision", "revoked_token", "personal_token")
+SINCE = {
+    "revision": 3,
+    "media": 4,
+    "file": 4,
+    "personal_token": 6,
+}  # the first format with records of a kind
 
 
 def valid_slug(value: str) -> None:
@@ -50,6 +58,13 @@ def sha256_hex(value: str) -> None:
     """A SHA-256 digest in lower-case hex."""
     if len(value) != 64 or value.strip("0123456789abcdef"):
         raise ValidationError("Not a SHA-256 digest in lower-case hex.")
+
+
+def scope_list(value: str) -> None:
+    """Personal access token scopes as stored: known ones, space-separated, each once."""
+    scopes = value.split(" ")
+    if not scopes or len(set(scopes)) != len(scopes) or not set(scopes) <= set(SCOPES):
+        raise ValidationError(f"Not space-separated scopes of {', '.join(SCOPES)}.")
 
 
 def required_id(**kwargs: Any) -> fields.Integer:
@@ -279,6 +294,21 @@ class RevokedTokenRecord(StrictSchema):
     revoked_at = timestamp()
 
 
+class PersonalTokenRecord(StrictSchema):
+    """A personal access token as stored: its SHA-256, never the secret, and the user's token
+    version it was made under (a user record's later version means it stays revoked)."""
+
+    id = required_id()
+    user_id = required_id()
+    name = text(1, 100)
+    token_hash = fields.String(required=True, validate=sha256_hex)
+    scopes = fields.String(required=True, validate=scope_list)
+    token_version = required_id()
+    created_at = timestamp()
+    expires_at = UTCDateTimeField(required=True, allow_none=True)
+    last_used_at = UTCDateTimeField(required=True, allow_none=True)
+
+
 header_record = HeaderRecord()
 RECORDS: dict[str, StrictSchema] = {
     "user": UserRecord(),
@@ -288,4 +318,5 @@ RECORDS: dict[str, StrictSchema] = {
     "post": PostRecord(),
     "revision": RevisionRecord(),
     "revoked_token": RevokedTokenRecord(),
+    "personal_token": PersonalTokenRecord(),
 }

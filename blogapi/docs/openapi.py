@@ -11,6 +11,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask, current_app
 
+from blogapi.security.guards import ANY_SCOPE
 from blogapi.web.endpoint import Doc, Reply, doc_of
 from blogapi.web.schemas import ProblemSchema
 
@@ -67,6 +68,10 @@ PATH_PARAMETERS = {
     },
     "media_id": {
         "description": "A media item's id.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+    },
+    "token_id": {
+        "description": "A personal access token's id.",
         "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
     },
     "part": {
@@ -165,6 +170,15 @@ def standard_errors(doc: Doc) -> dict[int, Reply | str]:
     return errors
 
 
+def token_note(scope: str | None) -> str:
+    """What an operation's description adds about personal access tokens."""
+    if scope is None:
+        return ""
+    if scope == ANY_SCOPE:
+        return " A personal access token may call it (any scope)."
+    return f" A personal access token may call it with the `{scope}` scope."
+
+
 def operation(doc: Doc, path_params: list[str], operation_id: str) -> dict[str, Any]:
     """The OpenAPI operation object for a Doc."""
     responses = standard_errors(doc)
@@ -172,7 +186,7 @@ def operation(doc: Doc, path_params: list[str], operation_id: str) -> dict[str, 
     op: dict[str, Any] = {
         "operationId": operation_id,
         "summary": doc.summary,
-        "description": doc.description,
+        "description": doc.description + token_note(doc.token_scope),
         "tags": [doc.tag],
         "responses": {str(code): reply_object(code, r) for code, r in sorted(responses.items())},
     }
@@ -204,6 +218,8 @@ def operation(doc: Doc, path_params: list[str], operation_id: str) -> dict[str, 
         }
     if doc.auth in ("access", "fresh", "refresh"):
         op["security"] = [{"bearerAuth": []}]
+        if doc.token_scope is not None:
+            op["security"].append({"personalToken": []})
     elif doc.auth == "none":
         op["security"] = []
     # An optional token is the document's default (OPTIONAL_BEARER), not said again here:
@@ -226,6 +242,16 @@ def build_document(routes: Sequence[RouteLike], prefix: str) -> dict[str, Any]:
     )
     spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    spec.components.security_scheme(
+        "personalToken",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "blogapi_pat_…",
+            "description": "A personal access token (POST /auth/tokens), where an operation "
+            "says it takes one: its scopes, within its user's role.",
+        },
     )
     for name, header in HEADERS.items():
         spec.components.header(name, header)

@@ -25,7 +25,7 @@ from blogapi.media.service import (
 )
 from blogapi.media.serving import NO_FILE, serve_file
 from blogapi.media.upload import read_upload
-from blogapi.security.guards import role, signed_in
+from blogapi.security.guards import ANY_SCOPE, role, signed_in
 from blogapi.security.ratelimit import per_user, post_write_limit
 from blogapi.web.api import no_content
 from blogapi.web.endpoint import PUBLIC, Reply, endpoint
@@ -34,6 +34,8 @@ from blogapi.web.paging import page_response
 from blogapi.web.schemas import ProblemSchema
 
 CONTRIBUTOR = role("contributor")
+READ_OWN = CONTRIBUTOR.with_token(ANY_SCOPE)
+UPLOAD = CONTRIBUTOR.with_token("media")
 CHANGED = "The media has changed since you fetched it; fetch it again and retry."
 MEDIA = Reply(MediaSchema, "The media.", ("ETag",))
 HIDDEN = "No such media, or not yours (editors see everyone's)."
@@ -85,7 +87,7 @@ class MediaList(Resource):
         description="Your uploads (editors and admins: everyone's), newest first; `q` narrows "
         "to file names and alt texts containing it.",
         tag="media",
-        auth=CONTRIBUTOR,
+        auth=READ_OWN,
         query=MediaQuerySchema,
         responses={200: Reply(MediaPageSchema, "A page of media.", ("Link", "X-Total-Count"))},
     )
@@ -104,7 +106,7 @@ class MediaList(Resource):
         "of all metadata and re-encoded, with variants at MEDIA_WIDTHS narrower than it. The "
         "same bytes uploaded again by you answer 200 with the earlier media.",
         tag="media",
-        auth=CONTRIBUTOR,
+        auth=UPLOAD,
         limits=per_user(post_write_limit, "media-upload"),
         responses={
             200: Reply(MediaSchema, "You uploaded these bytes before: that media.", ("ETag",)),
@@ -133,7 +135,7 @@ class MediaItem(Resource):
         summary="Read a media item",
         description="Its uploader, or an editor (404 for everyone else).",
         tag="media",
-        auth=CONTRIBUTOR,
+        auth=READ_OWN,
         responses={200: MEDIA, 404: HIDDEN},
     )
     def get(self, media_id: int) -> Response:
@@ -144,7 +146,7 @@ class MediaItem(Resource):
         summary="Change a media item's alt text",
         description="Its uploader, or an editor.",
         tag="media",
-        auth=CONTRIBUTOR,
+        auth=UPLOAD,
         body=AltSchema,
         request_headers=("If-Match",),
         example={"alt": "A heron standing in the reeds at dawn"},
@@ -159,7 +161,7 @@ class MediaItem(Resource):
         description="Its uploader, or an editor. Refused (409, naming them) while posts, in the "
         "trash too, show it as their feature image.",
         tag="media",
-        auth=CONTRIBUTOR,
+        auth=UPLOAD,
         request_headers=("If-Match",),
         responses={
             204: Reply(None, "Deleted, files and all."),

@@ -32,7 +32,8 @@ from blogapi.posts.service import (
     visible_post,
 )
 from blogapi.posts.tags import tag_counts
-from blogapi.security.guards import OPTIONAL, caller, role, signed_in
+from blogapi.security.guards import ANY_SCOPE, OPTIONAL, caller, role, signed_in
+from blogapi.security.personal_tokens import drafts_only
 from blogapi.security.ratelimit import per_user, post_write_limit
 from blogapi.timeutil import request_now
 from blogapi.web.api import no_content
@@ -52,6 +53,12 @@ CHANGE_ERRORS = {
     412: "If-Match does not match the post's current ETag.",
 }
 CONTRIBUTOR = role("contributor")
+READER = OPTIONAL.with_token(ANY_SCOPE)
+READ_OWN = CONTRIBUTOR.with_token(ANY_SCOPE)
+CREATE = CONTRIBUTOR.with_token("create")
+UPDATE = CONTRIBUTOR.with_token("update")
+DELETE = CONTRIBUTOR.with_token("delete")
+DRAFTS_ONLY = "This token has the 'draft' scope: what it writes stays a draft."
 
 
 def require(allowed: bool, detail: str) -> None:
@@ -95,7 +102,7 @@ class PostList(Resource):
         "caller may see (their own; editors and admins: all). Page by `page` or, at any depth, "
         "by `cursor` (from `meta.next_cursor`).",
         tag="posts",
-        auth=OPTIONAL,
+        auth=READER,
         query=PostListQuerySchema,
         responses={200: Reply(PostPageSchema, "A page of posts.", ("Link", "X-Total-Count"))},
     )
@@ -120,7 +127,7 @@ class PostList(Resource):
         description="Contributors and above. The slug comes from the title unless given; "
         "id, author, status and dates cannot be set.",
         tag="posts",
-        auth=CONTRIBUTOR,
+        auth=CREATE,
         body=PostWriteSchema,
         example={"title": "Hello, world", "body": "My *first* post.", "tags": ["news"]},
         limits=per_user(post_write_limit, "post-write"),
@@ -145,7 +152,7 @@ class PostItem(Resource):
         description="By id or slug. Drafts and scheduled posts are visible only to their author "
         "and to editors and admins (404 for everyone else).",
         tag="posts",
-        auth=OPTIONAL,
+        auth=READER,
         request_headers=("If-None-Match",),
         responses={
             200: POST,
@@ -167,7 +174,7 @@ class PostItem(Resource):
         "(contributors: drafts only) or an editor. Send If-Match so as not to overwrite "
         "someone else's change.",
         tag="posts",
-        auth=CONTRIBUTOR,
+        auth=UPDATE,
         body=PostWriteSchema(partial=True),
         request_headers=("If-Match",),
         example={"title": "A better title"},
@@ -185,7 +192,7 @@ class PostItem(Resource):
         "The post leaves every list, search and cache at once, its slug stays reserved, and it "
         "can be restored (POST /posts/{ident}/restore) until purged, TRASH_DAYS later.",
         tag="posts",
-        auth=CONTRIBUTOR,
+        auth=DELETE,
         request_headers=("If-Match",),
         responses={204: Reply(None, "Moved to the trash."), **CHANGE_ERRORS},
     )
@@ -204,7 +211,7 @@ class PostPublish(Resource):
         description="Now, or at `publish_at` (a future time schedules it; a past one backdates). "
         "Idempotent. The owner with the author role or above, or an editor.",
         tag="posts",
-        auth=CONTRIBUTOR,
+        auth=UPDATE,
         body=PublishSchema,
         body_optional=True,
         request_headers=("If-Match",),
@@ -213,6 +220,7 @@ class PostPublish(Resource):
     )
     def post(self, ident: str, body: dict[str, Any]) -> Response:
         """Set published_at; publishing a published post again changes nothing."""
+        require(not drafts_only(), DRAFTS_ONLY)
         post = changeable(ident, can_publish, PUBLISH_DENIED)
         published = publish_post(post, body.get("publish_at"), conditional=if_match_sent())
         return post_response(published)
@@ -225,7 +233,7 @@ class PostUnpublish(Resource):
         summary="Unpublish a post",
         description="Back to draft. The owner with the author role or above, or an editor.",
         tag="posts",
-        auth=CONTRIBUTOR,
+        auth=UPDATE,
         body=UnpublishSchema,
         body_optional=True,
         request_headers=("If-Match",),

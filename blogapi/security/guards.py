@@ -21,9 +21,7 @@ from blogapi.web.endpoint import Auth
 from blogapi.web.errors import BEARER_REALM, ApiError
 
 ANY_SCOPE = "any"  # a personal access token with whatever scopes may call (reads)
-NOT_FOR_TOKENS = (
-    "Personal access tokens cannot be used here; sign in with a username and password."
-)
+NOT_FOR_TOKENS = "Personal access tokens cannot be used here; sign in with a username and password."
 
 
 def insufficient_scope(scope: str) -> ApiError:

@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from blogapi.extensions import limiter
 from blogapi.security.audit import audit
+from blogapi.security.personal_tokens import bearer_in_header, digest, personal_token_in_header
 from blogapi.web.body import peek_json_object
 from blogapi.web.client import client_address
 from blogapi.web.errors import error_headers, problem
@@ -51,20 +52,30 @@ def access_token_user_id() -> str | None:
     no database and never raises (any exception there is taken for a storage failure). A token
     this refuses is refused by the guard too, with its 401.
     """
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.casefold() != "bearer" or not token.strip():
+    token = bearer_in_header()
+    if token is None:
         return None
     try:
-        claims = decode_token(token.strip())  # verified once per process (CachingJWTManager)
+        claims = decode_token(token)  # verified once per process (CachingJWTManager)
     except Exception:  # every way a token can be bad is the guard's to answer
         return None
     subject = claims.get("sub")
     return subject if claims.get("type") == "access" and isinstance(subject, str) else None
 
 
+def caller_key() -> str | None:
+    """Rate-limit key for a signed-in caller, None for anyone else. A personal access token is
+    its own bucket: which user holds it is a database read, which key functions must not do."""
+    token = personal_token_in_header()
+    if token is not None:
+        return f"token:{digest(token)[:32]}"
+    user_id = access_token_user_id()
+    return None if user_id is None else f"user:{user_id}"
+
+
 def user_key() -> str:
-    """Rate-limit key for the signed-in caller: its user id."""
-    return f"user:{access_token_user_id()}"
+    """Rate-limit key for the signed-in caller: its user id, or its personal token."""
+    return caller_key() or "anonymous"
 
 
 def per_user(
@@ -79,7 +90,7 @@ def per_user(
     requests `only_when` picks. Requests without a valid token are left to the guard's 401."""
 
     def exempt() -> bool:
-        return access_token_user_id() is None or (only_when is not None and not only_when())
+        return caller_key() is None or (only_when is not None and not only_when())
 
     keys = {"user": user_key, **({"address": client_address} if also_per_address else {})}
     return tuple(

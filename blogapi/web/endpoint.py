@@ -70,6 +70,7 @@ class Doc:
     body_optional: bool = False
     query: SchemaLike | None = None
     auth: Auth = "none"
+    token_scope: str | None = None  # the personal access token scope it takes, if it takes one
     rate_limited: bool = False
     request_headers: tuple[str, ...] = ()
     example: Mapping[str, Any] | None = None
@@ -110,6 +111,7 @@ def endpoint(
         body_optional=body_optional,
         query=query,
         auth=auth.kind,
+        token_scope=getattr(auth, "scope", None),
         rate_limited=bool(limits),
         request_headers=request_headers,
         example=example,

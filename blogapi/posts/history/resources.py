@@ -26,8 +26,10 @@ from blogapi.posts.http import check_post_if_match, post_response
 from blogapi.posts.markdown import render_markdown
 from blogapi.posts.resources import (
     CHANGE_ERRORS,
-    CONTRIBUTOR,
+    DELETE,
     POST,
+    READ_OWN,
+    UPDATE,
     changeable,
     may_delete,
     may_edit,
@@ -99,7 +101,7 @@ class RevisionList(Resource):
         description="Newest first, bodies left out. Its author and editors only (404 for "
         "others, as for drafts).",
         tag="history",
-        auth=CONTRIBUTOR,
+        auth=READ_OWN,
         query=PageQuerySchema,
         responses={
             200: Reply(RevisionPageSchema, "A page of revisions.", ("Link", "X-Total-Count")),
@@ -122,7 +124,7 @@ class RevisionItem(Resource):
         summary="Read a revision",
         description="With its body, and the body rendered as it would be published now.",
         tag="history",
-        auth=CONTRIBUTOR,
+        auth=READ_OWN,
         responses={200: Reply(RevisionSchema, "The revision."), 404: NO_REVISION},
     )
     def get(self, ident: str, number: int) -> dict[str, Any]:
@@ -143,7 +145,7 @@ class RevisionDiff(Resource):
         description="The fields that differ and a unified diff of the body, from revision "
         "`against` (default: the one before) to revision {number}.",
         tag="history",
-        auth=CONTRIBUTOR,
+        auth=READ_OWN,
         query=DiffQuerySchema,
         responses={
             200: Reply(DiffSchema, "The differences."),
@@ -169,7 +171,7 @@ class RevisionRestore(Resource):
         "(its status stays), which makes a new revision. Those who may edit the post. Send "
         "If-Match so as not to overwrite someone else's change.",
         tag="history",
-        auth=CONTRIBUTOR,
+        auth=UPDATE,
         request_headers=("If-Match",),
         limits=per_user(post_write_limit, "post-write"),
         responses={200: POST, **CHANGE_ERRORS, 404: NO_REVISION},
@@ -192,7 +194,7 @@ class TrashList(Resource):
         description="Most recently deleted first. Contributors and authors see their own "
         "posts; editors and admins everyone's. Posts here are purged TRASH_DAYS after deletion.",
         tag="history",
-        auth=CONTRIBUTOR,
+        auth=READ_OWN,
         query=PageQuerySchema,
         responses={
             200: Reply(TrashPageSchema, "A page of deleted posts.", ("Link", "X-Total-Count"))
@@ -214,7 +216,7 @@ class TrashItem(Resource):
         description="Deletes it for good, with its revisions. An editor, or the post's author "
         "with the author role or above.",
         tag="history",
-        auth=CONTRIBUTOR,
+        auth=DELETE,
         request_headers=("If-Match",),
         limits=per_user(post_write_limit, "post-write"),
         responses={
@@ -237,7 +239,7 @@ class PostRestore(Resource):
         summary="Restore a post from the trash",
         description="Back exactly as it was, status included. Those who may edit it.",
         tag="history",
-        auth=CONTRIBUTOR,
+        auth=DELETE,
         request_headers=("If-Match",),
         limits=per_user(post_write_limit, "post-write"),
         responses={

@@ -1,0 +1,100 @@
+"""Personal access tokens: make one (shown once), list a user's, revoke one (API and CLI)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete, or_, select
+
+from blogapi.db.models import PersonalToken, User
+from blogapi.extensions import db
+from blogapi.security.audit import audit
+from blogapi.security.personal_tokens import SCOPES, digest, new_secret
+from blogapi.timeutil import utcnow
+from blogapi.web.errors import ApiError
+
+MAX_TOKENS_PER_USER = 50  # a list a writer can still read; each app needs one
+
+
+def live_tokens(user: User) -> list[PersonalToken]:
+    """The user's tokens that still work or have merely expired, newest first."""
+    query = (
+        select(PersonalToken)
+        .where(PersonalToken.user_id == user.id)
+        .where(PersonalToken.token_version == user.token_version)
+        .order_by(PersonalToken.id.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def ordered_scopes(scopes: Sequence[str]) -> str:
+    """Scopes in the contract's order, each once, as stored."""
+    return " ".join(scope for scope in SCOPES if scope in scopes)
+
+
+def create_token(
+    user: User, name: str, scopes: Sequence[str], expires_in_days: int | None
+) -> tuple[PersonalToken, str]:
+    """Make a token for `user` and commit; the row and the secret (never stored) to show once."""
+    if len(live_tokens(user)) >= MAX_TOKENS_PER_USER:
+        raise ApiError(
+            409, f"You have {MAX_TOKENS_PER_USER} personal access tokens; revoke one first."
+        )
+    secret = new_secret()
+    now = utcnow()
+    token = PersonalToken(
+        user_id=user.id,
+        name=name,
+        token_hash=digest(secret),
+        scopes=ordered_scopes(scopes),
+        token_version=user.token_version,
+        created_at=now,
+        expires_at=None if expires_in_days is None else now + timedelta(days=expires_in_days),
+    )
+    db.session.add(token)
+    db.session.commit()
+    audit("personal_token_created", user=user, token_id=token.id, scopes=token.scopes)
+    return token, secret
+
+
+def token_of(user: User, token_id: int) -> PersonalToken | None:
+    """One of the user's live tokens by id (None for another user's, or a revoked one)."""
+    token = db.session.get(PersonalToken, token_id)
+    if token is None or token.user_id != user.id or token.token_version != user.token_version:
+        return None
+    return token
+
+
+def find_token(token_id: int) -> PersonalToken | None:
+    """Any token by id (admins' CLI)."""
+    return db.session.get(PersonalToken, token_id)
+
+
+def revoke_token(token: PersonalToken, *, by: str | None = None) -> None:
+    """Revoke one token now (its row goes: nothing can use it again) and commit."""
+    user, token_id, name = token.user, token.id, token.name
+    db.session.delete(token)
+    db.session.commit()
+    extra: dict[str, Any] = {"by": by} if by else {}
+    audit("personal_token_revoked", user=user, token_id=token_id, name=name, **extra)
+
+
+def purge_dead_tokens() -> int:
+    """Delete tokens that can never work again (expired, or revoked with every token of their
+    user) and commit; how many went."""
+    stale_version = select(User.token_version).where(User.id == PersonalToken.user_id)
+    purged = cast(
+        CursorResult[Any],
+        db.session.execute(
+            delete(PersonalToken).where(
+                or_(
+                    PersonalToken.expires_at < utcnow(),
+                    PersonalToken.token_version != stale_version.scalar_subquery(),
+                )
+            )
+        ),
+    )
+    db.session.commit()
+    return purged.rowcount

@@ -3,7 +3,6 @@ body, never problem+json or a 500), update rules, drafts, and discovery."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,16 +10,16 @@ from sqlalchemy import select
 
 from blogapi.db.models import User
 from blogapi.extensions import db
-from tests.support.micropub import bearer, personal_token
+from tests.support.micropub import bearer, expire, personal_token
 
 MICROPUB = "/micropub"
 
 
 @pytest.fixture
-def writer(app, make_account):
+def writer(client, make_account):
     """An author, and a token of theirs with every Micropub scope."""
     account = make_account("author")
-    return account, bearer(personal_token(app, account.username))
+    return account, bearer(personal_token(client, account)[0])
 
 
 def micropub_error(response: Any, status: int, error: str) -> dict[str, Any]:
@@ -146,7 +145,7 @@ def test_tokens_one_placement_a_pat_and_the_scope_the_action_needs(app, client, 
         client.post(MICROPUB, data=form, headers=account.headers), 401, "unauthorized"
     )
     assert "personal access token" in jwt["error_description"]
-    media_only = bearer(personal_token(app, account.username, ("media",)))
+    media_only = bearer(personal_token(client, account, ("media",))[0])
     refused = client.post(MICROPUB, data=form, headers=media_only)
     assert micropub_error(refused, 401, "insufficient_scope")["scope"] == "create"
     assert 'error="insufficient_scope"' in refused.headers["WWW-Authenticate"]
@@ -159,10 +158,19 @@ def test_tokens_one_placement_a_pat_and_the_scope_the_action_needs(app, client, 
 
 def test_revoked_and_expired_tokens_are_401(app, client, writer):
     account, headers = writer
-    expired = bearer(personal_token(app, account.username, expires_in=timedelta(seconds=-1)))
+    secret, token_id = personal_token(client, account)
+    expire(app, token_id)
     micropub_error(
-        client.get(MICROPUB, query_string={"q": "config"}, headers=expired), 401, "unauthorized"
+        client.get(MICROPUB, query_string={"q": "config"}, headers=bearer(secret)),
+        401,
+        "unauthorized",
     )
+    secret, token_id = personal_token(client, account)
+    assert (
+        client.delete(f"/api/v1/auth/tokens/{token_id}", headers=account.headers).status_code == 204
+    )
+    revoked = client.post(MICROPUB, data={"h": "entry", "content": "x"}, headers=bearer(secret))
+    micropub_error(revoked, 401, "unauthorized")
     assert client.get(MICROPUB, query_string={"q": "config"}, headers=headers).status_code == 200
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == account.username))
@@ -177,7 +185,7 @@ def test_roles_decide_what_a_token_may_do(app, client, writer, make_account):
     _author, headers = writer
     url = create(client, headers, content=["The author's post"])
     other = make_account("author")
-    theirs = bearer(personal_token(app, other.username))
+    theirs = bearer(personal_token(client, other)[0])
     for body in (
         {"action": "update", "url": url, "replace": {"content": ["Mine now"]}},
         {"action": "delete", "url": url},
@@ -185,7 +193,7 @@ def test_roles_decide_what_a_token_may_do(app, client, writer, make_account):
         micropub_error(client.post(MICROPUB, json=body, headers=theirs), 403, "forbidden")
     assert source(client, headers, url)["content"] == ["The author's post"]
     contributor = make_account("contributor")
-    drafts = bearer(personal_token(app, contributor.username))
+    drafts = bearer(personal_token(client, contributor)[0])
     refused = client.post(MICROPUB, data={"h": "entry", "content": "Publish me"}, headers=drafts)
     micropub_error(refused, 403, "forbidden")
     draft = create(client, drafts, content=["A draft"], **{"post-status": ["draft"]})
@@ -205,7 +213,7 @@ def test_roles_decide_what_a_token_may_do(app, client, writer, make_account):
 
 def test_the_draft_scope_makes_drafts_and_future_published_schedules(app, client, writer):
     account, headers = writer
-    drafts = bearer(personal_token(app, account.username, ("create", "draft")))
+    drafts = bearer(personal_token(client, account, ("create", "draft"))[0])
     url = create(client, drafts, content=["Kept a draft"])
     assert source(client, headers, url)["post-status"] == ["draft"]
     assert client.get(url.removeprefix("http://localhost")).status_code == 404

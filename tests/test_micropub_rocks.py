@@ -38,14 +38,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     )
     migrate(env)
     with LiveServer(env, workers=2, log_path=workdir / "gunicorn.log") as live:
-        sign_up(live.api, "rocks")
         yield live
 
 
 @pytest.fixture(scope="module")
-def token(server: LiveServer) -> str:
-    """A personal access token with every scope Micropub uses."""
-    return live_token(server.env["DATABASE_URL"], "rocks")
+def session(server: LiveServer) -> dict[str, str]:
+    """A signed-up author's session (the Authorization header of its access token)."""
+    return sign_up(server.api, "rocks")
+
+
+@pytest.fixture(scope="module")
+def token(server: LiveServer, session: dict[str, str]) -> str:
+    """A personal access token with every scope Micropub uses, made as a writer makes one."""
+    return live_token(server.api, session)
 
 
 def endpoint(server: LiveServer) -> str:
@@ -500,8 +505,8 @@ def test_803_reject_unauthenticated_requests(server, token):
     assert response.json()["error"] == "unauthorized"
 
 
-def test_804_reject_a_token_without_the_scope(server, token):
-    limited = live_token(server.env["DATABASE_URL"], "rocks", ("media",))
+def test_804_reject_a_token_without_the_scope(server, session):
+    limited = live_token(server.api, session, ("media",))
     body = {"h": "entry", "content": "Testing a request with an unauthorized access token."}
     response = requests.post(endpoint(server), data=body, headers=bearer(limited), timeout=TIMEOUT)
     assert response.status_code == 401

@@ -37,6 +37,14 @@ MAX_EXAMPLES = os.environ.get("FUZZ_MAX_EXAMPLES", "40")
 ONLY = ["--include-tag", os.environ["FUZZ_TAG"]] if os.environ.get("FUZZ_TAG") else []
 
 
+def fuzzer_session(api: str) -> dict[str, str]:
+    """The fuzzing admin's Authorization header, from a login."""
+    token = requests.post(
+        f"{api}/auth/login", json={"username": "fuzzer", "password": PASSWORD}, timeout=30
+    ).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
 def seed_posts(api: str) -> list[str]:
     """A few posts of the fuzzing admin (drafts and published), by id and by slug."""
     token = requests.post(
@@ -122,7 +130,7 @@ def test_schemathesis_finds_nothing(tmp_path):
             BLOGAPI_FUZZ_POSTS=",".join(posts),
             BLOGAPI_FUZZ_MEDIA=",".join(media),
             BLOGAPI_FUZZ_MEDIA_KEYS=",".join(keys),
-            BLOGAPI_FUZZ_PAT=live_token(env["DATABASE_URL"], "fuzzer"),
+            BLOGAPI_FUZZ_PAT=live_token(server.api, fuzzer_session(server.api)),
             PYTHONPATH=str(ROOT),
         )
         result = subprocess.run(

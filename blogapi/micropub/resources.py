@@ -75,8 +75,7 @@ class Micropub(Resource):
             return json_reply(source(post, wanted), 200)
         raise invalid_request("Ask q=config, q=source (with url) or q=syndicate-to.")
 
-    # The posts and media APIs' per-user write limits, shared with them. Their keys read the
-    # user of a session's access token: personal access tokens count once ratelimit reads them.
+    # The posts and media APIs' per-user write limits, shared with them.
     @endpoint(
         auth=MicropubGuard(body_token),
         limits=per_user(post_write_limit, "post-write"),

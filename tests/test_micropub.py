@@ -10,9 +10,15 @@ from sqlalchemy import select
 
 from blogapi.db.models import User
 from blogapi.extensions import db
-from tests.support.micropub import bearer, expire, personal_token
-
-MICROPUB = "/micropub"
+from tests.support.micropub import (
+    MICROPUB,
+    bearer,
+    create,
+    expire,
+    micropub_error,
+    personal_token,
+    source,
+)
 
 
 @pytest.fixture
@@ -20,33 +26,6 @@ def writer(client, make_account):
     """An author, and a token of theirs with every Micropub scope."""
     account = make_account("author")
     return account, bearer(personal_token(client, account)[0])
-
-
-def micropub_error(response: Any, status: int, error: str) -> dict[str, Any]:
-    """Micropub's error body with this status and code."""
-    assert (response.status_code, response.mimetype) == (status, "application/json"), (
-        response.status_code,
-        response.get_data(as_text=True)[:300],
-    )
-    body: dict[str, Any] = response.get_json()
-    assert body["error"] == error and body["error_description"]
-    return body
-
-
-def create(client, headers, **properties: Any) -> str:
-    """A JSON create that succeeds: the post's URL."""
-    body = {"type": ["h-entry"], "properties": properties}
-    response = client.post(MICROPUB, json=body, headers=headers)
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return str(response.headers["Location"])
-
-
-def source(client, headers, url: str) -> dict[str, Any]:
-    """q=source's properties."""
-    response = client.get(MICROPUB, query_string={"q": "source", "url": url}, headers=headers)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    properties: dict[str, Any] = response.get_json()["properties"]
-    return properties
 
 
 def note(**properties: Any) -> dict[str, Any]:
@@ -213,10 +192,14 @@ def test_roles_decide_what_a_token_may_do(app, client, writer, make_account):
 
 def test_the_draft_scope_makes_drafts_and_future_published_schedules(app, client, writer):
     account, headers = writer
-    drafts = bearer(personal_token(client, account, ("create", "draft"))[0])
+    drafts = bearer(personal_token(client, account, ("create", "update", "draft"))[0])
     url = create(client, drafts, content=["Kept a draft"])
     assert source(client, headers, url)["post-status"] == ["draft"]
     assert client.get(url.removeprefix("http://localhost")).status_code == 404
+    publish = {"action": "update", "url": url, "replace": {"post-status": ["published"]}}
+    micropub_error(client.post(MICROPUB, json=publish, headers=drafts), 403, "forbidden")
+    assert client.post(MICROPUB, json=publish, headers=headers).status_code == 204
+    assert client.get(url.removeprefix("http://localhost")).status_code == 200
     later = create(client, headers, content=["Later"], published=["2099-01-01T09:00:00+01:00"])
     post = client.get("/api/v1/posts/later", headers=account.headers).get_json()
     assert (post["status"], post["published_at"]) == ("scheduled", "2099-01-01T08:00:00Z")
@@ -250,34 +233,6 @@ def test_a_note_is_titled_by_its_first_words_and_keeps_no_name(client, writer):
     assert "name" not in source(client, headers, url)
     named = create(client, headers, content=["Body"], name=["A real title"])
     assert source(client, headers, named)["name"] == ["A real title"]
-
-
-def test_own_media_becomes_the_feature_image(app, client, writer):
-    from tests.support.media import gradient_jpeg
-
-    account, headers = writer
-    uploaded = client.post(
-        "/micropub/media", data={"file": (_file(gradient_jpeg((64, 48))), "a.jpg")}, headers=headers
-    )
-    assert uploaded.status_code == 201, uploaded.get_data(as_text=True)
-    photo = uploaded.headers["Location"]
-    url = create(
-        client,
-        headers,
-        content=["With our photo"],
-        photo=[{"value": photo, "alt": "Ours"}, "https://example.com/b.jpg"],
-    )
-    post = client.get(f"/api/v1/posts/{url.rsplit('/', 1)[1]}", headers=account.headers).get_json()
-    assert post["feature_image"]["url"] == photo
-    assert post["body"] == "With our photo\n\n![](<https://example.com/b.jpg>)"
-    assert source(client, headers, url)["photo"] == [photo, "https://example.com/b.jpg"]
-
-
-def _file(data: bytes) -> Any:
-    """An in-memory file for the test client's multipart bodies."""
-    import io
-
-    return io.BytesIO(data)
 
 
 def test_update_changes_the_slug_and_answers_201_with_the_new_url(client, writer):

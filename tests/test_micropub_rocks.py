@@ -522,3 +522,26 @@ def test_805_reject_two_ways_of_sending_the_token(server, token):
     response = requests.post(endpoint(server), data=body, headers=bearer(token), timeout=TIMEOUT)
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
+
+
+# Beyond micropub.rocks: errors in production mode (TESTING off) are Micropub's body too.
+
+
+def test_errors_under_gunicorn_are_micropubs_body(server, token):
+    auth = bearer(token)
+    as_json = {**auth, "Content-Type": "application/json"}
+    as_text = {**auth, "Content-Type": "text/plain"}
+    big = {"h": "entry", "content": "x" * 2_000_000}
+    answers = [
+        (requests.put(endpoint(server), headers=auth, timeout=TIMEOUT), 405),
+        (requests.get(f"{endpoint(server)}/nothing", headers=auth, timeout=TIMEOUT), 404),
+        (requests.post(endpoint(server), data=b"{", headers=as_json, timeout=TIMEOUT), 400),
+        (requests.post(endpoint(server), data=b"x", headers=as_text, timeout=TIMEOUT), 415),
+        (requests.post(endpoint(server), data=big, headers=auth, timeout=TIMEOUT), 413),
+    ]
+    for response, status in answers:
+        assert (response.status_code, response.headers["Content-Type"]) == (
+            status,
+            "application/json",
+        ), response.text[:200]
+        assert response.json()["error"] == "invalid_request"

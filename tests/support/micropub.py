@@ -4,6 +4,7 @@ writer makes them for an app, and the headers that send them."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import requests
 from flask import Flask
@@ -17,6 +18,7 @@ from tests.support.accounts import Account
 from tests.support.personal_tokens import make_token
 
 ALL_SCOPES = ("create", "update", "delete", "media")
+MICROPUB = "/micropub"
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -53,3 +55,30 @@ def live_token(api: str, session: dict[str, str], scopes: tuple[str, ...] = ALL_
     assert made.status_code == 201, made.text
     token: str = made.json()["token"]
     return token
+
+
+def micropub_error(response: Any, status: int, error: str) -> dict[str, Any]:
+    """Micropub's error body with this status and code."""
+    assert (response.status_code, response.mimetype) == (status, "application/json"), (
+        response.status_code,
+        response.get_data(as_text=True)[:300],
+    )
+    body: dict[str, Any] = response.get_json()
+    assert body["error"] == error and body["error_description"]
+    return body
+
+
+def create(client: FlaskClient, headers: dict[str, str], **properties: Any) -> str:
+    """A JSON create that succeeds: the post's URL."""
+    body = {"type": ["h-entry"], "properties": properties}
+    response = client.post(MICROPUB, json=body, headers=headers)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return str(response.headers["Location"])
+
+
+def source(client: FlaskClient, headers: dict[str, str], url: str) -> dict[str, Any]:
+    """q=source's properties."""
+    response = client.get(MICROPUB, query_string={"q": "source", "url": url}, headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    properties: dict[str, Any] = response.get_json()["properties"]
+    return properties

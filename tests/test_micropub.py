@@ -196,8 +196,10 @@ def test_the_draft_scope_makes_drafts_and_future_published_schedules(app, client
     url = create(client, drafts, content=["Kept a draft"])
     assert source(client, headers, url)["post-status"] == ["draft"]
     assert client.get(url.removeprefix("http://localhost")).status_code == 404
-    publish = {"action": "update", "url": url, "replace": {"post-status": ["published"]}}
+    changes = {"post-status": ["published"], "content": ["Changed"]}
+    publish = {"action": "update", "url": url, "replace": changes}
     micropub_error(client.post(MICROPUB, json=publish, headers=drafts), 403, "forbidden")
+    assert source(client, headers, url)["content"] == ["Kept a draft"]  # refused before writing
     assert client.post(MICROPUB, json=publish, headers=headers).status_code == 204
     assert client.get(url.removeprefix("http://localhost")).status_code == 200
     later = create(client, headers, content=["Later"], published=["2099-01-01T09:00:00+01:00"])

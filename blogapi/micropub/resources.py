@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, request
 from flask_restful import Resource
 
-from blogapi.media.service import media_url, upload_media
+from blogapi.media.service import media_url
 from blogapi.micropub.auth import require_scope
 from blogapi.micropub.docs import MEDIA_DOC, POST_DOC, QUERY_DOC
 from blogapi.micropub.entries import read_entry
@@ -16,12 +16,13 @@ from blogapi.micropub.service import (
     create_entry,
     delete_entry,
     editable_post,
+    store_upload,
     undelete_entry,
     update_entry,
 )
 from blogapi.micropub.source import post_at, source
 from blogapi.micropub.updates import updated_entry
-from blogapi.micropub.uploads import file_bytes, media_upload
+from blogapi.micropub.uploads import media_upload
 from blogapi.posts.access import can_see
 from blogapi.security.guards import signed_in
 from blogapi.security.ratelimit import per_user, post_write_limit
@@ -134,5 +135,4 @@ class MicropubMedia(Resource):
         """Store one image (multipart `file`); 201 with its file's URL."""
         require_scope("media")
         upload, _token = media_upload()
-        media, _created = upload_media(file_bytes(upload), upload.filename or "", "", signed_in())
-        return created(media_url(media.key))
+        return created(media_url(store_upload(upload, signed_in()).key))

@@ -3,18 +3,19 @@ feeds, search and caches see them as any other write): create, update, delete, u
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from werkzeug.datastructures import FileStorage
 
-from blogapi.db.models import Post, User
+from blogapi.db.models import Media, Post, User
 from blogapi.media.service import upload_media
 from blogapi.micropub.entries import Entry, place_photos, post_data
 from blogapi.micropub.errors import forbidden, invalid_request
 from blogapi.micropub.photos import Photo, photo_url
 from blogapi.micropub.source import post_at
 from blogapi.micropub.uploads import file_bytes
-from blogapi.posts.access import can_delete, can_edit, can_publish
+from blogapi.posts.access import can_delete, can_edit, can_publish, can_see_history
 from blogapi.posts.history.trash import restore_post
 from blogapi.posts.service import (
     create_post,
@@ -39,7 +40,7 @@ def create_entry(entry: Entry, files: list[FileStorage], user: User) -> Post:
     if entry.status == "published" and not at_least(user.role, "author"):
         raise forbidden(NO_PUBLISHING)  # can_publish's rule for a post the caller owns
     for upload in files:
-        media, _created = upload_media(file_bytes(upload), upload.filename or "", "", user)
+        media = store_upload(upload, user)
         if entry.feature_image_id is None:
             entry.feature_image_id = media.id
         else:
@@ -63,32 +64,48 @@ def editable_post(url: str | None, user: User) -> Post:
 
 def update_entry(post: Post, entry: Entry, user: User) -> Post:
     """Make the post what the entry says: its fields (a revision when content changed), then
-    its publication."""
+    its publication; every check comes before the first write."""
+    change = publication_change(post, entry)
+    if change is not None and not can_publish(user, post):
+        raise forbidden(NO_PUBLISHING)
+    if change is not None and change.publish and drafts_only():
+        raise forbidden("This token writes drafts only; it cannot publish.")
     place_photos(entry)
     data = post_data(entry)
     data.setdefault("feature_image_id", None)
     data.setdefault("summary", "")
     data.setdefault("tags", {})
     post = update_post(post, data, user, conditional=False)
-    return set_status(post, entry, user)
-
-
-def set_status(post: Post, entry: Entry, user: User) -> Post:
-    """Publish, reschedule or unpublish as the entry's post-status and published say."""
-    now = request_now()
-    live = post.status_at(now) != "draft"
-    wanted: datetime | None = entry.published or (post.published_at if live else None)
-    if entry.status == "draft" and not live:
+    if change is None:
         return post
-    if entry.status == "published" and live and wanted == post.published_at:
-        return post
-    if not can_publish(user, post):
-        raise forbidden(NO_PUBLISHING)
-    if entry.status == "draft":
+    if not change.publish:
         return unpublish_post(post, conditional=False)
-    if drafts_only():
-        raise forbidden("This token writes drafts only; it cannot publish.")
-    return publish_post(post, wanted, conditional=False)
+    return publish_post(post, change.at, conditional=False)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A change of a post's publication: publish (at `at`, None: now), or back to draft."""
+
+    publish: bool
+    at: datetime | None = None
+
+
+def publication_change(post: Post, entry: Entry) -> Publication | None:
+    """What the entry's post-status and published ask of the post, if anything."""
+    live = post.status_at(request_now()) != "draft"  # published or scheduled
+    if entry.status == "draft":
+        return Publication(publish=False) if live else None
+    wanted = entry.published or (post.published_at if live else None)
+    if live and wanted == post.published_at:
+        return None
+    return Publication(publish=True, at=wanted)
+
+
+def store_upload(upload: FileStorage, user: User) -> Media:
+    """An uploaded image stored as media (the caller's earlier copy of the same bytes, if any)."""
+    media, _created = upload_media(file_bytes(upload), upload.filename or "", "", user)
+    return media
 
 
 def delete_entry(url: str | None, user: User) -> None:
@@ -104,7 +121,7 @@ def delete_entry(url: str | None, user: User) -> None:
 def undelete_entry(url: str | None, user: User) -> Post:
     """Bring the post at `url` back from the trash, as it was."""
     post = post_at(url, trashed=True)
-    if post is None or not (post.author_id == user.id or at_least(user.role, "editor")):
+    if post is None or not can_see_history(user, post):  # whose trash shows it
         raise invalid_request("There is no post at this URL in the trash (or none you may see).")
     if not can_delete(user, post, request_now()):
         raise forbidden(NOT_YOURS)

@@ -39,6 +39,8 @@ def create_entry(entry: Entry, files: list[FileStorage], user: User) -> Post:
         entry.status = "draft"  # a token with the draft scope writes drafts only
     if entry.status == "published" and not at_least(user.role, "author"):
         raise forbidden(NO_PUBLISHING)  # can_publish's rule for a post the caller owns
+    if files:
+        post_data(entry)  # refuse bad properties before any upload is stored
     for upload in files:
         media = store_upload(upload, user)
         if entry.feature_image_id is None:

@@ -51,6 +51,7 @@ INSIDE = "inside a network"
         (note(photo=["http://db.internal/a.jpg"]), INSIDE),
         (note(photo=["http://0x7f.1/a.jpg"]), INSIDE),
         (note(photo=["file:///etc/passwd"]), "http"),
+        (note(photo=[f"https://example.com/{n}.jpg" for n in range(21)]), "at most 20"),
         (note(**{"post-status": ["secret"]}), "post-status"),
         (note(**{"mp-slug": ["Not A Slug"]}), "mp-slug"),
         ({"type": ["h-entry"], "properties": "content"}, "properties"),

@@ -78,6 +78,9 @@ def test_uploaded_photos_are_checked_as_the_media_api_checks_them(app, client, w
     bad_slug = {"h": "entry", "content": "x", "mp-slug": "No Slug", "photo": (jpeg(), "a.jpg")}
     micropub_error(client.post(MICROPUB, data=bad_slug, headers=headers), 400, "invalid_request")
     assert media_count(app) == 0  # refused before the photo was stored
+    many = {"h": "entry", "content": "x", "photo[]": [(jpeg(), f"{n}.jpg") for n in range(21)]}
+    micropub_error(client.post(MICROPUB, data=many, headers=headers), 400, "invalid_request")
+    assert media_count(app) == 0
     app.config["MEDIA_MAX_BYTES"] = 1000
     big = {"file": (jpeg((400, 300)), "big.jpg")}
     micropub_error(client.post(MEDIA, data=big, headers=headers), 413, "invalid_request")

@@ -26,6 +26,7 @@ from blogapi.web.errors import flatten_messages
 from blogapi.web.fields import UTCDateTimeField
 
 NOTE_TITLE_MAX = 60
+PHOTOS_MAX = 20  # photos of one post, by URL and uploaded together
 STATUSES = ("published", "draft")
 # Our fields by the property that fills them, for error messages.
 PROPERTY_OF = {"title": "name", "body": "content", "tags": "category", "slug": "mp-slug"}
@@ -91,6 +92,8 @@ def content_text(properties: dict[str, list[Any]]) -> str:
 def photos_of(properties: dict[str, list[Any]]) -> list[Photo]:
     """The photos given by URL (a string, or {"value": url, "alt": text})."""
     photos = []
+    if len(properties.get("photo", [])) > PHOTOS_MAX:
+        raise invalid_request(f"Send at most {PHOTOS_MAX} photos.")
     for value in properties.get("photo", []):
         if isinstance(value, str):
             photos.append(Photo(value))

@@ -10,7 +10,7 @@ from werkzeug.datastructures import FileStorage
 
 from blogapi.db.models import Media, Post, User
 from blogapi.media.service import upload_media
-from blogapi.micropub.entries import Entry, place_photos, post_data
+from blogapi.micropub.entries import PHOTOS_MAX, Entry, place_photos, post_data
 from blogapi.micropub.errors import forbidden, invalid_request
 from blogapi.micropub.photos import Photo, photo_url
 from blogapi.micropub.source import post_at
@@ -39,6 +39,8 @@ def create_entry(entry: Entry, files: list[FileStorage], user: User) -> Post:
         entry.status = "draft"  # a token with the draft scope writes drafts only
     if entry.status == "published" and not at_least(user.role, "author"):
         raise forbidden(NO_PUBLISHING)  # can_publish's rule for a post the caller owns
+    if len(entry.photos) + len(files) > PHOTOS_MAX:
+        raise invalid_request(f"Send at most {PHOTOS_MAX} photos.")
     if files:
         post_data(entry)  # refuse bad properties before any upload is stored
     for upload in files:

@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from blogapi import cli
 from blogapi.db import triggers as _triggers  # noqa: F401  (create_all installs the triggers too)
 from blogapi.extensions import db, jwt, migrate
+from blogapi.micropub.errors import init_micropub
 from blogapi.routes import register_routes
 from blogapi.security.jwt import register_jwt_callbacks
 from blogapi.security.keys import register_signing_keys
@@ -48,6 +49,7 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     app.before_request(refuse_nul_in_url)  # what no endpoint should see, before any view runs
     register_routes(app)
     init_site(app)
+    init_micropub(app)
     register_security_headers(app)
     run_checked(register_cors, app)
     cli.init_app(app)

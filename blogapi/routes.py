@@ -13,6 +13,7 @@ from blogapi.accounts.user_resources import UserItem, UserList
 from blogapi.docs.openapi import init_openapi
 from blogapi.docs.resources import DocsAsset, DocsPage, OpenApiDocument
 from blogapi.media.resources import MediaFile, MediaItem, MediaList
+from blogapi.micropub.resources import Micropub, MicropubMedia
 from blogapi.posts.history.resources import (
     PostRestore,
     RevisionDiff,
@@ -91,6 +92,8 @@ ROUTES: tuple[Route, ...] = (
     Route(Sitemap, "/sitemap.xml", "sitemap", at_site_root=True),
     Route(SitemapPart, f"/sitemap-{SITEMAP_PART}.xml", "sitemap_part", at_site_root=True),
     Route(Robots, "/robots.txt", "robots", at_site_root=True),
+    Route(Micropub, "/micropub", "micropub", at_site_root=True),
+    Route(MicropubMedia, "/micropub/media", "micropub_media", at_site_root=True),
     Route(HomePage, "/", "site_home", at_site_root=True),
     Route(PostPage, "/posts/<string:slug>", "site_post", at_site_root=True),
     Route(TagPage, "/tags/<string:slug>", "site_tag", at_site_root=True),

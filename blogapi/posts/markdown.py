@@ -85,6 +85,11 @@ def render_markdown(source: str) -> str:
     return _CLEANER.clean(bounded_html(source))
 
 
+def sanitize_html(html: str) -> str:
+    """HTML cleaned by the same rules as a rendered body (for HTML that clients send)."""
+    return _CLEANER.clean(limit_nesting(html))
+
+
 def bounded_html(source: str) -> str:
     """Markdown to HTML, not yet sanitized, no larger or deeper than the source allows."""
     html: str = cmarkgfm.markdown_to_html_with_extensions(

@@ -30,6 +30,16 @@ def author_url(username: str) -> str:
     return external_url(f"/authors/{quote(username)}")
 
 
+def micropub_url() -> str:
+    """The Micropub endpoint, which the front page and author pages advertise."""
+    return external_url("/micropub")
+
+
+def micropub_media_url() -> str:
+    """Micropub's media endpoint, which its q=config advertises."""
+    return external_url("/micropub/media")
+
+
 def feed_url(kind: str, *, tag: str | None = None, author: str | None = None) -> str:
     """A feed's address (`kind`: atom, rss or json), narrowed to a tag or an author."""
     filters = {name: value for name, value in (("tag", tag), ("author", author)) if value}

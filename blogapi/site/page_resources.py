@@ -11,7 +11,7 @@ from marshmallow import EXCLUDE, Schema, fields
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from blogapi.site.content import author_named, published_post, tag_with_posts
-from blogapi.site.links import author_url, home_url, post_url, tag_url
+from blogapi.site.links import author_url, home_url, micropub_url, post_url, tag_url
 from blogapi.site.meta import list_meta, post_meta, shortened
 from blogapi.site.page_content import list_page, moved_post
 from blogapi.site.pages import (
@@ -20,6 +20,7 @@ from blogapi.site.pages import (
     feed_links,
     render_page,
     site_enabled,
+    with_discovery,
 )
 from blogapi.web.endpoint import Reply, View, endpoint
 from blogapi.web.errors import ApiError
@@ -78,9 +79,15 @@ class HomePage(Resource):
         title = current_app.config["SITE_TITLE"]
         description = current_app.config["SITE_DESCRIPTION"] or f"The latest posts on {title}."
         meta = list_meta(title=title, url=context["canonical"], description=description)
-        return render_page(
-            "list.html", context["posts"], heading="Latest posts", meta=meta, **context
+        page = render_page(
+            "list.html",
+            context["posts"],
+            heading="Latest posts",
+            meta=meta,
+            micropub=micropub_url(),
+            **context,
         )
+        return with_discovery(page)
 
 
 class TagPage(Resource):
@@ -126,9 +133,16 @@ class AuthorPage(Resource):
         name = user.public_name
         description = shortened(user.bio) or f"Posts by {name}."
         meta = list_meta(title=name, url=context["canonical"], description=description)
-        return render_page(
-            "author.html", context["posts"], user=user, name=name, meta=meta, **context
+        page = render_page(
+            "author.html",
+            context["posts"],
+            user=user,
+            name=name,
+            meta=meta,
+            micropub=micropub_url(),
+            **context,
         )
+        return with_discovery(page)
 
 
 class PostPage(Resource):

@@ -17,7 +17,15 @@ from werkzeug.http import http_date
 from blogapi.db.models import Post
 from blogapi.media.service import media_url
 from blogapi.site.content import changed_at, last_modified
-from blogapi.site.links import FEED_KINDS, author_url, entry_id, feed_url, post_url, tag_url
+from blogapi.site.links import (
+    FEED_KINDS,
+    author_url,
+    entry_id,
+    feed_url,
+    micropub_url,
+    post_url,
+    tag_url,
+)
 from blogapi.timeutil import isoformat_z
 from blogapi.web.errors import ApiError
 from blogapi.web.paging import MAX_PAGE, page_count
@@ -142,6 +150,13 @@ def template_helpers() -> dict[str, Any]:
         "tag_url": tag_url,
         "author_url": author_url,
     }
+
+
+def with_discovery(response: Response) -> Response:
+    """A page that names where its writers' apps publish (Micropub), as the `<link>` its
+    template shows when given `micropub` does, for clients that read headers only."""
+    response.headers["Link"] = f'<{micropub_url()}>; rel="micropub"'
+    return response
 
 
 def render_page(template: str, shown: list[Post], **context: Any) -> Response:

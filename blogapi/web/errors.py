@@ -31,6 +31,11 @@ log = logging.getLogger("blogapi.errors")
 # it registers here a function that turns a problem response into its page, or keeps it.
 BROWSER_ERRORS_KEY = "blogapi.browser_errors"
 BrowserErrors = Callable[[Response], Response]
+# A feature whose clients read another error body (Micropub's) registers here functions that
+# turn a problem response into that body for the requests they claim, else return None.
+# They come before the browser's pages: a claimed request is a program's, never a page.
+CLIENT_ERRORS_KEY = "blogapi.client_errors"
+ClientErrors = Callable[[Response], Response | None]
 
 
 def status_title(status: int) -> str:
@@ -162,7 +167,13 @@ def database_unavailable(error: Exception) -> Response:
 
 
 def for_browser(response: Response) -> Response:
-    """The problem as a page when a feature serving HTML claims this request, else as it is."""
+    """The problem in the body a feature claiming this request gives its clients (Micropub's),
+    or as a page when a feature serving HTML claims it, else as it is."""
+    forms: list[ClientErrors] = current_app.extensions.get(CLIENT_ERRORS_KEY, [])
+    for form in forms:
+        claimed = form(response)
+        if claimed is not None:
+            return claimed
     pages: BrowserErrors | None = current_app.extensions.get(BROWSER_ERRORS_KEY)
     return response if pages is None else pages(response)
 

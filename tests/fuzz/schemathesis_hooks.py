@@ -15,12 +15,14 @@ from schemathesis.transport.serialization import Binary
 
 @schemathesis.auth(refresh_interval=None)
 class RealLogin:
-    """Log in before each case, so a fuzzed logout or password change cannot starve later ones."""
+    """Log in before each case, so a fuzzed logout or password change cannot starve later ones
+    (and make Micropub's cases a personal access token, which those revoke too)."""
 
     def get(self, case, ctx):
-        """A fresh token pair for the fuzzing account."""
+        """A fresh token pair for the fuzzing account (and, for Micropub, a fresh token)."""
+        api = os.environ["BLOGAPI_FUZZ_API"]
         response = requests.post(
-            f"{os.environ['BLOGAPI_FUZZ_API']}/auth/login",
+            f"{api}/auth/login",
             json={
                 "username": os.environ["BLOGAPI_FUZZ_USER"],
                 "password": os.environ["BLOGAPI_FUZZ_PASSWORD"],
@@ -28,15 +30,34 @@ class RealLogin:
             timeout=30,
         )
         response.raise_for_status()
-        return response.json()
+        pair = response.json()
+        if case.path.startswith("/micropub"):
+            pair["personal_token"] = self.personal_token(api, pair["access_token"])
+        return pair
+
+    def personal_token(self, api: str, access_token: str) -> str:
+        """A personal access token with every scope (the last one made is revoked first, so
+        the account stays under its limit of tokens)."""
+        session = {"Authorization": f"Bearer {access_token}"}
+        if getattr(self, "token_id", None) is not None:
+            requests.delete(f"{api}/auth/tokens/{self.token_id}", headers=session, timeout=30)
+        made = requests.post(
+            f"{api}/auth/tokens",
+            json={"name": "fuzzing", "scopes": ["create", "update", "delete", "media"]},
+            headers=session,
+            timeout=30,
+        )
+        made.raise_for_status()
+        self.token_id = made.json()["id"]
+        return str(made.json()["token"])
 
     def set(self, case, data, ctx):
-        """Send the token the operation takes: the refresh token to /auth/refresh, else access."""
+        """Send the token the operation takes: the refresh token to /auth/refresh, a personal
+        access token to Micropub (which takes no other), else the access token."""
         refresh = case.method.upper() == "POST" and case.path.endswith("/auth/refresh")
+        token = data["refresh_token" if refresh else "access_token"]
         case.headers = case.headers or {}
-        case.headers["Authorization"] = (
-            f"Bearer {data['refresh_token' if refresh else 'access_token']}"
-        )
+        case.headers["Authorization"] = f"Bearer {data.get('personal_token', token)}"
 
 
 def is_positive(case) -> bool:
@@ -80,7 +101,10 @@ def map_body(context, body):
     other fields as text: where the file or a field was made invalid on purpose, it stays so.
     """
     operation = context.operation
-    if operation is None or (operation.method.upper(), operation.path) != ("POST", "/media"):
+    if operation is None or (operation.method.upper(), operation.path) not in (
+        ("POST", "/media"),
+        ("POST", "/micropub/media"),
+    ):
         return body
     if isinstance(body, bytes | Binary):
         return Binary(image_for(raw(body)))

@@ -42,7 +42,8 @@ def test_create_admin_seed_export_import_and_serve(tmp_path):
         assert seeded.startswith("Created 10 users, 300 posts (")
         exported = ok(manage(source, "export", str(backup)))
         assert exported.startswith(
-            "Exported 11 users, 30 tags, 0 media, 0 media files, 300 posts, 300 revisions, 0 revoked"
+            "Exported 11 users, 30 tags, 0 media, 0 media files, 300 posts, 300 revisions,"
+            " 0 revoked tokens and 0 personal access tokens"
         )
         users = json.loads(ok(manage(source, "list-users", "--json")))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from blogapi.db.models import User
 from blogapi.extensions import db
@@ -260,3 +260,39 @@ def test_the_front_page_and_author_pages_name_the_endpoint(client, writer):
         )
     tag_page = client.get("/tags/nothing")
     assert "Link" not in tag_page.headers
+
+
+def commits_during(app, call):
+    """How many transactions the app commits while `call` runs, and what it returned."""
+    commits: list[object] = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda connection: commits.append(connection)  # noqa: E731
+    event.listen(engine, "commit", listener)
+    try:
+        result = call()
+    finally:
+        event.remove(engine, "commit", listener)
+    return len(commits), result
+
+
+def test_a_published_entry_is_written_and_published_in_one_transaction(app, client, writer):
+    _account, headers = writer
+    assert client.get(MICROPUB, query_string={"q": "config"}, headers=headers).status_code == 200
+    count, created = commits_during(
+        app, lambda: client.post(MICROPUB, json=note(name=["Live at once"]), headers=headers)
+    )
+    assert created.status_code == 201
+    assert count == 1  # never a draft committed first, then published
+    url = created.headers["Location"]
+    update = {
+        "action": "update",
+        "url": url,
+        "replace": {"post-status": ["draft"], "name": ["Later"]},
+    }
+    count, changed = commits_during(
+        app, lambda: client.post(MICROPUB, json=update, headers=headers)
+    )
+    assert changed.status_code in (201, 204)
+    assert count == 1
+    assert source(client, headers, changed.headers.get("Location", url))["post-status"] == ["draft"]

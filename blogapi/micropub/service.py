@@ -19,9 +19,7 @@ from blogapi.posts.access import can_delete, can_edit, can_publish, can_see_hist
 from blogapi.posts.history.trash import restore_post
 from blogapi.posts.service import (
     create_post,
-    publish_post,
     trash_post,
-    unpublish_post,
     update_post,
 )
 from blogapi.security.personal_tokens import drafts_only
@@ -50,10 +48,10 @@ def create_entry(entry: Entry, files: list[FileStorage], user: User) -> Post:
         else:
             entry.photos.append(Photo(photo_url(media)))
     place_photos(entry)
-    post = create_post(post_data(entry), user)
-    if entry.status == "published":
-        post = publish_post(post, entry.published, conditional=False)
-    return post
+    data = post_data(entry)
+    if entry.status == "published":  # live in the same transaction as the post itself
+        data["published_at"] = entry.published or request_now()
+    return create_post(data, user)
 
 
 def editable_post(url: str | None, user: User) -> Post:
@@ -79,12 +77,9 @@ def update_entry(post: Post, entry: Entry, user: User) -> Post:
     data.setdefault("feature_image_id", None)
     data.setdefault("summary", "")
     data.setdefault("tags", {})
-    post = update_post(post, data, user, conditional=False)
-    if change is None:
-        return post
-    if not change.publish:
-        return unpublish_post(post, conditional=False)
-    return publish_post(post, change.at, conditional=False)
+    if change is not None:  # in the same transaction as the content
+        data["published_at"] = (change.at or request_now()) if change.publish else None
+    return update_post(post, data, user, conditional=False)
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,9 @@ def slug_taken() -> ApiError:
 
 
 def create_post(data: dict[str, Any], author: User) -> Post:
-    """Insert a draft, trying slug suffixes until the unique constraint accepts one."""
+    """Insert a post, trying slug suffixes until the unique constraint accepts one: a draft,
+    unless `published_at` (which only other features pass: the API creates drafts) says when
+    it goes live, in the same transaction."""
     now = request_now()
     body_html = render_markdown(data["body"])
     post = Post(
@@ -100,6 +102,7 @@ def create_post(data: dict[str, Any], author: User) -> Post:
         tag_names=tag_text(data.get("tags", {}).values()),
         summary=data.get("summary", ""),
         feature_image_id=usable_feature_image(data.get("feature_image_id"), author),
+        published_at=data.get("published_at"),
         author=author,
         created_at=now,
         updated_at=now,
@@ -141,7 +144,8 @@ def stored(post_id: int) -> Post:
 
 def update_post(post: Post, data: dict[str, Any], editor: User, *, conditional: bool) -> Post:
     """Apply a partial edit (the slug changes only when asked) and commit it with a revision
-    by `editor`."""
+    by `editor` (`published_at`, which only other features pass, changes with it but is not
+    content: no revision for it alone)."""
     if "feature_image_id" in data:
         data = {**data, "feature_image_id": usable_feature_image(data["feature_image_id"], editor)}
     changes = {k: v for k, v in data.items() if k != "tags" and getattr(post, k) != v}
@@ -157,7 +161,9 @@ def update_post(post: Post, data: dict[str, Any], editor: User, *, conditional: 
         post.body_text = plain_text(post.body_html)
     if tags is not None:
         post.tag_names = tag_text(tags.values())
-    content_changed = bool(changes.keys() - {"feature_image_id"}) or tags is not None
+    content_changed = (
+        bool(changes.keys() - {"feature_image_id", "published_at"}) or tags is not None
+    )
     revision = Revision(editor.id, current if tags is None else tags) if content_changed else None
     return commit_change(
         post,

@@ -14,16 +14,22 @@ from sqlalchemy import update
 from blogapi.db.models import PersonalToken
 from blogapi.extensions import db
 from blogapi.timeutil import utcnow
-from tests.support.accounts import Account
+from tests.support.accounts import Account, bearer
 from tests.support.personal_tokens import make_token
 
 ALL_SCOPES = ("create", "update", "delete", "media")
 MICROPUB = "/micropub"
-
-
-def bearer(token: str) -> dict[str, str]:
-    """The Authorization header for a token."""
-    return {"Authorization": f"Bearer {token}"}
+__all__ = [
+    "ALL_SCOPES",
+    "MICROPUB",
+    "bearer",
+    "create",
+    "expire",
+    "live_token",
+    "micropub_error",
+    "personal_token",
+    "source",
+]
 
 
 def personal_token(

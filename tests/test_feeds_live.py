@@ -8,8 +8,8 @@ import re
 import pytest
 import requests
 
-from devtools.live import OPEN_REGISTRATION, LiveServer, fresh_database_url, migrate, production_env
 from tests.support.feeds import parse_xml_feed
+from tests.support.live import production_server
 
 SITE = "https://blog.example.org/journal"
 PASSWORD = "correct horse battery staple"
@@ -19,16 +19,8 @@ OTHER_HOST = {"Host": "mirror.example"}
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """blogapi under gunicorn (two workers) with SITE_URL set and a second trusted host."""
-    workdir = tmp_path_factory.mktemp("feeds-live")
-    env = production_env(
-        fresh_database_url(workdir),
-        RATELIMIT_ENABLED="false",
-        SITE_URL=SITE,
-        TRUSTED_HOSTS="blog.example.org,mirror.example,127.0.0.1",
-        **OPEN_REGISTRATION,
-    )
-    migrate(env)
-    with LiveServer(env, log_path=workdir / "gunicorn.log") as live:
+    settings = {"SITE_URL": SITE, "TRUSTED_HOSTS": "blog.example.org,mirror.example,127.0.0.1"}
+    with production_server(tmp_path_factory.mktemp("feeds-live"), **settings) as live:
         yield live
 
 

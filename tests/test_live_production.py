@@ -8,15 +8,8 @@ import sys
 import pytest
 import requests
 
-from devtools.live import (
-    BIN,
-    OPEN_REGISTRATION,
-    ROOT,
-    LiveServer,
-    fresh_database_url,
-    migrate,
-    production_env,
-)
+from devtools.live import BIN, ROOT, migrate, production_env
+from tests.support.live import production_server
 
 PASSWORD = "correct horse battery staple"
 
@@ -24,12 +17,7 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """blogapi under gunicorn with two workers, production settings, a migrated database."""
-    workdir = tmp_path_factory.mktemp("live")
-    env = production_env(
-        fresh_database_url(workdir), RATELIMIT_ENABLED="false", **OPEN_REGISTRATION
-    )
-    migrate(env)
-    with LiveServer(env, log_path=workdir / "gunicorn.log") as live:
+    with production_server(tmp_path_factory.mktemp("live")) as live:
         yield live
 
 

@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from devtools.live import OPEN_REGISTRATION, LiveServer, fresh_database_url, migrate, production_env
-from tests.support.accounts import PASSWORD
+from tests.support.live import production_server, sign_up_over_http
 from tests.support.media import gradient_jpeg, image_bytes, key_of, opened
 from tests.support.s3 import new_bucket, s3_endpoint, s3_env
 
@@ -31,20 +31,6 @@ pytestmark = pytest.mark.slow
 TIMEOUT = 60
 PROBLEM = "application/problem+json"
 IMMUTABLE = "public, max-age=31536000, immutable"
-
-
-def sign_up(api: str, username: str) -> dict[str, str]:
-    """Register (open registration makes authors) and log in; the Authorization header."""
-    registered = requests.post(
-        f"{api}/auth/register",
-        json={"username": username, "email": f"{username}@example.com", "password": PASSWORD},
-        timeout=TIMEOUT,
-    )
-    assert registered.status_code == 201, registered.text
-    pair = requests.post(
-        f"{api}/auth/login", json={"username": username, "password": PASSWORD}, timeout=TIMEOUT
-    )
-    return {"Authorization": f"Bearer {pair.json()['access_token']}"}
 
 
 def post_form(
@@ -106,7 +92,7 @@ def bucket_keys(bucket: str) -> set[str]:
 
 def test_an_upload_through_one_instance_is_served_and_deleted_through_the_other(pair):
     a, b, bucket = pair
-    writer = sign_up(a.api, "ada")
+    writer = sign_up_over_http(a.api, "ada")
     data = gradient_jpeg((1600, 1200))
     created = post_form(a.api, writer, data, "heron.jpg", alt="A heron")
     assert created.status_code == 201, created.text
@@ -149,19 +135,14 @@ def test_an_upload_through_one_instance_is_served_and_deleted_through_the_other(
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """One instance in production mode (TESTING off) storing media in a folder."""
-    workdir = tmp_path_factory.mktemp("media-live")
-    env = production_env(
-        fresh_database_url(workdir), RATELIMIT_ENABLED="false", **OPEN_REGISTRATION
-    )
-    migrate(env)
-    with LiveServer(env, workers=2, log_path=workdir / "gunicorn.log") as live:
+    with production_server(tmp_path_factory.mktemp("media-live")) as live:
         yield live
 
 
 @pytest.fixture(scope="module")
 def writer(server: LiveServer) -> dict[str, str]:
     """A signed-up author on the folder instance."""
-    return sign_up(server.api, "grace")
+    return sign_up_over_http(server.api, "grace")
 
 
 def stored_files(server: LiveServer) -> list[Path]:

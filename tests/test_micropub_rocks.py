@@ -18,10 +18,10 @@ import pytest
 import requests
 
 from blogapi.posts.markdown import render_markdown
-from devtools.live import OPEN_REGISTRATION, LiveServer, fresh_database_url, migrate, production_env
+from devtools.live import LiveServer
+from tests.support.live import production_server, sign_up_over_http
 from tests.support.media import gradient_jpeg, image_bytes
 from tests.support.micropub import bearer, live_token
-from tests.test_media_live import sign_up
 
 pytestmark = pytest.mark.slow
 TIMEOUT = 60
@@ -32,19 +32,14 @@ CITY = "https://micropub.rocks/media/city-at-night.jpg"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """One production instance for the whole module."""
-    workdir = tmp_path_factory.mktemp("micropub-rocks")
-    env = production_env(
-        fresh_database_url(workdir), RATELIMIT_ENABLED="false", **OPEN_REGISTRATION
-    )
-    migrate(env)
-    with LiveServer(env, workers=2, log_path=workdir / "gunicorn.log") as live:
+    with production_server(tmp_path_factory.mktemp("micropub-rocks")) as live:
         yield live
 
 
 @pytest.fixture(scope="module")
 def session(server: LiveServer) -> dict[str, str]:
     """A signed-up author's session (the Authorization header of its access token)."""
-    return sign_up(server.api, "rocks")
+    return sign_up_over_http(server.api, "rocks")
 
 
 @pytest.fixture(scope="module")

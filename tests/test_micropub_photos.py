@@ -8,6 +8,7 @@ import io
 
 import pytest
 
+from tests.support.databases import sent_statements
 from tests.support.media import gradient_jpeg, media_count
 from tests.support.micropub import (
     MICROPUB,
@@ -98,3 +99,17 @@ def test_the_media_endpoint_needs_the_media_scope(client, writer):
     token = personal_token(client, account, ("media",))[0]
     in_the_form = client.post(MEDIA, data={"file": (jpeg(), "a.jpg"), "access_token": token})
     assert in_the_form.status_code == 201, in_the_form.get_data(as_text=True)
+
+
+def test_each_photo_url_is_looked_up_among_our_media_once(app, client, writer):
+    _account, headers = writer
+    ours = [
+        client.post(MEDIA, data={"file": (jpeg(size), "a.jpg")}, headers=headers)
+        for size in ((64, 48), (48, 64))
+    ]
+    assert [uploaded.status_code for uploaded in ours] == [201, 201]
+    photos = [uploaded.headers["Location"] for uploaded in ours] + ["https://example.com/c.jpg"]
+    with sent_statements(app, lambda sql: "FROM media" in sql) as sent:
+        create(client, headers, content=["Three photos"], photo=photos)
+    lookups = [sql for sql, _ in sent if "media.key =" in sql.replace('"', "")]
+    assert len(lookups) == 2  # one per photo of ours, none for the other host's

@@ -10,7 +10,7 @@ Other properties are ignored, as Micropub asks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -90,7 +90,8 @@ def content_text(properties: dict[str, list[Any]]) -> str:
 
 
 def photos_of(properties: dict[str, list[Any]]) -> list[Photo]:
-    """The photos given by URL (a string, or {"value": url, "alt": text})."""
+    """The photos given by URL (a string, or {"value": url, "alt": text}), each our own
+    media's (with its id) or checked as a URL that may be kept."""
     photos = []
     if len(properties.get("photo", [])) > PHOTOS_MAX:
         raise invalid_request(f"Send at most {PHOTOS_MAX} photos.")
@@ -105,7 +106,17 @@ def photos_of(properties: dict[str, list[Any]]) -> list[Photo]:
             photos.append(Photo(value["value"], value.get("alt", "")))
         else:
             raise invalid_request('A `photo` is a URL or {"value": URL, "alt": text}.')
-    return photos
+    return [known_or_checked(photo) for photo in photos]
+
+
+def known_or_checked(photo: Photo) -> Photo:
+    """The photo with its media id when it is our own media's file, else checked (400 for a
+    URL that may not be kept)."""
+    media = own_media(photo.url)
+    if media is None:
+        check_url(photo.url)
+        return photo
+    return replace(photo, media_id=media.id)
 
 
 def published_of(properties: dict[str, list[Any]]) -> datetime | None:
@@ -122,7 +133,7 @@ def published_of(properties: dict[str, list[Any]]) -> datetime | None:
 
 
 def read_entry(properties: dict[str, list[Any]]) -> Entry:
-    """The post the properties describe (photos by URL checked, not yet placed)."""
+    """The post the properties describe (photos by URL known or checked, not yet placed)."""
     categories = properties.get("category")
     if categories is not None and not all(isinstance(c, str) for c in categories):
         raise invalid_request("Each `category` is text.")
@@ -130,9 +141,6 @@ def read_entry(properties: dict[str, list[Any]]) -> Entry:
     if status not in STATUSES:
         raise invalid_request("`post-status` is published or draft.")
     photos = photos_of(properties)
-    for photo in photos:
-        if own_media(photo.url) is None:
-            check_url(photo.url)
     return Entry(
         text=content_text(properties),
         title=one_text(properties, "name"),
@@ -149,9 +157,8 @@ def place_photos(entry: Entry) -> None:
     """Our first own photo becomes the feature image; the others go into the body."""
     others = []
     for photo in entry.photos:
-        media = own_media(photo.url)
-        if media is not None and entry.feature_image_id is None:
-            entry.feature_image_id = media.id
+        if photo.media_id is not None and entry.feature_image_id is None:
+            entry.feature_image_id = photo.media_id
         else:
             others.append(photo)
     entry.photos = others

@@ -33,10 +33,11 @@ ESCAPED = re.compile(r"\\(.)")
 
 @dataclass(frozen=True)
 class Photo:
-    """A photo by URL, with its alt text."""
+    """A photo by URL, with its alt text, and the id of our own media it is, once known."""
 
     url: str
     alt: str = ""
+    media_id: int | None = None
 
 
 def check_url(url: str) -> None:

@@ -46,7 +46,7 @@ def create_entry(entry: Entry, files: list[FileStorage], user: User) -> Post:
         if entry.feature_image_id is None:
             entry.feature_image_id = media.id
         else:
-            entry.photos.append(Photo(photo_url(media)))
+            entry.photos.append(Photo(photo_url(media), media_id=media.id))
     place_photos(entry)
     data = post_data(entry)
     if entry.status == "published":  # live in the same transaction as the post itself

@@ -6,17 +6,13 @@ from __future__ import annotations
 from flask import current_app, request
 from werkzeug.datastructures import FileStorage
 
-from blogapi.media.upload import FORM_OVERHEAD, MULTIPART, too_large
+from blogapi.media.upload import FORM_OVERHEAD, MULTIPART, part_bytes
 from blogapi.micropub.errors import invalid_request, micropub_error
 
 
 def file_bytes(upload: FileStorage) -> bytes:
     """An uploaded file's bytes; 413 over MEDIA_MAX_BYTES."""
-    limit: int = current_app.config["MEDIA_MAX_BYTES"]
-    data = upload.stream.read(limit + 1)
-    if len(data) > limit:
-        raise too_large(limit)
-    return data
+    return part_bytes(upload, current_app.config["MEDIA_MAX_BYTES"])
 
 
 def media_upload() -> tuple[FileStorage, str | None]:

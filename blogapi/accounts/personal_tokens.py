@@ -84,14 +84,14 @@ def revoke_token(token: PersonalToken, *, by: str | None = None) -> None:
 def purge_dead_tokens() -> int:
     """Delete tokens that can never work again (expired, or revoked with every token of their
     user) and commit; how many went."""
-    stale_version = select(User.token_version).where(User.id == PersonalToken.user_id)
+    users_version = select(User.token_version).where(User.id == PersonalToken.user_id)
     purged = cast(
         CursorResult[Any],
         db.session.execute(
             delete(PersonalToken).where(
                 or_(
                     PersonalToken.expires_at < utcnow(),
-                    PersonalToken.token_version != stale_version.scalar_subquery(),
+                    PersonalToken.token_version != users_version.scalar_subquery(),
                 )
             )
         ),

@@ -6,14 +6,14 @@ import dataclasses
 import json
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from blogapi.db.models import PersonalToken, RevokedToken
 from blogapi.extensions import db
 from blogapi.timeutil import utcnow
 from tests.support.accounts import login
 from tests.support.cli import assert_one_line_error, cli
-from tests.support.personal_tokens import as_app
+from tests.support.personal_tokens import as_app, expire
 
 API = "/api/v1"
 
@@ -108,15 +108,9 @@ def test_tokens_commands_refuse_unknown_tokens_users_and_ids(runner):
 
 
 def test_purge_tokens_drops_personal_tokens_that_can_never_work_again(app, runner, client, author):
-    as_app(client, author, ["create"], name="expired")
+    _, expired = as_app(client, author, ["create"], name="expired")
     as_app(client, author, ["create"], name="revoked with the rest")
-    with app.app_context():
-        db.session.execute(
-            update(PersonalToken)
-            .where(PersonalToken.name == "expired")
-            .values(expires_at=utcnow() - timedelta(days=1))
-        )
-        db.session.commit()
+    expire(app, expired["id"])
     assert cli(runner, "revoke-tokens", author.username).exit_code == 0
     fresh_login = login(client, author.username).get_json()["access_token"]
     keeper, _ = as_app(

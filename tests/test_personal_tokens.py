@@ -15,7 +15,7 @@ from blogapi.timeutil import utcnow
 from tests.support.accounts import PASSWORD, bearer
 from tests.support.databases import sent_statements
 from tests.support.media import image_bytes, upload
-from tests.support.personal_tokens import TOKENS, as_app, make_token
+from tests.support.personal_tokens import TOKENS, as_app, expire, make_token
 from tests.support.posts import new_post, publish, write_post
 from tests.support.problems import assert_problem
 
@@ -263,9 +263,7 @@ def test_an_expired_token_is_401_and_stays_listed_until_revoked(app, client, aut
     expires = token["expires_at"]
     assert expires is not None
     assert write_post(client, app_account).status_code == 201
-    with app.app_context():
-        db.session.execute(update(PersonalToken).values(expires_at=utcnow() - timedelta(seconds=1)))
-        db.session.commit()
+    expire(app, token["id"])
     body = assert_problem(write_post(client, app_account), 401)
     assert "expired" in body["detail"]
     assert [listed["id"] for listed in client.get(TOKENS, headers=author.headers).get_json()] == [

@@ -3,19 +3,13 @@ writer makes them for an app, and the headers that send them."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import requests
-from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import update
 
-from blogapi.db.models import PersonalToken
-from blogapi.extensions import db
-from blogapi.timeutil import utcnow
 from tests.support.accounts import Account, bearer
-from tests.support.personal_tokens import make_token
+from tests.support.personal_tokens import expire, make_token
 
 ALL_SCOPES = ("create", "update", "delete", "media")
 MICROPUB = "/micropub"
@@ -38,16 +32,6 @@ def personal_token(
     """A new personal access token of `account`'s (made with its session): secret and id."""
     made = make_token(client, account, list(scopes), name=f"app with {' '.join(scopes)}")
     return made["token"], made["id"]
-
-
-def expire(app: Flask, token_id: int) -> None:
-    """Let a token's time run out (as if its expires_in_days had passed)."""
-    with app.app_context():
-        expired = utcnow() - timedelta(seconds=1)
-        db.session.execute(
-            update(PersonalToken).where(PersonalToken.id == token_id).values(expires_at=expired)
-        )
-        db.session.commit()
 
 
 def live_token(api: str, session: dict[str, str], scopes: tuple[str, ...] = ALL_SCOPES) -> str:

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import update
 
+from blogapi.db.models import PersonalToken
+from blogapi.extensions import db
+from blogapi.timeutil import utcnow
 from tests.support.accounts import Account
 
 TOKENS = "/api/v1/auth/tokens"
@@ -35,3 +41,13 @@ def as_app(
     the token), and the token."""
     token = make_token(client, account, scopes, **fields)
     return dataclasses.replace(account, access_token=token["token"], refresh_token=""), token
+
+
+def expire(app: Flask, token_id: int) -> None:
+    """Let a token's time run out (as if its expires_in_days had passed)."""
+    with app.app_context():
+        expired = utcnow() - timedelta(seconds=1)
+        db.session.execute(
+            update(PersonalToken).where(PersonalToken.id == token_id).values(expires_at=expired)
+        )
+        db.session.commit()

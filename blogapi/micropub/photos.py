@@ -4,7 +4,6 @@ a network (private, loopback, link-local), which is refused."""
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -17,15 +16,10 @@ from blogapi.extensions import db
 from blogapi.media.keys import is_key
 from blogapi.media.service import media_url
 from blogapi.micropub.errors import invalid_request
+from blogapi.security.outbound import is_internal_host
 from blogapi.web.urls import external_url
 
 URL_MAX = 2000
-# Names that only resolve inside a network: refused without asking any resolver (the
-# webhooks issue brings the full check of resolved addresses).
-INTERNAL_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain", ".home.arpa", ".lan")
-# A host of digits, dots and hex that ipaddress does not read (0x7f.1, 017700000001) is an
-# address written the way some resolvers still accept.
-NUMERIC_HOST = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+))*")
 PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 IMAGE = re.compile(r"!\[((?:[^\\\]]|\\.)*)\]\(<([^<>\s\\]+)>\)")
 ESCAPED = re.compile(r"\\(.)")
@@ -52,28 +46,6 @@ def check_url(url: str) -> None:
         raise invalid_request(f"A photo's URL must be an absolute http(s) URL: {url[:100]!r}.")
     if is_internal_host(parts.hostname):
         raise invalid_request(f"A photo's URL may not point inside a network: {url[:100]!r}.")
-
-
-def is_internal_host(host: str) -> bool:
-    """Whether a host names a private, loopback, link-local or otherwise non-public address,
-    or a name that only a local network resolves."""
-    host = host.rstrip(".").lower()
-    if ":" in host:  # an IPv6 literal
-        return is_internal_address(host)
-    if host == "localhost" or host.endswith(INTERNAL_SUFFIXES) or "." not in host:
-        return True
-    return NUMERIC_HOST.fullmatch(host) is not None and is_internal_address(host)
-
-
-def is_internal_address(host: str) -> bool:
-    """Whether a literal address is anything but a public unicast one (unreadable: refused)."""
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return True
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return not address.is_global or address.is_multicast
 
 
 def own_media(url: str) -> Media | None:

@@ -346,6 +346,9 @@ class Config:
             raise ConfigError(
                 f"FEED_LENGTH must be at most {MAX_FEED_LENGTH}, not {self.FEED_LENGTH}"
             )
+        # Outbound fetches (webhook targets, IndieAuth client pages) to private and loopback
+        # addresses: for tests and closed networks only.
+        self.WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
         self.PASSWORD_HASH_PROFILE = "strong"
 
     def check_role(self) -> None:

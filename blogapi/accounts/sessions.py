@@ -45,6 +45,15 @@ def issue_token_pair(user: User, *, fresh: bool, version: int | None = None) -> 
 def log_in(name: str, password: str) -> dict[str, Any]:
     """A fresh token pair for a username (or email) and password; 401 alike for an unknown user
     and a wrong password, 403 for a deactivated account. An outdated hash is upgraded."""
+    user = check_credentials(name, password)
+    audit("login", user=user)
+    return issue_token_pair(user, fresh=True)
+
+
+def check_credentials(name: str, password: str) -> User:
+    """The user a username (or email) and password name, checked as login checks them: 401
+    alike for an unknown user and a wrong password (in the same time), 403 for a deactivated
+    account; an outdated hash is upgraded (and committed)."""
     user = find_user(name)
     valid, new_hash = hasher().verify(password, user.password_hash if user else None)
     if not valid or user is None:
@@ -56,8 +65,7 @@ def log_in(name: str, password: str) -> dict[str, Any]:
     if new_hash:
         user.password_hash = new_hash
         db.session.commit()
-    audit("login", user=user)
-    return issue_token_pair(user, fresh=True)
+    return user
 
 
 def rotate(user: User, payload: dict[str, Any]) -> dict[str, Any]:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
-import orjson
 from flask import Flask, Response, request
 
-from blogapi.web.errors import BEARER_REALM, CLIENT_ERRORS_KEY, ApiError
+from blogapi.web.errors import BEARER_REALM, CLIENT_ERRORS_KEY, ApiError, oauth_error_body
 
 PATH = "/micropub"
 # Micropub's codes by status; problem responses of other statuses (404, 405, 413, 415, 422)
@@ -58,31 +56,10 @@ def is_micropub_request() -> bool:
     return request.path == PATH or request.path.startswith(PATH + "/")
 
 
-def code_for(status: int) -> str:
-    """Micropub's error code for a status nothing named a code for."""
-    if status >= 500:
-        return "server_error"
-    return CODES.get(status, "invalid_request")
-
-
 def micropub_body(problem: Response) -> Response | None:
     """A problem response as Micropub's error body (same status and headers) for its paths;
     None for other paths."""
-    if not is_micropub_request():
-        return None
-    found: dict[str, Any] = orjson.loads(problem.get_data())
-    status = problem.status_code
-    body = {
-        "error": found.get("error") or code_for(status),
-        "error_description": found.get("detail", ""),
-    }
-    if "scope" in found:
-        body["scope"] = found["scope"]
-    response = Response(orjson.dumps(body), status=status, mimetype="application/json")
-    for name, value in problem.headers.items():
-        if name.lower() not in {"content-type", "content-length"}:
-            response.headers[name] = value
-    return response
+    return oauth_error_body(problem, CODES) if is_micropub_request() else None
 
 
 def init_micropub(app: Flask) -> None:

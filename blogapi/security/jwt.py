@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select
 from blogapi.db.models import RevokedToken, User
 from blogapi.extensions import db, jwt
 from blogapi.security.revocation import refresh_token_reused
-from blogapi.web.errors import BEARER_REALM, problem
+from blogapi.web.errors import BEARER_REALM, for_browser, problem
 
 REQUIRED_CLAIMS = ("sub", "jti", "iat", "nbf", "exp", "iss", "aud", "type", "fresh", "ver")
 TOKEN_TYPES = ("access", "refresh")
@@ -29,8 +29,9 @@ def invalid_token_headers(detail: str) -> dict[str, str]:
 
 
 def token_problem(detail: str) -> Response:
-    """A 401 for a bad token, with RFC 6750's WWW-Authenticate."""
-    return problem(401, detail, headers=invalid_token_headers(detail))
+    """A 401 for a bad token, with RFC 6750's WWW-Authenticate (in the body the request's
+    feature gives its clients, as every error)."""
+    return for_browser(problem(401, detail, headers=invalid_token_headers(detail)))
 
 
 def check_claims(payload: dict[str, Any]) -> None:
@@ -88,7 +89,9 @@ def register_jwt_callbacks(app: Flask) -> None:
 
     @jwt.unauthorized_loader
     def missing_token(reason: str) -> Response:
-        return problem(401, "Authentication required: send 'Authorization: Bearer <token>'.")
+        return for_browser(
+            problem(401, "Authentication required: send 'Authorization: Bearer <token>'.")
+        )
 
     @jwt.invalid_token_loader
     def invalid_token(reason: str) -> Response:

@@ -68,6 +68,14 @@ TOKEN_BY_HASH = select(PersonalToken).where(PersonalToken.token_hash == bindpara
 
 
 def accept(token: str) -> PersonalToken:
+    """The live personal access token `token` is (user loaded with it), or TokenRefused; its
+    use is recorded."""
+    found = live_token(token)
+    note_use(found, utcnow())
+    return found
+
+
+def live_token(token: str) -> PersonalToken:
     """The live personal access token `token` is (user loaded with it), or TokenRefused."""
     found = db.session.scalars(TOKEN_BY_HASH, {"token_hash": digest(token)}).first()
     now = utcnow()
@@ -77,7 +85,6 @@ def accept(token: str) -> PersonalToken:
         raise TokenRefused("The token has expired.")
     if not found.user.active:
         raise TokenRefused("The token's user is deactivated.")
-    note_use(found, now)
     return found
 
 

@@ -18,7 +18,7 @@ from blogapi.security.audit import audit
 from blogapi.security.personal_tokens import bearer_in_header, digest, personal_token_in_header
 from blogapi.web.body import peek_json_object
 from blogapi.web.client import client_address
-from blogapi.web.errors import error_headers, problem
+from blogapi.web.errors import error_headers, for_browser, problem
 
 log = logging.getLogger("blogapi.ratelimit")
 LIMITER_LOGGER = "flask-limiter"
@@ -31,12 +31,24 @@ def auth_limit() -> str:
 
 
 def account_key() -> str:
-    """Rate-limit key for the account a login names, whatever address it comes from."""
+    """Rate-limit key for the account a login names (in a JSON body or a sign-in form),
+    whatever address it comes from."""
     data = peek_json_object()
-    name = data.get("username") if data is not None else None
+    name = data.get("username") if data is not None else form_username()
     if not isinstance(name, str) or not name.strip():
         return f"address:{client_address()}"
     return f"account:{name.strip().casefold()[:254]}"
+
+
+def form_username() -> object:
+    """The `username` of a sign-in form (None for other bodies, or one too large to read: the
+    request is refused anyway, and the key falls back to the address)."""
+    if request.mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return None
+    try:
+        return request.form.get("username")
+    except HTTPException:
+        return None
 
 
 def post_write_limit() -> str:
@@ -124,8 +136,10 @@ def audit_breach(limit: RequestLimit) -> None:
 per_address = limiter.limit(
     auth_limit, key_func=client_address, scope="auth-address", on_breach=audit_breach
 )
-per_account = limiter.limit(
-    auth_limit, key_func=account_key, scope="auth-account", on_breach=audit_breach
+# One bucket per account for every way of guessing its password (the login and IndieAuth's
+# sign-in form), so a second door gives no second budget.
+per_account = limiter.shared_limit(
+    auth_limit, "auth-account", key_func=account_key, on_breach=audit_breach
 )
 
 
@@ -156,7 +170,9 @@ def rate_limited(error: HTTPException) -> Response:
     headers = error_headers(error)
     headers.setdefault("Retry-After", str(retry_after_seconds()))
     limit = error.description or "too many requests"
-    return problem(429, f"Rate limit exceeded ({limit}); retry later.", headers=headers)
+    return for_browser(
+        problem(429, f"Rate limit exceeded ({limit}); retry later.", headers=headers)
+    )
 
 
 def init_rate_limits(app: Flask) -> None:

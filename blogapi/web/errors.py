@@ -166,6 +166,23 @@ def database_unavailable(error: Exception) -> Response:
     )
 
 
+def oauth_error_body(problem_response: Response, codes: Mapping[int, str]) -> Response:
+    """A problem response as OAuth 2.0's error body, `{"error", "error_description"}` (which
+    Micropub and IndieAuth share), keeping its status and headers: the `error` an ApiError
+    named, else `codes`' for its status, else server_error (5xx) or invalid_request."""
+    found: dict[str, Any] = orjson.loads(problem_response.get_data())
+    status = problem_response.status_code
+    fallback = "server_error" if status >= 500 else codes.get(status, "invalid_request")
+    body = {"error": found.get("error") or fallback, "error_description": found.get("detail", "")}
+    if "scope" in found:
+        body["scope"] = found["scope"]
+    response = Response(orjson.dumps(body), status=status, mimetype="application/json")
+    for name, value in problem_response.headers.items():
+        if name.lower() not in {"content-type", "content-length"}:
+            response.headers[name] = value
+    return response
+
+
 def for_browser(response: Response) -> Response:
     """The problem in the body a feature claiming this request gives its clients (Micropub's),
     or as a page when a feature serving HTML claims it, else as it is."""

@@ -30,6 +30,7 @@ TABLES = {
     "post_slugs",
     "media",
     "personal_tokens",
+    "authorization_codes",
     "revoked_tokens",
     "alembic_version",
 }
@@ -285,7 +286,8 @@ def test_posts_written_before_search_are_found_after_the_migration_and_it_goes_d
             "other": set(),
         }
         assert schema(url) == (
-            TABLES - {"post_revisions", "media", "post_slugs", "personal_tokens"},
+            TABLES
+            - {"post_revisions", "media", "post_slugs", "personal_tokens", "authorization_codes"},
             [SEARCH_PARENT],
         )
 
@@ -350,7 +352,14 @@ def test_posts_written_before_revisions_get_their_first_and_the_trash_goes_down_
             down = manage(url, "db", "downgrade", HISTORY_PARENT)
             assert down.returncode == 0, down.stderr
             assert schema(url) == (
-                tables_of(url) - {"post_revisions", "media", "post_slugs", "personal_tokens"},
+                tables_of(url)
+                - {
+                    "post_revisions",
+                    "media",
+                    "post_slugs",
+                    "personal_tokens",
+                    "authorization_codes",
+                },
                 [HISTORY_PARENT],
             )
             with engine.connect() as conn:
@@ -408,7 +417,7 @@ def test_posts_written_before_media_have_no_feature_image_and_media_goes_down_cl
             down = manage(url, "db", "downgrade", MEDIA_PARENT)
             assert down.returncode == 0, down.stderr
             assert schema(url) == (
-                tables_of(url) - {"media", "post_slugs", "personal_tokens"},
+                tables_of(url) - {"media", "post_slugs", "personal_tokens", "authorization_codes"},
                 [MEDIA_PARENT],
             )
             with engine.connect() as conn:
@@ -465,7 +474,7 @@ def test_slugs_posts_gave_up_before_the_migration_become_their_old_slugs(tmp_pat
             down = manage(url, "db", "downgrade", SLUGS_PARENT)
             assert down.returncode == 0, down.stderr
             assert schema(url) == (
-                tables_of(url) - {"post_slugs", "personal_tokens"},
+                tables_of(url) - {"post_slugs", "personal_tokens", "authorization_codes"},
                 [SLUGS_PARENT],
             )
         finally:

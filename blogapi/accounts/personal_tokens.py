@@ -35,9 +35,16 @@ def ordered_scopes(scopes: Sequence[str]) -> str:
 
 
 def create_token(
-    user: User, name: str, scopes: Sequence[str], expires_in_days: int | None
+    user: User,
+    name: str,
+    scopes: Sequence[str],
+    expires_in_days: int | None,
+    *,
+    client_id: str | None = None,
+    commit: bool = True,
 ) -> tuple[PersonalToken, str]:
-    """Make a token for `user` and commit; the row and the secret (never stored) to show once."""
+    """Make a token for `user` (issued to an IndieAuth `client_id`, if any) and commit (unless
+    a caller commits it with more); the row and the secret (never stored) to show once."""
     if len(live_tokens(user)) >= MAX_TOKENS_PER_USER:
         raise ApiError(
             409, f"You have {MAX_TOKENS_PER_USER} personal access tokens; revoke one first."
@@ -52,8 +59,12 @@ def create_token(
         token_version=user.token_version,
         created_at=now,
         expires_at=None if expires_in_days is None else now + timedelta(days=expires_in_days),
+        client_id=client_id,
     )
     db.session.add(token)
+    if not commit:
+        db.session.flush()  # its id, for the caller's rows
+        return token, secret
     db.session.commit()
     audit("personal_token_created", user=user, token_id=token.id, scopes=token.scopes)
     return token, secret

@@ -19,7 +19,7 @@ from blogapi.security.roles import ROLES
 from blogapi.web.cursors import MAX_ID
 from blogapi.web.fields import StrictSchema, UTCDateTimeField
 
-FORMAT = 6  # bump when a record changes shape; import refuses formats it does not know
+FORMAT = 7  # bump when a record changes shape; import refuses formats it does not know
 # 2: posts carry tag_names, their own spelling of each tag; a format 1 file's posts take the
 # tag records' names, the one spelling stored then.
 # 3: posts carry deleted_at and deleted_by_id (the trash), and revision records follow the
@@ -29,7 +29,9 @@ FORMAT = 6  # bump when a record changes shape; import refuses formats it does n
 # 5: posts carry old_slugs, the slugs they gave up (their redirects). Older files have none.
 # 6: personal access token records (their hashes, as stored) follow the revoked tokens, so
 # writers' apps keep working after a restore. Older files have none.
-READABLE_FORMATS = (1, 2, 3, 4, 5, 6)
+# 7: personal access token records carry client_id, the IndieAuth client a token was issued
+# to (null for a token its writer made). A format 6 file's tokens have none.
+READABLE_FORMATS = (1, 2, 3, 4, 5, 6, 7)
 KINDS = ("user", "tag", "media", "file", "post", "revision", "revoked_token", "personal_token")
 SINCE = {
     "revision": 3,
@@ -307,6 +309,9 @@ class PersonalTokenRecord(StrictSchema):
     created_at = timestamp()
     expires_at = UTCDateTimeField(required=True, allow_none=True)
     last_used_at = UTCDateTimeField(required=True, allow_none=True)
+    client_id = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=2048)
+    )
 
 
 header_record = HeaderRecord()

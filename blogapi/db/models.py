@@ -1,4 +1,4 @@
-"""Database models: users, posts, their tags and revisions, media, and revoked tokens."""
+"""Database models: users, posts, their tags and revisions, media, tokens and IndieAuth codes."""
 
 from __future__ import annotations
 
@@ -319,6 +319,8 @@ class PersonalToken(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The IndieAuth client a token was issued to (None: made by its writer, by hand).
+    client_id: Mapped[str | None] = mapped_column(String(2048), nullable=True)
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -329,3 +331,37 @@ class PersonalToken(Model):
 
     def __repr__(self) -> str:
         return f"<PersonalToken {self.id} {self.name!r}>"
+
+
+class AuthorizationCode(Model):
+    """An IndieAuth authorization code: its hash, what it was issued for (client, redirect,
+    PKCE challenge, user, scopes), and whether it was spent (and on which token)."""
+
+    __tablename__ = "authorization_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[str] = mapped_column(String(2048))
+    client_name: Mapped[str] = mapped_column(String(100))  # what its token will be named
+    redirect_uri: Mapped[str] = mapped_column(String(2048))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    scopes: Mapped[str] = mapped_column(String(100))  # space-separated, as granted
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    replayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The personal access token its exchange issued: a second exchange revokes it.
+    token_id: Mapped[int | None] = mapped_column(
+        ForeignKey("personal_tokens.id", ondelete="SET NULL"), nullable=True
+    )
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        """The granted scopes as a set."""
+        return frozenset(self.scopes.split())
+
+    def __repr__(self) -> str:
+        return f"<AuthorizationCode {self.id} {self.client_id!r}>"

@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from blogapi import cli
 from blogapi.db import triggers as _triggers  # noqa: F401  (create_all installs the triggers too)
 from blogapi.extensions import db, jwt, migrate
+from blogapi.indieauth.errors import init_indieauth
 from blogapi.micropub.errors import init_micropub
 from blogapi.routes import register_routes
 from blogapi.security.jwt import register_jwt_callbacks
@@ -50,6 +51,7 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     register_routes(app)
     init_site(app)
     init_micropub(app)
+    init_indieauth(app)
     register_security_headers(app)
     run_checked(register_cors, app)
     cli.init_app(app)

@@ -12,6 +12,7 @@ from blogapi.accounts.token_resources import TokenItem, TokenList
 from blogapi.accounts.user_resources import UserItem, UserList
 from blogapi.docs.openapi import init_openapi
 from blogapi.docs.resources import DocsAsset, DocsPage, OpenApiDocument
+from blogapi.indieauth.resources import Authorization, Introspect, Metadata, Revoke, Token
 from blogapi.media.resources import MediaFile, MediaItem, MediaList
 from blogapi.micropub.resources import Micropub, MicropubMedia
 from blogapi.posts.history.resources import (
@@ -94,6 +95,13 @@ ROUTES: tuple[Route, ...] = (
     Route(Robots, "/robots.txt", "robots", at_site_root=True),
     Route(Micropub, "/micropub", "micropub", at_site_root=True),
     Route(MicropubMedia, "/micropub/media", "micropub_media", at_site_root=True),
+    Route(
+        Metadata, "/.well-known/oauth-authorization-server", "indieauth_metadata", at_site_root=True
+    ),
+    Route(Authorization, "/indieauth/auth", "indieauth_auth", at_site_root=True),
+    Route(Token, "/indieauth/token", "indieauth_token", at_site_root=True),
+    Route(Introspect, "/indieauth/introspect", "indieauth_introspect", at_site_root=True),
+    Route(Revoke, "/indieauth/revoke", "indieauth_revoke", at_site_root=True),
     Route(HomePage, "/", "site_home", at_site_root=True),
     Route(PostPage, "/posts/<string:slug>", "site_post", at_site_root=True),
     Route(TagPage, "/tags/<string:slug>", "site_tag", at_site_root=True),

@@ -29,7 +29,10 @@ def app_operations(app) -> set[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         if rule.endpoint in NOT_DOCUMENTED:
             continue
-        site_root = ("/.well-known", "/media/", "/feed.", "/sitemap", "/robots.txt", "/micropub")
+        site_root = (
+            "/.well-known", "/media/", "/feed.", "/sitemap", "/robots.txt", "/micropub",
+            "/indieauth/",
+        )  # fmt: skip
         site_page = rule.endpoint.startswith("site_")  # the reader pages (blogapi/site)
         assert site_page or rule.rule.startswith((API_PREFIX, *site_root)), rule.rule
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule.removeprefix(API_PREFIX))
@@ -64,6 +67,9 @@ def test_the_key_set_is_documented_at_the_site_root(document):
     assert set(jwks["responses"]) >= {"200", "404", "503"}
 
 
+OAUTH_PATHS = ("/micropub", "/indieauth/token", "/indieauth/introspect", "/indieauth/revoke")
+
+
 def test_every_operation_is_explained_with_its_errors(document):
     for path, item in document["paths"].items():
         for method, op in item.items():
@@ -71,11 +77,17 @@ def test_every_operation_is_explained_with_its_errors(document):
                 continue
             where = f"{method.upper()} {path}"
             assert op["summary"] and op["description"] and op["tags"], where
-            no_database = path in ("/docs", "/robots.txt")
+            no_database = path in (
+                "/docs",
+                "/robots.txt",
+                "/.well-known/oauth-authorization-server",
+            )
+            # Micropub's and IndieAuth's clients read OAuth's error body (W3C Micropub 3.9,
+            # RFC 6749 5.2); IndieAuth's sign-in page answers programs with problem+json.
+            oauth = path.startswith(OAUTH_PATHS) or (path, method) == ("/indieauth/auth", "post")
             assert no_database or "503" in op["responses"], where
             for status, response in op["responses"].items():
-                if int(status) >= 400 and path.startswith("/micropub"):
-                    # Micropub's clients read its own error body (W3C Micropub, 3.9)
+                if int(status) >= 400 and oauth:
                     media = response["content"]["application/json"]
                     assert "error_description" in media["schema"]["properties"], where
                 elif int(status) >= 400:
@@ -85,8 +97,10 @@ def test_every_operation_is_explained_with_its_errors(document):
                     assert "WWW-Authenticate" in response["headers"], where
                 if status in ("429", "503"):
                     assert "Retry-After" in response["headers"], where
-            if "requestBody" in op:
+            if "application/json" in op.get("requestBody", {}).get("content", {}):
                 assert {"400", "415", "422"} <= set(op["responses"]), where
+            elif "requestBody" in op:  # forms: every field is text, so a fault is a 400
+                assert "400" in op["responses"], where
 
 
 def test_protected_operations_name_the_bearer_scheme(document):

@@ -35,6 +35,21 @@ def micropub_url() -> str:
     return external_url("/micropub")
 
 
+def indieauth_metadata_url() -> str:
+    """IndieAuth's server metadata (RFC 8414), which the front page and author pages name."""
+    return external_url("/.well-known/oauth-authorization-server")
+
+
+def authorization_endpoint_url() -> str:
+    """IndieAuth's authorization endpoint (its sign-in and consent page)."""
+    return external_url("/indieauth/auth")
+
+
+def token_endpoint_url() -> str:
+    """IndieAuth's token endpoint (codes for personal access tokens)."""
+    return external_url("/indieauth/token")
+
+
 def micropub_media_url() -> str:
     """Micropub's media endpoint, which its q=config advertises."""
     return external_url("/micropub/media")

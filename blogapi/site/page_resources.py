@@ -11,12 +11,13 @@ from marshmallow import EXCLUDE, Schema, fields
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from blogapi.site.content import author_named, published_post, tag_with_posts
-from blogapi.site.links import author_url, home_url, micropub_url, post_url, tag_url
+from blogapi.site.links import author_url, home_url, post_url, tag_url
 from blogapi.site.meta import list_meta, post_meta, shortened
 from blogapi.site.page_content import list_page, moved_post
 from blogapi.site.pages import (
     STATIC,
     asset_version,
+    discovery_links,
     feed_links,
     render_page,
     site_enabled,
@@ -84,7 +85,7 @@ class HomePage(Resource):
             context["posts"],
             heading="Latest posts",
             meta=meta,
-            micropub=micropub_url(),
+            discovery=discovery_links(),
             **context,
         )
         return with_discovery(page)
@@ -139,7 +140,7 @@ class AuthorPage(Resource):
             user=user,
             name=name,
             meta=meta,
-            micropub=micropub_url(),
+            discovery=discovery_links(),
             **context,
         )
         return with_discovery(page)

@@ -20,11 +20,14 @@ from blogapi.site.content import changed_at, last_modified
 from blogapi.site.links import (
     FEED_KINDS,
     author_url,
+    authorization_endpoint_url,
     entry_id,
     feed_url,
+    indieauth_metadata_url,
     micropub_url,
     post_url,
     tag_url,
+    token_endpoint_url,
 )
 from blogapi.timeutil import isoformat_z
 from blogapi.web.errors import ApiError
@@ -152,10 +155,21 @@ def template_helpers() -> dict[str, Any]:
     }
 
 
+def discovery_links() -> list[tuple[str, str]]:
+    """Where writers' apps publish and sign in, as (rel, URL): Micropub, and IndieAuth's
+    metadata with the older endpoint rels clients still look for."""
+    return [
+        ("micropub", micropub_url()),
+        ("indieauth-metadata", indieauth_metadata_url()),
+        ("authorization_endpoint", authorization_endpoint_url()),
+        ("token_endpoint", token_endpoint_url()),
+    ]
+
+
 def with_discovery(response: Response) -> Response:
-    """A page that names where its writers' apps publish (Micropub), as the `<link>` its
-    template shows when given `micropub` does, for clients that read headers only."""
-    response.headers["Link"] = f'<{micropub_url()}>; rel="micropub"'
+    """A page that names where its writers' apps publish and sign in, as the `<link>`s its
+    template shows when given `discovery` do, for clients that read headers only."""
+    response.headers["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in discovery_links())
     return response
 
 

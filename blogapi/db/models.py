@@ -303,7 +303,18 @@ class RevokedToken(Model):
     revoked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class PersonalToken(Model):
+class Scoped:
+    """A row whose `scopes` column holds space-separated OAuth scopes."""
+
+    scopes: Mapped[str]
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        """The scopes as a set."""
+        return frozenset(self.scopes.split())
+
+
+class PersonalToken(Scoped, Model):
     """A personal access token for writers' apps: only its hash is kept, and it holds while its
     user's token_version is the one it was made under (a bump revokes it with every session)."""
 
@@ -324,16 +335,11 @@ class PersonalToken(Model):
 
     user: Mapped[User] = relationship(lazy="joined")
 
-    @property
-    def scope_set(self) -> frozenset[str]:
-        """The scopes as a set."""
-        return frozenset(self.scopes.split())
-
     def __repr__(self) -> str:
         return f"<PersonalToken {self.id} {self.name!r}>"
 
 
-class AuthorizationCode(Model):
+class AuthorizationCode(Scoped, Model):
     """An IndieAuth authorization code: its hash, what it was issued for (client, redirect,
     PKCE challenge, user, scopes), and whether it was spent (and on which token)."""
 
@@ -357,11 +363,6 @@ class AuthorizationCode(Model):
     )
 
     user: Mapped[User] = relationship(lazy="joined")
-
-    @property
-    def scope_set(self) -> frozenset[str]:
-        """The granted scopes as a set."""
-        return frozenset(self.scopes.split())
 
     def __repr__(self) -> str:
         return f"<AuthorizationCode {self.id} {self.client_id!r}>"

@@ -6,25 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from blogapi.web.endpoint import Reply
+from blogapi.web.schemas import oauth_error_schema
 
 ROOT = {"servers": [{"url": "/"}]}
-ERROR_BODY = {
-    "type": "object",
-    "required": ["error", "error_description"],
-    "properties": {
-        "error": {
-            "type": "string",
-            "enum": [
-                "invalid_request",
-                "invalid_grant",
-                "unsupported_grant_type",
-                "invalid_token",
-                "server_error",
-            ],
-        },
-        "error_description": {"type": "string"},
-    },
-}
+ERROR_BODY = oauth_error_schema(
+    ["invalid_request", "invalid_grant", "unsupported_grant_type", "invalid_token", "server_error"]
+)
 HTML = "text/html"
 PAGE = {"type": "string"}
 

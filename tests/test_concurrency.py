@@ -33,6 +33,7 @@ from devtools.live import OPEN_REGISTRATION, LiveServer, migrate, production_env
 from devtools.postgres_server import PostgresServer
 from tests.support.accounts import PASSWORD, Account, bearer
 from tests.support.databases import manage
+from tests.support.indieauth import SignIn, code_over_http
 from tests.support.media import image_bytes
 from tests.support.posts import API, new_post, publish
 from tests.support.prerequisites import unavailable
@@ -603,6 +604,37 @@ def test_a_personal_token_revoked_on_one_instance_is_refused_on_the_other_at_onc
     )
     assert deactivated.status_code == 200
     assert me_statuses(cluster, 0, other["token"]) == {401}
+
+
+def test_one_authorization_code_sent_eight_times_at_once_leaves_no_live_token(
+    cluster: Cluster,
+) -> None:
+    writer = cluster.account()
+    sign_in = SignIn(scope="create")
+    code = code_over_http(cluster.servers[0].url, writer.username, sign_in)
+    calls = [
+        partial(
+            requests.post,
+            f"{cluster.servers[n % 2].url}/indieauth/token",
+            data=sign_in.exchange_form(code),
+            timeout=TIMEOUT,
+        )
+        for n in range(8)
+    ]
+    responses = race(calls)
+    counted = statuses(responses)
+    # One exchange may win; every other use is a replay, which revokes what the winner got
+    # (or, landing first, keeps it from being issued at all).
+    assert counted in ({200: 1, 400: 7}, {400: 8}), server_errors(responses) or counted
+    for reply in responses:
+        if reply.status_code == 400:
+            assert reply.json()["error"] == "invalid_grant"
+        else:
+            token = reply.json()["access_token"]
+            assert me_statuses(cluster, 0, token) == {401}
+            assert me_statuses(cluster, 1, token) == {401}
+    mine = requests.get(f"{cluster.api(1)}/auth/tokens", headers=writer.headers, timeout=TIMEOUT)
+    assert mine.json() == []
 
 
 @pytest.mark.parametrize("stopped_at", ["post", "revision"])

@@ -109,15 +109,11 @@ def authorization_url(endpoint: str, sign_in: SignIn) -> str:
 
 def exchange(token_endpoint: str, sign_in: SignIn, code: str) -> requests.Response:
     """A client's code exchange at the token endpoint."""
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "client_id": sign_in.client_id,
-        "redirect_uri": sign_in.redirect_uri,
-        "code_verifier": sign_in.verifier,
-    }
     return requests.post(
-        token_endpoint, data=form, headers={"Accept": "application/json"}, timeout=TIMEOUT
+        token_endpoint,
+        data=sign_in.exchange_form(code),
+        headers={"Accept": "application/json"},
+        timeout=TIMEOUT,
     )
 
 

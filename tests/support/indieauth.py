@@ -12,12 +12,14 @@ from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import requests
 from flask.testing import FlaskClient
 
 from tests.support.accounts import PASSWORD
 
 CLIENT_ID = "http://127.0.0.1:8123/"
 REDIRECT_URI = "http://127.0.0.1:8123/callback"
+TIMEOUT = 30
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -62,6 +64,18 @@ class SignIn:
     def url(self, **changes: str | None) -> str:
         """The authorization URL a client sends the writer to."""
         return "/indieauth/auth?" + urlencode(self.params(**changes))
+
+    def exchange_form(self, code: str, **changes: str | None) -> dict[str, str]:
+        """The client's code exchange, with `changes` (None drops a field)."""
+        form: dict[str, str | None] = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri,
+            "code_verifier": self.verifier,
+        }
+        form.update(changes)
+        return {name: value for name, value in form.items() if value is not None}
 
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
@@ -119,15 +133,30 @@ def authorize(
 
 
 def exchange(
-    client: FlaskClient, sign_in: SignIn, code: str, path: str = "/indieauth/token", **changes: str
+    client: FlaskClient,
+    sign_in: SignIn,
+    code: str,
+    path: str = "/indieauth/token",
+    **changes: str | None,
 ) -> Any:
     """The client's code exchange (at the token endpoint unless `path` says otherwise)."""
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "client_id": sign_in.client_id,
-        "redirect_uri": sign_in.redirect_uri,
-        "code_verifier": sign_in.verifier,
-        **changes,
-    }
-    return client.post(path, data={k: v for k, v in form.items() if v is not None})
+    return client.post(path, data=sign_in.exchange_form(code, **changes))
+
+
+def code_over_http(site: str, username: str, sign_in: SignIn) -> str:
+    """Sign in on a live server's consent page as a browser would (its cookie kept) and allow
+    every scope asked for; the code the client receives."""
+    with requests.Session() as browser:
+        shown = browser.get(site + sign_in.url(), headers=BROWSER, timeout=TIMEOUT)
+        found = CSRF_FIELD.search(shown.text)
+        assert shown.status_code == 200 and found, shown.text[:300]
+        form = {
+            "csrf_token": unescape(found.group(1)), "username": username, "password": PASSWORD,
+            "scope": sign_in.scope.split(), "decision": "allow",
+        }  # fmt: skip
+        allowed = browser.post(
+            f"{site}/indieauth/auth", data=form, allow_redirects=False, timeout=TIMEOUT
+        )
+    assert allowed.status_code == 302, allowed.text[:300]
+    query = parse_qs(urlsplit(allowed.headers["Location"]).query)
+    return query["code"][0]

@@ -393,3 +393,20 @@ def test_https_to_a_certificate_nobody_vouches_for_fails(tmp_path):
                 allow_private=True,
             )
         assert server.seen == []
+
+
+def test_a_resolver_that_never_answers_fails_within_the_timeout(site, monkeypatch):
+    release = threading.Event()
+
+    def stuck(host, port, *args, **kwargs):
+        release.wait(30)  # a resolver behind a dropped packet
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", stuck)
+    try:
+        with pytest.raises(OutboundFailed, match=r"could not be resolved within 0\.3 s"):
+            fetch(site.url("/", "slow-dns.example"), timeout=0.3, max_bytes=1000,
+                  allow_private=True)  # fmt: skip
+    finally:
+        release.set()
+    assert site.seen == []

@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 from urllib.parse import urlsplit
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -161,12 +162,32 @@ def check_url(url: str, *, allow_private: bool) -> None:
         raise OutboundRefused(f"{parts.hostname} is not a public address.")
 
 
-def resolve(host: str, port: int, *, allow_private: bool) -> str:
-    """The first address DNS gives for host, once every address it gives has been checked."""
-    try:
-        answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as error:
-        raise OutboundFailed(f"{host} could not be resolved ({error}).") from None
+def lookup(host: str, port: int, timeout: float) -> list[Any]:
+    """getaddrinfo within `timeout` seconds: it takes no timeout of its own, so it runs on a
+    daemon thread that is left to finish alone when it takes longer."""
+    found: list[Any] = []
+    failed: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            found.extend(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except (OSError, UnicodeError) as error:
+            failed.append(error)
+
+    thread = threading.Thread(target=ask, daemon=True, name="outbound-dns")
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise OutboundFailed(f"{host} could not be resolved within {timeout:g} s.")
+    if failed:
+        raise OutboundFailed(f"{host} could not be resolved ({failed[0]}).")
+    return found
+
+
+def resolve(host: str, port: int, *, allow_private: bool, timeout: float = 10.0) -> str:
+    """The first address DNS gives for host (within `timeout` seconds), once every address it
+    gives has been checked."""
+    answers = lookup(host, port, timeout)
     found = [str(a[4][0]) for a in answers if a[0] in (socket.AF_INET, socket.AF_INET6)]
     if not found:
         raise OutboundFailed(f"{host} has no IPv4 or IPv6 address.")
@@ -240,7 +261,7 @@ def fetch(
         raise OutboundFailed(f"Not a host name we can look up: {host!r}.") from None
     deadline = time.monotonic() + timeout
     port = parts.port or DEFAULT_PORTS[parts.scheme]
-    address = resolve(host, port, allow_private=allow_private)
+    address = resolve(host, port, allow_private=allow_private, timeout=timeout)
     try:
         sock = socket.create_connection((address, port), max(deadline - time.monotonic(), 0.001))
     except OSError as error:

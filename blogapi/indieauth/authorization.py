@@ -51,12 +51,18 @@ class ClientRedirect(Exception):
 
     def __init__(self, redirect_uri: str, params: dict[str, str]) -> None:
         super().__init__(params.get("error_description", ""))
-        self.location = with_params(redirect_uri, {**params, "iss": issuer()})
+        self.location = back_to(redirect_uri, params)
 
 
 def issuer() -> str:
     """This authorization server's issuer identifier (a prefix of its metadata URL)."""
     return external_url("/")
+
+
+def back_to(redirect_uri: str, params: dict[str, str]) -> str:
+    """Where the writer goes back to the client: its redirect URI with `params` and our `iss`
+    (RFC 9207, so a client talking to several servers knows which one answered)."""
+    return with_params(redirect_uri, {**params, "iss": issuer()})
 
 
 def refused_page(detail: str) -> ApiError:

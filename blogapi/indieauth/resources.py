@@ -9,7 +9,13 @@ from flask import Response, request
 from flask_restful import Resource
 
 from blogapi.accounts.sessions import check_credentials
-from blogapi.indieauth.authorization import ClientRedirect, hinted_username, issuer, read_request
+from blogapi.indieauth.authorization import (
+    ClientRedirect,
+    back_to,
+    hinted_username,
+    issuer,
+    read_request,
+)
 from blogapi.indieauth.codes import issue_code, spend_code
 from blogapi.indieauth.consent import browser_value, checked_form, form_token, set_cookie
 from blogapi.indieauth.docs import (
@@ -24,7 +30,7 @@ from blogapi.indieauth.grants import active_user, profile_reply, token_reply
 from blogapi.indieauth.introspection import introspection, revocable
 from blogapi.indieauth.pages import consent_page
 from blogapi.indieauth.scopes import SUPPORTED
-from blogapi.indieauth.urls import comparable, with_params
+from blogapi.indieauth.urls import comparable
 from blogapi.security.guards import ACCESS, ANY_SCOPE, signed_in
 from blogapi.security.ratelimit import per_account, per_address
 from blogapi.site.links import authorization_endpoint_url, token_endpoint_url
@@ -32,7 +38,7 @@ from blogapi.site.pages import site_enabled
 from blogapi.web.api import output_json
 from blogapi.web.endpoint import endpoint
 from blogapi.web.errors import ApiError
-from blogapi.web.urls import external_url
+from blogapi.web.urls import API_PREFIX, external_url
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -95,7 +101,7 @@ class Metadata(Resource):
                 "grant_types_supported": ["authorization_code"],
                 "code_challenge_methods_supported": ["S256"],
                 "authorization_response_iss_parameter_supported": True,
-                "service_documentation": external_url("/api/v1/docs"),
+                "service_documentation": external_url(f"{API_PREFIX}/docs"),
             },
             200,
         )
@@ -136,8 +142,7 @@ class Authorization(Resource):
         auth, client_name = checked_form(token)
         if form.get("decision") == "deny":
             denied = {"error": "access_denied", "error_description": "The writer said no."}
-            location = with_params(auth.redirect_uri, {**denied, "state": auth.state})
-            return back_to_client(with_params(location, {"iss": issuer()}))
+            return back_to_client(back_to(auth.redirect_uri, {**denied, "state": auth.state}))
         username = form.get("username", "")
         try:
             user = check_credentials(username, form.get("password", ""))
@@ -151,8 +156,7 @@ class Authorization(Resource):
         kept = set(form.getlist("scope"))
         granted = [scope for scope in auth.scopes if scope in kept]
         issued = issue_code(user, auth, granted, client_name)
-        params = {"code": issued, "state": auth.state, "iss": issuer()}
-        return back_to_client(with_params(auth.redirect_uri, params))
+        return back_to_client(back_to(auth.redirect_uri, {"code": issued, "state": auth.state}))
 
 
 class Token(Resource):

@@ -27,6 +27,7 @@ from blogapi.web.errors import ApiError
 
 CODE_LIFETIME = timedelta(seconds=60)
 KEPT_AFTER_EXPIRY = timedelta(minutes=10)  # a replay within this is still recognised
+REPLAYED = "This code was already used; any token it gave is now revoked."
 VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")  # RFC 7636 section 4.1
 
 
@@ -97,7 +98,7 @@ def spend_code(
     if claimed.rowcount != 1:
         db.session.rollback()
         replayed(found.id)
-        raise grant_error("This code was already used; the token it gave has been revoked.")
+        raise grant_error(REPLAYED)
     db.session.commit()
     if found.expires_at < utcnow():
         raise grant_error("This code has expired; codes last 60 seconds.")

@@ -8,7 +8,7 @@ from typing import Any
 from blogapi.accounts.personal_tokens import create_token
 from blogapi.db.models import AuthorizationCode, User
 from blogapi.extensions import db
-from blogapi.indieauth.codes import attach_token, grant_error
+from blogapi.indieauth.codes import REPLAYED, attach_token, grant_error
 from blogapi.indieauth.scopes import token_scopes
 from blogapi.security.audit import audit
 from blogapi.site.links import author_url
@@ -55,7 +55,7 @@ def token_reply(code: AuthorizationCode) -> dict[str, Any]:
         raise ApiError(400, refused.detail, extra={"error": "invalid_request"}) from None
     if not attach_token(code, token.id):
         db.session.rollback()
-        raise grant_error("This code was already used; the token it gave has been revoked.")
+        raise grant_error(REPLAYED)
     db.session.commit()
     audit(
         "personal_token_created", user=user, token_id=token.id, scopes=token.scopes,

@@ -9,8 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from html import unescape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -22,11 +21,11 @@ import requests
 from sqlalchemy import create_engine, func, select, table
 
 from devtools.chromium import CHROMIUM_ARGS
-from devtools.live import OPEN_REGISTRATION, LiveServer, fresh_database_url, migrate, production_env
+from devtools.live import OPEN_REGISTRATION, LiveServer, fresh_database_url, production_env
 from tests.support.accounts import PASSWORD, bearer
 from tests.support.browser import RECORD_VIOLATIONS, axe_violations, nu_messages, serious
 from tests.support.indieauth import CSRF_FIELD, SignIn
-from tests.support.live import production_server, sign_up_over_http
+from tests.support.live import production_server, reply_html, sign_up_over_http, two_instances
 from tests.support.prerequisites import chromium_path
 from tests.support.site import BROWSER
 
@@ -59,11 +58,7 @@ class ClientApp:
                 else:
                     self.send_error(404)
                     return
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                reply_html(self, body)
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -238,14 +233,8 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer,
     env = production_env(
         fresh_database_url(workdir), RATELIMIT_ENABLED="false", **OPEN_REGISTRATION
     )
-    migrate(env)
-    with ExitStack() as stack:
-        servers = [LiveServer(env, workers=1, log_path=workdir / f"{name}.log") for name in "ab"]
-        for one in servers:
-            stack.callback(one.stop)
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            list(pool.map(LiveServer.start, servers))
-        yield servers[0], servers[1]
+    with two_instances(env, workdir) as pair:
+        yield pair
 
 
 def codes_issued(server: LiveServer) -> int:

@@ -33,6 +33,7 @@ from tests.support.indieauth import (
     exchange,
     redirected_params,
 )
+from tests.support.live import reply_html
 
 
 def micropub_note(client, token: str, text: str = "A note") -> Any:
@@ -337,11 +338,7 @@ class ClientPages(BaseHTTPRequestHandler):
             b'<!doctype html><div class="h-app"><a class="u-url p-name" href="/">Quillish</a>'
             b'</div><link rel="redirect_uri" href="https://elsewhere.example/cb">'
         )
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        reply_html(self, body)
 
     def log_message(self, *args: Any) -> None:
         """Quiet."""

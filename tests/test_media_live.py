@@ -13,8 +13,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +20,8 @@ import boto3
 import pytest
 import requests
 
-from devtools.live import OPEN_REGISTRATION, LiveServer, fresh_database_url, migrate, production_env
-from tests.support.live import production_server, sign_up_over_http
+from devtools.live import OPEN_REGISTRATION, LiveServer, fresh_database_url, production_env
+from tests.support.live import production_server, sign_up_over_http, two_instances
 from tests.support.media import gradient_jpeg, image_bytes, key_of, opened
 from tests.support.s3 import new_bucket, s3_endpoint, s3_env
 
@@ -73,14 +71,8 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer,
         **OPEN_REGISTRATION,
         **s3_env(bucket),
     )
-    migrate(env)
-    with ExitStack() as stack:
-        servers = [LiveServer(env, workers=1, log_path=workdir / f"{name}.log") for name in "ab"]
-        for server in servers:
-            stack.callback(server.stop)
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            list(pool.map(LiveServer.start, servers))
-        yield servers[0], servers[1], bucket
+    with two_instances(env, workdir) as (a, b):
+        yield a, b, bucket
 
 
 def bucket_keys(bucket: str) -> set[str]:

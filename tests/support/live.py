@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import requests
@@ -25,6 +27,29 @@ def production_server(workdir: Path, **settings: str) -> Iterator[LiveServer]:
     migrate(env)
     with LiveServer(env, log_path=workdir / "gunicorn.log") as live:
         yield live
+
+
+@contextmanager
+def two_instances(env: Mapping[str, str], workdir: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
+    """Instances A and B (one worker each) started together from one environment, so on one
+    database with the same secrets, as instances behind one balancer are; stopped after."""
+    migrate(env)
+    with ExitStack() as stack:
+        servers = [LiveServer(env, workers=1, log_path=workdir / f"{name}.log") for name in "ab"]
+        for server in servers:
+            stack.callback(server.stop)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(LiveServer.start, servers))
+        yield servers[0], servers[1]
+
+
+def reply_html(handler: BaseHTTPRequestHandler, body: bytes) -> None:
+    """Answer a test's own little web server's request with a 200 HTML page."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/html; charset=utf-8")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
 
 
 def sign_up_over_http(api: str, username: str) -> dict[str, str]:

@@ -21,6 +21,17 @@ os.environ["FLASK_SKIP_DOTENV"] = "1"
 _serial = itertools.count(1)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, skip what proves nothing about the database: it ran (and would
+    run the same) in the SQLite pass, and the suite has a time budget."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        return
+    once = pytest.mark.skip(reason="database-agnostic: runs once, in the SQLite pass")
+    for item in items:
+        if item.get_closest_marker("database_agnostic"):
+            item.add_marker(once)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _s3_server_stops() -> Iterator[None]:
     """The moto S3 server (started by the first test that stores media on S3) stops at the end."""

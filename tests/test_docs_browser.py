@@ -9,6 +9,8 @@ from devtools.chromium import CHROMIUM_ARGS
 from devtools.live import OPEN_REGISTRATION, LiveServer, fresh_database_url, migrate, production_env
 from tests.support.prerequisites import chromium_path
 
+pytestmark = pytest.mark.database_agnostic
+
 PASSWORD = "browser passphrase 4 docs"
 
 

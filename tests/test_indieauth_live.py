@@ -190,6 +190,7 @@ def test_a_writer_signs_in_from_a_micropub_client_in_a_real_browser(server):
     assert [text for kind, text in console if kind == "error"] == []
 
 
+@pytest.mark.database_agnostic
 def test_the_consent_page_passes_the_nu_checker_and_axe(server, tmp_path):
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
     executable = chromium_path()

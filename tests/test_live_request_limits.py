@@ -11,6 +11,8 @@ import pytest
 from devtools.live import LiveServer, fresh_database_url, migrate, production_env
 from tests.support.accounts import PASSWORD
 
+pytestmark = pytest.mark.database_agnostic
+
 LIMIT = 1000
 
 

@@ -24,6 +24,7 @@ from blogapi.routes import API_PREFIX
 from tests.support.media import gradient_jpeg, opened
 from tests.support.prerequisites import unavailable
 
+pytestmark = pytest.mark.database_agnostic
 PACKAGE = "blogapi_client"
 READER = '''
 """A typed reader of the blog that uses only a plain, anonymous Client."""

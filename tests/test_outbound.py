@@ -27,6 +27,8 @@ from blogapi.security.outbound import (
     literal_address,
 )
 
+pytestmark = pytest.mark.database_agnostic
+
 INSIDE = [
     "127.0.0.1",
     "2130706433",

@@ -17,7 +17,7 @@ from tests.support.browser import RECORD_VIOLATIONS, axe_violations, nu_messages
 from tests.support.prerequisites import chromium_path
 from tests.support.site import BROWSER, HOSTILE_TITLE, RTL_TITLE
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.database_agnostic]
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 import pytest
 from sqlalchemy import update
 
@@ -328,12 +329,25 @@ def test_a_me_naming_another_writer_still_gives_the_token_of_who_signed_in(clien
 
 
 class ClientPages(BaseHTTPRequestHandler):
-    """A client's home page with an h-app and a listed redirect URI; counts its visitors."""
+    """A client's home page with an h-app and a listed redirect URI (or, at /app.json, its
+    JSON client metadata document); counts its visitors."""
 
     seen: list[str] = []
 
     def do_GET(self) -> None:
         self.seen.append(self.path)
+        if self.path == "/app.json":
+            client_id = f"http://{self.headers['Host']}/app.json"
+            body = orjson.dumps({
+                "client_id": client_id, "client_name": "Jsonish",
+                "redirect_uris": ["https://json.example/cb"],
+            })  # fmt: skip
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         body = (
             b'<!doctype html><div class="h-app"><a class="u-url p-name" href="/">Quillish</a>'
             b'</div><link rel="redirect_uri" href="https://elsewhere.example/cb">'
@@ -405,6 +419,33 @@ def test_a_fetched_client_shows_its_name_and_may_use_its_listed_redirect(
     token = exchange(client, sign_in, params["code"]).get_json()
     mine = client.get("/api/v1/auth/tokens", headers=author.headers).get_json()
     assert mine[0]["name"] == "Quillish" and token["scope"] == "create"
+
+
+def test_a_client_metadata_document_names_the_client_and_its_redirects(client, app, client_site):
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = True
+    client_id, seen = client_site
+    sign_in = SignIn(client_id=client_id + "app.json", redirect_uri="https://json.example/cb")
+    page = consent_page(client, sign_in)
+    assert page.status_code == 200, page.get_data(as_text=True)[:300]
+    assert "<h1>Sign in to Jsonish</h1>" in page.get_data(as_text=True)
+    assert seen == ["/app.json"]
+    elsewhere = SignIn(client_id=client_id + "app.json", redirect_uri="https://other.example/cb")
+    assert_page_refusal(consent_page(client, elsewhere), 400, "does not list it")
+
+
+def test_a_page_no_parser_can_read_names_the_client_by_its_host(
+    client, app, client_site, monkeypatch
+):
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = True
+    client_id, _seen = client_site
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RecursionError("a page nested too deep")
+
+    monkeypatch.setattr("blogapi.indieauth.clients.mf2py.parse", broken)
+    page = consent_page(client, SignIn(client_id=client_id, redirect_uri=client_id + "cb"))
+    assert page.status_code == 200
+    assert "<h1>Sign in to app.test</h1>" in page.get_data(as_text=True)
 
 
 def test_the_verifier_check_is_s256_of_the_verifier():

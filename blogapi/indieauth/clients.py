@@ -98,7 +98,10 @@ def from_metadata(fallback: Client, body: bytes) -> Client:
 def from_page(fallback: Client, body: bytes, links: list[str]) -> Client:
     """A client from its HTML page: the first h-app's name and url, and every redirect_uri
     rel (in the page or its Link headers)."""
-    parsed = mf2py.parse(doc=body.decode("utf-8", "replace"), url=fallback.client_id)
+    try:
+        parsed = mf2py.parse(doc=body.decode("utf-8", "replace"), url=fallback.client_id)
+    except Exception:  # a hostile page must not break the writer's sign-in: read it as empty
+        return fallback
     name, home = fallback.name, fallback.url
     for item in parsed.get("items", []):
         if any(kind in APP_TYPES for kind in item.get("type", [])):

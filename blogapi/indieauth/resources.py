@@ -35,7 +35,7 @@ from blogapi.security.guards import ACCESS, ANY_SCOPE, signed_in
 from blogapi.security.ratelimit import per_account, per_address
 from blogapi.site.links import authorization_endpoint_url, token_endpoint_url
 from blogapi.site.pages import site_enabled
-from blogapi.web.api import output_json
+from blogapi.web.api import bodiless, output_json
 from blogapi.web.endpoint import endpoint
 from blogapi.web.errors import ApiError
 from blogapi.web.urls import API_PREFIX, external_url
@@ -50,9 +50,7 @@ def json_no_store(data: Any) -> Response:
 
 def back_to_client(location: str) -> Response:
     """A 302 to the client's redirect URI."""
-    response = Response(status=302, headers={"Location": location, **NO_STORE})
-    response.headers.remove("Content-Type")
-    return response
+    return bodiless(302, {"Location": location, **NO_STORE})
 
 
 def exchange_fields() -> tuple[str | None, str | None, str | None, str | None]:

@@ -28,7 +28,7 @@ from blogapi.security.guards import signed_in
 from blogapi.security.ratelimit import per_user, post_write_limit
 from blogapi.site.links import micropub_media_url, post_url
 from blogapi.timeutil import request_now
-from blogapi.web.api import no_content
+from blogapi.web.api import bodiless, no_content
 from blogapi.web.api import output_json as json_reply
 from blogapi.web.endpoint import endpoint
 
@@ -41,9 +41,7 @@ POST_TYPES = [
 
 def created(location: str) -> Response:
     """201 with the new thing's URL in Location, and no body."""
-    response = Response(status=201, headers={"Location": location})
-    response.headers.remove("Content-Type")
-    return response
+    return bodiless(201, {"Location": location})
 
 
 def body_token() -> str | None:

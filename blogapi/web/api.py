@@ -34,7 +34,12 @@ def output_json(data: Any, code: int, headers: dict[str, str] | None = None) -> 
 def no_content() -> Response:
     """A 204 reply: no body, so no Content-Type either (RFC 9110 8.3), as the document says."""
     # Returned as a Response, since Flask-RESTful stamps its media type on ("", 204) replies.
-    response = Response(status=204)
+    return bodiless(204)
+
+
+def bodiless(status: int, headers: dict[str, str] | None = None) -> Response:
+    """A reply of `status` and `headers` with no body, so no Content-Type either."""
+    response = Response(status=status, headers=headers)
     response.headers.remove("Content-Type")
     return response
 

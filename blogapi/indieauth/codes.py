@@ -22,6 +22,7 @@ from blogapi.db.models import AuthorizationCode, PersonalToken, User
 from blogapi.extensions import db
 from blogapi.indieauth.authorization import AuthRequest
 from blogapi.security.audit import audit
+from blogapi.security.personal_tokens import digest  # how a secret is stored and looked up
 from blogapi.timeutil import utcnow
 from blogapi.web.errors import ApiError
 
@@ -34,11 +35,6 @@ VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")  # RFC 7636 section 4.1
 def grant_error(description: str) -> ApiError:
     """400 invalid_grant, OAuth's answer for a code that cannot be spent."""
     return ApiError(400, description, extra={"error": "invalid_grant"})
-
-
-def digest(code: str) -> str:
-    """How a code is stored and looked up."""
-    return hashlib.sha256(code.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def challenge_of(verifier: str) -> str:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from blogapi.accounts.personal_tokens import revoke_token
-from blogapi.db.models import PersonalToken, User
-from blogapi.extensions import db
-from blogapi.security.personal_tokens import TokenRefused, digest, is_personal_token, live_token
+from blogapi.db.models import User
+from blogapi.security.personal_tokens import (
+    TokenRefused,
+    is_personal_token,
+    live_token,
+    token_by_secret,
+)
+from blogapi.security.roles import at_least
 from blogapi.site.links import author_url
 from blogapi.web.urls import external_url
 
@@ -26,7 +29,7 @@ def introspection(raw: str, caller: User) -> dict[str, Any]:
         token = live_token(raw)
     except TokenRefused:
         return INACTIVE
-    if token.user_id != caller.id and caller.role != "admin":
+    if token.user_id != caller.id and not at_least(caller.role, "admin"):
         return INACTIVE
     answer: dict[str, Any] = {
         "active": True,
@@ -45,6 +48,6 @@ def revocable(raw: str | None) -> None:
     RFC 7009 answers alike); commit."""
     if not raw or not is_personal_token(raw):
         return
-    token = db.session.scalar(select(PersonalToken).where(PersonalToken.token_hash == digest(raw)))
+    token = token_by_secret(raw)
     if token is not None:
         revoke_token(token, by="indieauth")

@@ -12,8 +12,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
 from blogapi.indieauth.authorization import AuthRequest
 from blogapi.indieauth.scopes import DESCRIPTIONS
-from blogapi.indieauth.urls import origin
-from blogapi.site.pages import page_csp, page_headers, template_helpers
+from blogapi.site.pages import origin_of, page_csp, page_headers, template_helpers
 
 TEMPLATES = Path(__file__).parent / "templates"
 ENV_KEY = "blogapi.indieauth.templates"
@@ -27,14 +26,6 @@ def templates(app: Flask) -> Environment:
         app.extensions[ENV_KEY] = app.jinja_env.overlay(loader=loader)
     env: Environment = app.extensions[ENV_KEY]
     return env
-
-
-def redirect_origin(url: str) -> str:
-    """The origin of the client's redirect URI, as a CSP source."""
-    scheme, host, port = origin(url)
-    default = {"http": 80, "https": 443}.get(scheme)
-    bracketed = f"[{host}]" if ":" in host else host
-    return f"{scheme}://{bracketed}" + ("" if port == default else f":{port}")
 
 
 def consent_page(
@@ -64,7 +55,7 @@ def consent_page(
     html = templates(app).get_template("consent.html").render(context)
     response = page_headers(Response(html, status=status, mimetype="text/html"))
     csp = page_csp().replace(
-        "form-action 'self'", f"form-action 'self' {redirect_origin(auth.redirect_uri)}"
+        "form-action 'self'", f"form-action 'self' {origin_of(auth.redirect_uri)}"
     )
     response.headers["Content-Security-Policy"] = csp
     response.headers["Cache-Control"] = "no-store"

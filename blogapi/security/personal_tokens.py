@@ -75,9 +75,14 @@ def accept(token: str) -> PersonalToken:
     return found
 
 
+def token_by_secret(token: str) -> PersonalToken | None:
+    """The stored token whose secret `token` is (live or not), with its user."""
+    return db.session.scalars(TOKEN_BY_HASH, {"token_hash": digest(token)}).first()
+
+
 def live_token(token: str) -> PersonalToken:
     """The live personal access token `token` is (user loaded with it), or TokenRefused."""
-    found = db.session.scalars(TOKEN_BY_HASH, {"token_hash": digest(token)}).first()
+    found = token_by_secret(token)
     now = utcnow()
     if found is None or found.token_version != found.user.token_version:
         raise TokenRefused("The token is unknown or has been revoked.")

@@ -44,7 +44,8 @@ def create_token(
     commit: bool = True,
 ) -> tuple[PersonalToken, str]:
     """Make a token for `user` (issued to an IndieAuth `client_id`, if any) and commit (unless
-    a caller commits it with more); the row and the secret (never stored) to show once."""
+    a caller commits it with more, then calls token_created); the row and the secret (never
+    stored) to show once."""
     if len(live_tokens(user)) >= MAX_TOKENS_PER_USER:
         raise ApiError(
             409, f"You have {MAX_TOKENS_PER_USER} personal access tokens; revoke one first."
@@ -66,8 +67,14 @@ def create_token(
         db.session.flush()  # its id, for the caller's rows
         return token, secret
     db.session.commit()
-    audit("personal_token_created", user=user, token_id=token.id, scopes=token.scopes)
+    token_created(user, token)
     return token, secret
+
+
+def token_created(user: User, token: PersonalToken) -> None:
+    """The audit line of `user`'s committed new token (with the IndieAuth client it went to)."""
+    client = {"client_id": token.client_id} if token.client_id else {}
+    audit("personal_token_created", user=user, token_id=token.id, scopes=token.scopes, **client)
 
 
 def token_of(user: User, token_id: int) -> PersonalToken | None:

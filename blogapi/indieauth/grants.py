@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from blogapi.accounts.personal_tokens import create_token
+from blogapi.accounts.personal_tokens import create_token, token_created
 from blogapi.db.models import AuthorizationCode, User
 from blogapi.extensions import db
 from blogapi.indieauth.codes import REPLAYED, attach_token, grant_error
 from blogapi.indieauth.scopes import token_scopes
-from blogapi.security.audit import audit
 from blogapi.site.links import author_url
 from blogapi.web.errors import ApiError
 
@@ -57,10 +56,7 @@ def token_reply(code: AuthorizationCode) -> dict[str, Any]:
         db.session.rollback()
         raise grant_error(REPLAYED)
     db.session.commit()
-    audit(
-        "personal_token_created", user=user, token_id=token.id, scopes=token.scopes,
-        client_id=code.client_id,
-    )  # fmt: skip
+    token_created(user, token)
     return {
         "access_token": secret,
         "token_type": "Bearer",

@@ -101,6 +101,21 @@ def env_bool(name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, not {raw!r}")
 
 
+def retry_delays(text: str) -> tuple[float, ...]:
+    """WEBHOOK_RETRY_DELAYS: comma-separated seconds, each positive, at most 30 of them."""
+    try:
+        delays = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(
+            f"WEBHOOK_RETRY_DELAYS must be comma-separated seconds, not {text!r}"
+        ) from None
+    if not 0 < len(delays) <= 30 or any(not 0 < d <= 7 * 86400 for d in delays):
+        raise ConfigError(
+            "WEBHOOK_RETRY_DELAYS must list 1 to 30 delays, each over 0 and at most a week"
+        )
+    return delays
+
+
 def env_int(name: str, default: int, minimum: int = 0) -> int:
     """Read a whole number variable no smaller than `minimum`."""
     raw = os.environ.get(name, "").strip()
@@ -349,6 +364,14 @@ class Config:
         # Outbound fetches (webhook targets, IndieAuth client pages) to private and loopback
         # addresses: for tests and closed networks only.
         self.WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+        # A webhook whose every attempt has failed this long is turned off.
+        self.WEBHOOK_DISABLE_AFTER_DAYS = env_int("WEBHOOK_DISABLE_AFTER_DAYS", 3, minimum=1)
+        # Seconds before each retry (jittered by up to a fifth): about a day in all.
+        self.WEBHOOK_RETRY_DELAYS = retry_delays(
+            env_str("WEBHOOK_RETRY_DELAYS", "5,300,1800,7200,18000,36000")
+        )
+        # The job queue (webhooks/queue.py) lives in REDIS_URL when set, else in this file.
+        self.QUEUE_FILE = str(self.INSTANCE_DIR / "queue.db")
         self.PASSWORD_HASH_PROFILE = "strong"
 
     def check_role(self) -> None:

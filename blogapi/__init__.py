@@ -28,6 +28,7 @@ from blogapi.web.errors import register_error_handlers
 from blogapi.web.headers import register_security_headers
 from blogapi.web.public_cache import init_public_cache
 from blogapi.web.sessions import NoSessions
+from blogapi.webhooks.setup import init_webhooks
 from config import Config, ConfigError, load_config
 
 
@@ -52,6 +53,7 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     init_site(app)
     init_micropub(app)
     init_indieauth(app)
+    init_webhooks(app)
     register_security_headers(app)
     run_checked(register_cors, app)
     cli.init_app(app)

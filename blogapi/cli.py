@@ -11,6 +11,7 @@ from blogapi.backup import seed_cli as seed_commands
 from blogapi.media import cli as media_commands
 from blogapi.posts.history import cli as history_commands
 from blogapi.posts.search import cli as search_commands
+from blogapi.webhooks import cli as webhook_commands
 
 FEATURES = (
     account_commands,
@@ -20,6 +21,7 @@ FEATURES = (
     search_commands,
     history_commands,
     media_commands,
+    webhook_commands,
 )
 
 

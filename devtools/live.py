@@ -153,3 +153,64 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         """Stop gunicorn."""
         self.stop()
+
+
+class LiveWorker:
+    """`manage.py worker` for an instance's environment; stops itself on exit."""
+
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        threads: int = 4,
+        poll: float = 0.2,
+        log_path: Path | None = None,
+    ):
+        """Configure the worker; call start() or use it with `with`."""
+        self.env = dict(env)
+        self.threads = threads
+        self.poll = poll
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> LiveWorker:
+        """Start the worker process (it needs no warm-up: the outbox waits for it)."""
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "manage.py",
+                "worker",
+                "--workers",
+                str(self.threads),
+                "--poll",
+                str(self.poll),
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=log,
+        )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: the worker dies mid-whatever, as in a crash."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL if it lingers."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def __enter__(self) -> LiveWorker:
+        """Start the worker."""
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop the worker."""
+        self.stop()

@@ -32,8 +32,13 @@ TABLES = {
     "personal_tokens",
     "authorization_codes",
     "revoked_tokens",
+    "webhooks",
+    "webhook_events",
+    "webhook_deliveries",
+    "webhook_attempts",
     "alembic_version",
 }
+WEBHOOK_TABLES = {"webhooks", "webhook_events", "webhook_deliveries", "webhook_attempts"}
 # SQLite's full-text index: the FTS5 table and the shadow tables FTS5 keeps its data in.
 FTS5_PARTS = ("", "_data", "_idx", "_docsize", "_config")
 SEARCH_TABLES = {"sqlite": {f"posts_fts{part}" for part in FTS5_PARTS}}
@@ -287,7 +292,8 @@ def test_posts_written_before_search_are_found_after_the_migration_and_it_goes_d
         }
         assert schema(url) == (
             TABLES
-            - {"post_revisions", "media", "post_slugs", "personal_tokens", "authorization_codes"},
+            - {"post_revisions", "media", "post_slugs", "personal_tokens", "authorization_codes"}
+            - WEBHOOK_TABLES,
             [SEARCH_PARENT],
         )
 
@@ -359,7 +365,8 @@ def test_posts_written_before_revisions_get_their_first_and_the_trash_goes_down_
                     "post_slugs",
                     "personal_tokens",
                     "authorization_codes",
-                },
+                }
+                - WEBHOOK_TABLES,
                 [HISTORY_PARENT],
             )
             with engine.connect() as conn:
@@ -417,7 +424,9 @@ def test_posts_written_before_media_have_no_feature_image_and_media_goes_down_cl
             down = manage(url, "db", "downgrade", MEDIA_PARENT)
             assert down.returncode == 0, down.stderr
             assert schema(url) == (
-                tables_of(url) - {"media", "post_slugs", "personal_tokens", "authorization_codes"},
+                tables_of(url)
+                - {"media", "post_slugs", "personal_tokens", "authorization_codes"}
+                - WEBHOOK_TABLES,
                 [MEDIA_PARENT],
             )
             with engine.connect() as conn:
@@ -474,7 +483,9 @@ def test_slugs_posts_gave_up_before_the_migration_become_their_old_slugs(tmp_pat
             down = manage(url, "db", "downgrade", SLUGS_PARENT)
             assert down.returncode == 0, down.stderr
             assert schema(url) == (
-                tables_of(url) - {"post_slugs", "personal_tokens", "authorization_codes"},
+                tables_of(url)
+                - {"post_slugs", "personal_tokens", "authorization_codes"}
+                - WEBHOOK_TABLES,
                 [SLUGS_PARENT],
             )
         finally:

@@ -1,0 +1,106 @@
+"""Admin commands: run the worker, and list the webhooks with how their deliveries stand."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+import orjson
+from flask import current_app
+from sqlalchemy import func, select
+
+from blogapi.accounts.cli import table
+from blogapi.db.commands import admin_command
+from blogapi.db.webhook_models import Webhook, WebhookDelivery
+from blogapi.extensions import db
+from blogapi.timeutil import isoformat_z
+from blogapi.webhooks.worker import run_worker
+
+
+@admin_command("worker")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Delivery threads.",
+)
+@click.option(
+    "--poll",
+    type=click.FloatRange(0.05, 60),
+    default=0.5,
+    show_default=True,
+    help="Seconds between looks at the outbox.",
+)
+def worker_command(workers: int, poll: float) -> None:
+    """Deliver webhooks: run until Ctrl-C (or SIGTERM).
+
+    The queue is Redis when REDIS_URL is set, else a SQLite file in the instance folder. Run
+    as many workers, on as many hosts, as you like: each event is fanned out once and each
+    delivery is sent by one worker at a time.
+    """
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    where = "Redis" if current_app.config.get("REDIS_URL") else current_app.config["QUEUE_FILE"]
+    click.echo(f"blogapi worker: {workers} threads, queue on {where}", err=True)
+    run_worker(current_app._get_current_object(), workers=workers, poll=poll)  # type: ignore[attr-defined]
+
+
+@admin_command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def list_command(as_json: bool) -> None:
+    """List the webhooks, with their pending and failed deliveries."""
+    counts = dict(
+        db.session.execute(
+            select(WebhookDelivery.webhook_id, func.count())
+            .where(WebhookDelivery.state == "pending")
+            .group_by(WebhookDelivery.webhook_id)
+        ).tuples()
+    )
+    rows = []
+    for webhook in db.session.scalars(select(Webhook).order_by(Webhook.id)):
+        rows.append(
+            {
+                "id": webhook.id,
+                "url": webhook.url,
+                "events": webhook.event_list,
+                "active": webhook.active,
+                "pending": counts.get(webhook.id, 0),
+                "failing_since": isoformat_z(webhook.failing_since),
+                "disabled_reason": webhook.disabled_reason,
+            }
+        )
+    if as_json:
+        for row in rows:
+            click.echo(orjson.dumps(row).decode())
+        return
+    if not rows:
+        click.echo("No webhooks.")
+        return
+    click.echo(
+        table(
+            ["ID", "URL", "EVENTS", "ACTIVE", "PENDING", "FAILING SINCE"],
+            [
+                [
+                    str(r["id"]),
+                    str(r["url"]),
+                    ",".join(r["events"]),  # type: ignore[arg-type]
+                    "yes" if r["active"] else f"no ({r['disabled_reason'] or 'turned off'})",
+                    str(r["pending"]),
+                    str(r["failing_since"] or "-"),
+                ]
+                for r in rows
+            ],
+        )
+    )
+
+
+@click.group("webhooks")
+def webhooks_group() -> None:
+    """Webhooks: list them (manage them over the API, /api/v1/webhooks)."""
+
+
+webhooks_group.add_command(list_command)
+
+COMMANDS = [worker_command, webhooks_group]

@@ -1,0 +1,55 @@
+"""The job queue, on Huey: Redis (REDIS_URL) when the deployment has one, else a SQLite file
+in the instance folder, so the embedded default needs no server. Only the worker uses it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import Flask
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+
+from blogapi.timeutil import utcnow
+from blogapi.webhooks.delivery import deliver
+from blogapi.webhooks.maintenance import prune
+
+
+def make_huey(config: Any) -> Huey:
+    """The Huey instance the configuration names."""
+    redis_url = config.get("REDIS_URL") if hasattr(config, "get") else config.REDIS_URL
+    if redis_url:
+        return RedisHuey("blogapi", url=redis_url, results=False)
+    filename = config.get("QUEUE_FILE") if hasattr(config, "get") else config.QUEUE_FILE
+    return SqliteHuey("blogapi", filename=filename, results=False)
+
+
+@dataclass(frozen=True)
+class Queue:
+    """A Huey instance with this app's tasks on it."""
+
+    huey: Huey
+    enqueue: Callable[[int, datetime], None]
+
+
+def bind_tasks(app: Flask, huey: Huey) -> Queue:
+    """Register the delivery job and the periodic clean-up on `huey`, running in `app`."""
+
+    @huey.task(name="webhooks.deliver")  # type: ignore[untyped-decorator]
+    def deliver_task(delivery_id: int) -> None:
+        with app.app_context():
+            deliver(delivery_id)
+
+    @huey.periodic_task(crontab(minute="*/10"), name="webhooks.prune")  # type: ignore[untyped-decorator]
+    def prune_task() -> None:
+        with app.app_context():
+            prune(utcnow())
+
+    def enqueue(delivery_id: int, when: datetime) -> None:
+        if when > utcnow():
+            deliver_task.schedule((delivery_id,), eta=when)
+        else:
+            deliver_task(delivery_id)
+
+    return Queue(huey, enqueue)

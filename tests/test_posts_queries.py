@@ -23,7 +23,7 @@ SINGLE_ANONYMOUS = CONTENT_VERSION + 2 + NEXT_GO_LIVE  # + post with author join
 CACHED_READ = CONTENT_VERSION  # an anonymous read the cache answers
 # user, savepoint, insert, release, its first revision, reload with author, its tags
 CREATE_NO_TAGS = 7
-PUBLISH = 6  # user, post, tags, update, reload (2)
+PUBLISH = 7  # user, post, tags, update, the webhooks outbox row, reload (2)
 
 
 @pytest.fixture

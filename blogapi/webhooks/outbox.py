@@ -84,13 +84,14 @@ def new_post_events(post: Post, now: datetime) -> list[dict[str, Any]]:
 
 
 def changed_post_events(post: Post, now: datetime) -> tuple[list[dict[str, Any]], bool]:
-    """The events a flushed change of a post makes, and whether it ends any go-live still
-    waiting (a schedule moved, undone or trashed)."""
+    """The events a flushed change of a post makes, and whether it ends a go-live still
+    waiting (only a scheduled post has one: moving, undoing or trashing the schedule voids it)."""
     was_deleted, deleted = before(post, "deleted_at"), post.deleted_at
     was_published, published = before(post, "published_at"), post.published_at
+    was_scheduled = was_deleted is None and was_published is not None and was_published > now
     if (was_deleted is None) != (deleted is None):
         if deleted is not None:
-            return [event_row("post.deleted", post.id, now)], True
+            return [event_row("post.deleted", post.id, now)], was_scheduled
         events = [event_row("post.restored", post.id, now)]
         if published is not None and published > now:  # its go-live was voided in the trash
             events.append(event_row("post.published", post.id, now, due_at=published))
@@ -100,12 +101,14 @@ def changed_post_events(post: Post, now: datetime) -> tuple[list[dict[str, Any]]
     was_live = is_live(was_published, None, now)
     if changed(post, "published_at"):
         if published is None:
-            return ([event_row("post.unpublished", post.id, now)] if was_live else []), True
+            return (
+                [event_row("post.unpublished", post.id, now)] if was_live else []
+            ), was_scheduled
         if published <= now and was_live:
             return [event_row("post.updated", post.id, now)], False  # re-dated
         events = [event_row("post.unpublished", post.id, now)] if was_live else []
         events.append(event_row("post.published", post.id, now, due_at=published))
-        return events, True
+        return events, was_scheduled
     if was_live and any(changed(post, name) for name in CONTENT):
         return [event_row("post.updated", post.id, now)], False
     return [], False

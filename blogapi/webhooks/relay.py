@@ -87,13 +87,28 @@ def enqueue_ready(enqueue: Enqueue) -> int:
     )
     rows = db.session.execute(ready.order_by(WebhookDelivery.id).limit(BATCH)).all()
     db.session.commit()
+    queued = 0
     for delivery_id, next_attempt_at in rows:
-        enqueue(delivery_id, next_attempt_at or utcnow())
-        db.session.execute(
-            update(DELIVERIES).where(DELIVERIES.c.id == delivery_id).values(enqueued=True)
+        # Marked before the job exists, so a job that runs and fails at once (asking for a
+        # retry: enqueued false again) is never overwritten by this mark.
+        taken = db.session.execute(
+            update(DELIVERIES)
+            .where(DELIVERIES.c.id == delivery_id, DELIVERIES.c.enqueued.is_(False))
+            .values(enqueued=True)
         )
         db.session.commit()
-    return len(rows)
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            continue  # another relay took it
+        try:
+            enqueue(delivery_id, next_attempt_at or utcnow())
+        except Exception:
+            db.session.execute(
+                update(DELIVERIES).where(DELIVERIES.c.id == delivery_id).values(enqueued=False)
+            )
+            db.session.commit()
+            raise
+        queued += 1
+    return queued
 
 
 def sweep_lost(now: datetime) -> int:

@@ -14,6 +14,12 @@ from pytest_httpserver import HTTPServer
 from standardwebhooks import Webhook as Verifier
 from werkzeug.wrappers import Request, Response
 
+from blogapi.db.webhook_models import Webhook, WebhookEvent
+from blogapi.extensions import db
+from blogapi.webhooks.delivery import deliver
+from blogapi.webhooks.relay import relay_round
+from blogapi.webhooks.signing_secrets import new_secret, seal
+
 
 @dataclass
 class Received:
@@ -96,3 +102,36 @@ def start_receiver(**settings: Any) -> Receiver:
     receiver = Receiver(server, **settings)
     server.expect_request(receiver.path, method="POST").respond_with_handler(receiver.handle)
     return receiver
+
+
+def subscribe(
+    app: Any, url: str, events: str = "post.published post.updated", **fields: Any
+) -> tuple[int, str]:
+    """A webhook stored as the API stores one (the API's own tests create theirs over HTTP):
+    its id and its secret."""
+    secret = new_secret()
+    with app.app_context():
+        webhook = Webhook(url=url, events=events, secret=seal(secret), **fields)
+        db.session.add(webhook)
+        db.session.commit()
+        return webhook.id, secret
+
+
+def run_worker_round(app: Any) -> int:
+    """One relay round in this process, delivering synchronously what it queues: what a
+    worker does, minus the queue; how many deliveries it queued."""
+
+    def send_now(delivery_id: int, _when: Any) -> None:
+        deliver(delivery_id)
+
+    with app.app_context():
+        return relay_round(send_now)
+
+
+def events_of(app: Any) -> list[tuple[str, int | None]]:
+    """The outbox as (type, subject id), oldest first."""
+    with app.app_context():
+        rows = db.session.query(WebhookEvent.type, WebhookEvent.subject_id).order_by(
+            WebhookEvent.id
+        )
+        return [(kind, subject) for kind, subject in rows]

@@ -56,7 +56,7 @@ def list_command(as_json: bool) -> None:
             select(WebhookDelivery.webhook_id, func.count())
             .where(WebhookDelivery.state == "pending")
             .group_by(WebhookDelivery.webhook_id)
-        ).tuples()
+        ).all()
     )
     rows = []
     for webhook in db.session.scalars(select(Webhook).order_by(Webhook.id)):

@@ -14,6 +14,7 @@ from blogapi.webhooks.queue import Queue, bind_tasks, make_huey
 from blogapi.webhooks.relay import relay_round
 
 SWEEP_EVERY = 5.0  # seconds between looks for lost jobs
+IDLE_POLL = 1.0
 log = logging.getLogger("blogapi.webhooks")
 
 
@@ -55,8 +56,14 @@ def run_worker(app: Flask, *, workers: int, poll: float) -> None:
     queue = bind_tasks(app, make_huey(app.config))
     relay = Relay(app, queue, poll)
     relay.start()
+    # Idle threads poll a SQLite queue at most a second apart (Huey's default backs off to
+    # 10 s, which would be a delivery's latency); Redis wakes them at once.
     consumer = queue.huey.create_consumer(
-        workers=workers, worker_type="thread", periodic=True, check_worker_health=True
+        workers=workers,
+        worker_type="thread",
+        periodic=True,
+        check_worker_health=True,
+        max_delay=IDLE_POLL,
     )
     try:
         consumer.run()

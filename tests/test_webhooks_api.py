@@ -21,6 +21,7 @@ from blogapi.webhooks.relay import relay_round
 from blogapi.webhooks.signing_secrets import unseal
 from tests.support.accounts import Account, sign_up
 from tests.support.apps import dispose, make_app
+from tests.support.contract import ContractClient
 from tests.support.personal_tokens import as_app
 from tests.support.posts import published_post
 from tests.support.problems import assert_problem
@@ -399,3 +400,34 @@ def test_with_testing_off_webhook_errors_are_still_problems():
         assert ping.status_code == 202
     finally:
         dispose(app)
+
+
+def test_every_webhook_reply_matches_the_document(
+    loopback_targets, client, admin, make_account, receiver
+):
+    document = client.get("/api/v1/openapi.json").get_json()
+    api = ContractClient(loopback_targets, client, document)
+    author = make_account("author")
+    as_admin = {"headers": admin.headers}
+    made = api.call(
+        "POST", WEBHOOKS, json={"url": receiver.url, "events": ["post.updated"]}, **as_admin
+    )
+    receiver.secret = made.get_json()["secret"]
+    item = f"{WEBHOOKS}/{made.get_json()['id']}"
+    api.call("GET", WEBHOOKS, **as_admin)
+    api.call("GET", item, **as_admin)
+    api.call("PATCH", item, json={"description": "checked"}, **as_admin)
+    api.call("POST", f"{item}/ping", **as_admin)
+    deliver_now(loopback_targets)
+    receiver.wait_for(1, timeout=10)
+    attempt_id = api.call("GET", f"{item}/deliveries", **as_admin).get_json()["items"][0]["id"]
+    api.call("POST", f"{item}/deliveries/{attempt_id}/redeliver", **as_admin)
+    api.call("POST", WEBHOOKS, json={"url": "http://[::1]/", "events": ["x"]}, **as_admin)
+    api.call("GET", WEBHOOKS)
+    api.call("GET", WEBHOOKS, headers=author.headers)
+    api.call("PATCH", item, json={"active": False}, **as_admin)
+    api.call("POST", f"{item}/deliveries/{attempt_id}/redeliver", **as_admin)
+    api.call("DELETE", item, **as_admin)
+    api.call("GET", f"{item}/deliveries", **as_admin)
+    statuses = {status for _operation, _method, status in api.checked}
+    assert statuses == {200, 201, 202, 204, 401, 403, 404, 409, 422}

@@ -24,11 +24,10 @@ from blogapi.webhooks.schemas import (
     WebhookDeliveryPageSchema,
     WebhookRequestSchema,
     WebhookSchema,
-    delivery_schema,
-    new_webhook_schema,
+    attempt_json,
     ping_schema,
     redelivery_schema,
-    webhook_schema,
+    webhook_json,
 )
 
 ADMIN = role("admin")  # a personal access token is refused (403) by a guard without a scope
@@ -45,26 +44,6 @@ def webhook_or_404(webhook_id: int) -> Webhook:
     if webhook is None:
         raise ApiError(404, NO_WEBHOOK)
     return webhook
-
-
-def webhook_json(webhook: Webhook, secret: str | None = None) -> dict[str, Any]:
-    """A webhook as the API shows it (the secret only when just made)."""
-    fields = {
-        "id": webhook.id,
-        "url": webhook.url,
-        "events": webhook.event_list,
-        "description": webhook.description,
-        "active": webhook.active,
-        "created_at": webhook.created_at,
-        "updated_at": webhook.updated_at,
-        "failing_since": webhook.failing_since,
-        "disabled_reason": webhook.disabled_reason,
-    }
-    if secret is None:
-        shown: dict[str, Any] = webhook_schema.dump(fields)
-        return shown
-    made: dict[str, Any] = new_webhook_schema.dump({**fields, "secret": secret})
-    return made
 
 
 class WebhookList(Resource):
@@ -185,22 +164,7 @@ class WebhookDeliveries(Resource):
         """A page of the webhook's attempts."""
         page, per_page = query["page"], query["per_page"]
         attempts, total = service.attempt_page(webhook_or_404(webhook_id), page, per_page)
-        items = [
-            delivery_schema.dump(
-                {
-                    "id": logged.id,
-                    "event_id": logged.event_uid,
-                    "event": logged.event_type,
-                    "attempt": logged.attempt,
-                    "status_code": logged.status_code,
-                    "error": logged.error,
-                    "duration_ms": logged.duration_ms,
-                    "created_at": logged.created_at,
-                    "next_attempt_at": logged.next_attempt_at,
-                }
-            )
-            for logged in attempts
-        ]
+        items = [attempt_json(logged) for logged in attempts]
         return page_response(items, page=page, per_page=per_page, total=total)
 
 

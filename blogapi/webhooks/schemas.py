@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marshmallow import ValidationError, fields, validate
 
@@ -15,6 +15,9 @@ from blogapi.web.fields import (
 )
 from blogapi.web.schemas import page_of
 from blogapi.webhooks.outbox import POST_EVENTS
+
+if TYPE_CHECKING:
+    from blogapi.db.webhook_models import Webhook, WebhookAttempt
 
 # What a webhook may subscribe to: every webhook hears its own pings without asking.
 SUBSCRIBABLE = (*POST_EVENTS, "media.created")
@@ -175,3 +178,41 @@ new_webhook_schema = NewWebhookSchema()
 delivery_schema = WebhookDeliverySchema()
 ping_schema = PingSchema()
 redelivery_schema = RedeliverySchema()
+
+
+def webhook_json(webhook: Webhook, secret: str | None = None) -> dict[str, Any]:
+    """A webhook as the API shows it (the secret only when just made)."""
+    fields = {
+        "id": webhook.id,
+        "url": webhook.url,
+        "events": webhook.event_list,
+        "description": webhook.description,
+        "active": webhook.active,
+        "created_at": webhook.created_at,
+        "updated_at": webhook.updated_at,
+        "failing_since": webhook.failing_since,
+        "disabled_reason": webhook.disabled_reason,
+    }
+    if secret is None:
+        shown: dict[str, Any] = webhook_schema.dump(fields)
+        return shown
+    made: dict[str, Any] = new_webhook_schema.dump({**fields, "secret": secret})
+    return made
+
+
+def attempt_json(logged: WebhookAttempt) -> dict[str, Any]:
+    """One logged attempt as the delivery log shows it."""
+    shown: dict[str, Any] = delivery_schema.dump(
+        {
+            "id": logged.id,
+            "event_id": logged.event_uid,
+            "event": logged.event_type,
+            "attempt": logged.attempt,
+            "status_code": logged.status_code,
+            "error": logged.error,
+            "duration_ms": logged.duration_ms,
+            "created_at": logged.created_at,
+            "next_attempt_at": logged.next_attempt_at,
+        }
+    )
+    return shown

@@ -182,7 +182,7 @@ redelivery_schema = RedeliverySchema()
 
 def webhook_json(webhook: Webhook, secret: str | None = None) -> dict[str, Any]:
     """A webhook as the API shows it (the secret only when just made)."""
-    fields = {
+    values = {
         "id": webhook.id,
         "url": webhook.url,
         "events": webhook.event_list,
@@ -194,9 +194,9 @@ def webhook_json(webhook: Webhook, secret: str | None = None) -> dict[str, Any]:
         "disabled_reason": webhook.disabled_reason,
     }
     if secret is None:
-        shown: dict[str, Any] = webhook_schema.dump(fields)
+        shown: dict[str, Any] = webhook_schema.dump(values)
         return shown
-    made: dict[str, Any] = new_webhook_schema.dump({**fields, "secret": secret})
+    made: dict[str, Any] = new_webhook_schema.dump({**values, "secret": secret})
     return made
 
 

@@ -31,10 +31,19 @@ from blogapi.site.page_resources import AuthorPage, HomePage, PostPage, SiteAsse
 from blogapi.web.api import make_api
 from blogapi.web.health import Health
 from blogapi.web.urls import API_PREFIX
+from blogapi.webhooks.resources import (
+    WebhookDeliveries,
+    WebhookItem,
+    WebhookList,
+    WebhookPing,
+    WebhookRedeliver,
+)
 
 REVISION = "<int(min=1, max=2147483647):number>"  # a revision's number; anything else: 404
 MEDIA_ID = "<int(min=1, max=2147483647):media_id>"
 TOKEN_ID = "<int(min=1, max=2147483647):token_id>"
+WEBHOOK_ID = "<int(min=1, max=2147483647):webhook_id>"
+DELIVERY_ID = "<int(min=1, max=2147483647):delivery_id>"
 SITEMAP_PART = "<int(min=1, max=2147483647):part>"
 
 
@@ -83,6 +92,15 @@ ROUTES: tuple[Route, ...] = (
     Route(TagList, "/tags", "tag_list"),
     Route(MediaList, "/media", "media_list"),
     Route(MediaItem, f"/media/{MEDIA_ID}", "media_item"),
+    Route(WebhookList, "/webhooks", "webhook_list"),
+    Route(WebhookItem, f"/webhooks/{WEBHOOK_ID}", "webhook_item"),
+    Route(WebhookDeliveries, f"/webhooks/{WEBHOOK_ID}/deliveries", "webhook_deliveries"),
+    Route(
+        WebhookRedeliver,
+        f"/webhooks/{WEBHOOK_ID}/deliveries/{DELIVERY_ID}/redeliver",
+        "webhook_redeliver",
+    ),
+    Route(WebhookPing, f"/webhooks/{WEBHOOK_ID}/ping", "webhook_ping"),
     Route(DocsPage, "/docs", "docs"),
     Route(DocsAsset, "/docs/assets/<path:filename>", "docs_asset", documented=False),
     Route(Jwks, JWKS_PATH, "jwks", at_site_root=True),

@@ -90,6 +90,25 @@ def seed_media(api: str) -> tuple[list[str], list[str]]:
     return ids, keys
 
 
+def seed_webhooks(api: str) -> list[str]:
+    """A few webhooks (at a literal public address: a name would need DNS), so the webhook
+    operations reach real ones, not only 404s; no worker runs, so nothing is sent."""
+    token = requests.post(
+        f"{api}/auth/login", json={"username": "fuzzer", "password": PASSWORD}, timeout=30
+    ).json()["access_token"]
+    ids = []
+    for n in range(3):
+        made = requests.post(
+            f"{api}/webhooks",
+            json={"url": f"https://93.184.215.14/hook/{n}", "events": ["post.published"]},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert made.status_code == 201, made.text
+        ids.append(str(made.json()["id"]))
+    return ids
+
+
 @pytest.mark.slow
 def test_schemathesis_finds_nothing(tmp_path):
     env = production_env(
@@ -118,6 +137,7 @@ def test_schemathesis_finds_nothing(tmp_path):
     with LiveServer(env, log_path=tmp_path / "gunicorn.log") as server:
         posts = seed_posts(server.api)
         media, keys = seed_media(server.api)
+        webhooks = seed_webhooks(server.api)
         fuzz_env = dict(
             os.environ,
             SCHEMATHESIS_HOOKS="tests.fuzz.schemathesis_hooks",
@@ -127,6 +147,7 @@ def test_schemathesis_finds_nothing(tmp_path):
             BLOGAPI_FUZZ_POSTS=",".join(posts),
             BLOGAPI_FUZZ_MEDIA=",".join(media),
             BLOGAPI_FUZZ_MEDIA_KEYS=",".join(keys),
+            BLOGAPI_FUZZ_WEBHOOKS=",".join(webhooks),
             PYTHONPATH=str(ROOT),
         )
         result = subprocess.run(

@@ -74,6 +74,14 @@ PATH_PARAMETERS = {
         "description": "A personal access token's id.",
         "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
     },
+    "webhook_id": {
+        "description": "A webhook's id.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+    },
+    "delivery_id": {
+        "description": "A delivery's id, from the webhook's deliveries.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+    },
     "part": {
         "description": "A part's number in the sitemap index (1, 2, …).",
         "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},

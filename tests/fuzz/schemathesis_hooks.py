@@ -149,7 +149,7 @@ MEDIA_KEY = re.compile(r"[0-9a-f]{32}\.(jpg|png|gif|webp)")
 def map_path_parameters(context, path_parameters):
     """Point half the valid-looking post idents at posts that exist, so edits reach real posts,
     half the revision numbers at the revisions every post has (1 and, when edited, 2), and
-    media ids and file keys at real ones."""
+    media ids, file keys and webhook ids at real ones."""
     if not path_parameters:
         return path_parameters
     ident = path_parameters.get("ident")
@@ -163,6 +163,7 @@ def map_path_parameters(context, path_parameters):
     if isinstance(number, int) and number % 2:
         path_parameters["number"] = 1 + number % 4 // 2
     point_at_media(path_parameters)
+    point_at_webhooks(path_parameters)
     return path_parameters
 
 
@@ -199,6 +200,15 @@ def point_at_media(path_parameters) -> None:
         choice = sum(key.encode()) % (2 * len(keys))
         if choice < len(keys):
             path_parameters["key"] = keys[choice]
+
+
+def point_at_webhooks(path_parameters) -> None:
+    """Point half the webhook ids at webhooks that exist, so reads, changes and pings reach
+    real ones, not only 404s."""
+    webhooks = [int(i) for i in os.environ.get("BLOGAPI_FUZZ_WEBHOOKS", "").split(",") if i]
+    webhook_id = path_parameters.get("webhook_id")
+    if isinstance(webhook_id, int) and webhooks and webhook_id % 2:
+        path_parameters["webhook_id"] = webhooks[webhook_id % len(webhooks)]
 
 
 @schemathesis.hook

@@ -23,7 +23,8 @@ class Webhook(Model):
     url: Mapped[str] = mapped_column(String(2048))
     events: Mapped[str] = mapped_column(String(500))  # space-separated event types
     description: Mapped[str] = mapped_column(String(500), default="")
-    # The signing secret, encrypted with a key derived from SECRET_KEY (webhooks/secrets.py).
+    # The signing secret, encrypted with a key derived from SECRET_KEY
+    # (webhooks/signing_secrets.py).
     secret: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -162,6 +162,24 @@ def check_url(url: str, *, allow_private: bool) -> None:
         raise OutboundRefused(f"{parts.hostname} is not a public address.")
 
 
+def host_and_port(url: str) -> tuple[str, int]:
+    """The host name as DNS spells it (IDNA) and the port of a checked http(s) URL."""
+    parts = urlsplit(url)
+    host = str(parts.hostname)
+    try:
+        host = host if host.isascii() else host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise OutboundFailed(f"Not a host name we can look up: {host!r}.") from None
+    return host, parts.port or DEFAULT_PORTS[parts.scheme]
+
+
+def check_reachable(url: str, *, allow_private: bool, timeout: float) -> None:
+    """check_url, and the host's name resolves (within timeout) to addresses it allows."""
+    check_url(url, allow_private=allow_private)
+    host, port = host_and_port(url)
+    resolve(host, port, allow_private=allow_private, timeout=timeout)
+
+
 def lookup(host: str, port: int, timeout: float) -> list[Any]:
     """getaddrinfo within `timeout` seconds: it takes no timeout of its own, so it runs on a
     daemon thread that is left to finish alone when it takes longer."""
@@ -254,13 +272,8 @@ def fetch(
     most max_bytes of body; a redirect is returned as it came."""
     check_url(url, allow_private=allow_private)
     parts = urlsplit(url)
-    host = str(parts.hostname)
-    try:
-        host = host if host.isascii() else host.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise OutboundFailed(f"Not a host name we can look up: {host!r}.") from None
+    host, port = host_and_port(url)
     deadline = time.monotonic() + timeout
-    port = parts.port or DEFAULT_PORTS[parts.scheme]
     address = resolve(host, port, allow_private=allow_private, timeout=timeout)
     try:
         sock = socket.create_connection((address, port), max(deadline - time.monotonic(), 0.001))

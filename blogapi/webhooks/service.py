@@ -14,13 +14,7 @@ from blogapi.db.models import User
 from blogapi.db.webhook_models import Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
 from blogapi.extensions import db
 from blogapi.security.audit import audit
-from blogapi.security.outbound import (
-    DEFAULT_PORTS,
-    OutboundFailed,
-    OutboundRefused,
-    check_url,
-    resolve,
-)
+from blogapi.security.outbound import OutboundFailed, OutboundRefused, check_reachable
 from blogapi.timeutil import utcnow
 from blogapi.web.errors import ApiError
 from blogapi.webhooks.outbox import event_row
@@ -37,12 +31,7 @@ def checked_url(url: str) -> str:
     WEBHOOK_ALLOW_PRIVATE) whose name resolves; else 422 under `url`."""
     allow_private = bool(current_app.config["WEBHOOK_ALLOW_PRIVATE"])
     try:
-        check_url(url, allow_private=allow_private)
-        parts = urlsplit(url)
-        host = str(parts.hostname)
-        host = host if host.isascii() else host.encode("idna").decode("ascii")
-        port = parts.port or DEFAULT_PORTS[parts.scheme]
-        resolve(host, port, allow_private=allow_private, timeout=RESOLVE_TIMEOUT)
+        check_reachable(url, allow_private=allow_private, timeout=RESOLVE_TIMEOUT)
     except (OutboundFailed, OutboundRefused) as refused:
         raise ApiError(422, refused.detail, errors={"url": [refused.detail]}) from None
     except (UnicodeError, ValueError):

@@ -70,8 +70,17 @@ def supervise(children: Children, server: subprocess.Popen[bytes]) -> int:
     children.wait(STOP_WAIT)
     if children.stop_signal is None:
         return server.returncode if server.returncode > 0 else 1
-    # A worker still starting up when Ctrl-C comes exits 1 ("Aborted!"): not a failure.
-    return 0 if server.returncode in (0, -children.stop_signal) else server.returncode
+    # Only the server's code counts: a worker still starting up when Ctrl-C comes exits 1
+    # ("Aborted!"), which is no failure.
+    return exit_code(server, children.stop_signal)
+
+
+def exit_code(child: subprocess.Popen[bytes], stop_signal: int | None) -> int:
+    """The child's exit code as a shell would want it: ending by the stop signal it was sent
+    is a success, ending by another signal a failure."""
+    if stop_signal is not None and child.returncode == -stop_signal:
+        return 0
+    return child.returncode if child.returncode >= 0 else 128 - child.returncode
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     upgrade = children.start("db", "upgrade")
     children.wait(timeout=300)
     if upgrade.returncode != 0 or children.stop_signal is not None:
-        return upgrade.returncode
+        return exit_code(upgrade, children.stop_signal)
     children.running.clear()
     children.start("worker")
     server = children.start("run", "--host", options.host, "--port", str(options.port))

@@ -17,10 +17,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-## Start the API on SQLite (instance/blogapi.db) with generated development secrets.
+## Start the API and one webhook worker on SQLite (instance/blogapi.db, the job queue in
+## instance/queue.db) with generated development secrets; Ctrl-C stops both.
 run: $(STAMP)
-	$(PY) manage.py db upgrade
-	$(PY) manage.py run --host $(HOST) --port $(PORT)
+	$(PY) -m devtools.run_dev --host $(HOST) --port $(PORT)
 
 ## The whole suite: on SQLite, then again on a throwaway PostgreSQL cluster when its binaries exist.
 test: $(STAMP)

@@ -1,0 +1,98 @@
+"""`make run` serves the API with a webhook worker beside it, and Ctrl-C stops both."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from devtools.live import ROOT
+from devtools.server import HOST, free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.database_agnostic]
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes `pid` started and still has."""
+    listed = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in listed.read_text().split()] if listed.exists() else []
+
+
+def command_line(pid: int) -> str:
+    """How process `pid` was started, as one string ("" once it is gone)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except FileNotFoundError:
+        return ""
+
+
+def is_running(pid: int) -> bool:
+    """Whether the process exists and has not ended (a zombie has ended)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Poll the health endpoint until it answers 200."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"run_dev exited with {process.returncode}"
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+def test_ctrl_c_stops_the_web_server_and_the_worker(tmp_path):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("BLOGAPI_", "TEST_")) and key != "DATABASE_URL"
+    }
+    env.update(BLOGAPI_INSTANCE_DIR=str(tmp_path), BLOGAPI_ENV="development")
+    port = free_port()
+    with open(tmp_path / "run_dev.log", "wb") as log:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "devtools.run_dev", "--host", HOST, "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    children: list[int] = []
+    try:
+        wait_until_healthy(f"http://{HOST}:{port}/api/v1/health", run, timeout=60)
+        children = children_of(run.pid)
+        commands = [command_line(pid) for pid in children]
+        assert any("manage.py worker" in command for command in commands), commands
+        assert any("manage.py run" in command for command in commands), commands
+        assert (tmp_path / "blogapi.db").exists()  # the embedded default, migrated first
+
+        run.send_signal(signal.SIGINT)  # what Ctrl-C in a terminal sends
+        # Sooner than run_dev's own deadline for killing a child that does not stop.
+        assert run.wait(timeout=10) == 0, (tmp_path / "run_dev.log").read_text()
+        deadline = time.monotonic() + 5
+        while any(is_running(pid) for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [command_line(pid) for pid in children if is_running(pid)]
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://{HOST}:{port}/api/v1/health", timeout=2)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait(timeout=10)
+        for pid in children:  # left behind only when the test failed
+            if is_running(pid):
+                os.killpg(pid, signal.SIGKILL)

@@ -60,6 +60,13 @@ bench-media: $(STAMP)
 bench-site: $(STAMP)
 	$(PY) -m bench.site $(SITE_BENCH_ARGS)
 
+## Webhooks (bench/README.md, "Webhooks"): publish-to-delivery rate and latency with 1 and 4
+## workers, and the cost to writes, on SQLite and on a throwaway PostgreSQL + Redis; ~5 minutes.
+.PHONY: bench-webhooks
+bench-webhooks: $(STAMP)
+	scripts/install-system-deps
+	$(PY) -m bench.webhooks $(WEBHOOKS_BENCH_ARGS)
+
 ## Scale test on PostgreSQL and Redis under faults (bench/README.md): ~2.5 minutes.
 scale: $(STAMP)
 	scripts/install-system-deps

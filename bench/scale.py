@@ -3,7 +3,10 @@
     python -m bench.scale                      # full run: 3 instances, 32 clients, 120 s
     python -m bench.scale --small              # the CI size (also run by tests/test_scale.py)
 Starts PostgreSQL and Redis on loopback, restarts each once mid-run, kills a worker, then
-checks from the database that every acknowledged write is there. See bench/README.md.
+checks from the database that every acknowledged write is there. A webhook subscribed to
+post.published and post.updated, served by two `manage.py worker` processes (one of them killed
+and restarted mid-run too), must deliver every change the clients saw acknowledged: the report
+counts lost and duplicated deliveries. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
@@ -25,14 +29,25 @@ import requests
 from bench.ledger import Ledger
 from bench.scale_clients import Writer
 from devtools.binaries import ensure_redis_installed
-from devtools.live import OPEN_REGISTRATION, ROOT, LiveServer, migrate, production_env
+from devtools.live import (
+    OPEN_REGISTRATION,
+    ROOT,
+    LiveServer,
+    LiveWorker,
+    migrate,
+    production_env,
+)
 from devtools.postgres_server import PostgresServer
 from devtools.redis_server import RedisServer
+from devtools.webhook_receiver import WebhookReceiver
+from devtools.webhooks import add_webhook, read_outbox
 
 PHASES = ["warm-up", "postgres restart", "steady", "redis restart", "worker killed", "cool-down"]
+WEBHOOK_EVENTS = ["post.published", "post.updated"]
+DRAIN_SECONDS = 90  # after the load: a queue job lost with Redis comes back within ~35 s
 
 
-def run_load(apis: list[str], ledger: Ledger, clients: int, seconds: float, faults) -> None:
+def run_load(apis: list[str], ledger: Ledger, clients: int, seconds: float, faults) -> list[Writer]:
     """Drive `clients` writers for `seconds`, calling `faults(ledger, elapsed)` meanwhile."""
     deadline = time.monotonic() + seconds
     writers = [Writer(apis, ledger, seed) for seed in range(clients)]
@@ -42,10 +57,22 @@ def run_load(apis: list[str], ledger: Ledger, clients: int, seconds: float, faul
     faults(ledger, deadline)
     for thread in threads:
         thread.join(timeout=60)
+    return writers
 
 
-def fault_plan(pg: PostgresServer, redis: RedisServer, servers: list[LiveServer], seconds: float):
-    """Restart PostgreSQL, then Redis, then kill a worker, at fixed fractions of the run."""
+def fault_plan(
+    pg: PostgresServer,
+    redis: RedisServer,
+    servers: list[LiveServer],
+    seconds: float,
+    kill_webhook_worker: Callable[[], None],
+):
+    """Restart PostgreSQL, then Redis, then kill a web worker and a webhook worker, at fixed
+    fractions of the run."""
+
+    def kill_workers() -> None:
+        os.kill(servers[0].worker_pids()[0], signal.SIGKILL)
+        kill_webhook_worker()
 
     def faults(ledger: Ledger, deadline: float) -> None:
         start = deadline - seconds
@@ -53,7 +80,7 @@ def fault_plan(pg: PostgresServer, redis: RedisServer, servers: list[LiveServer]
             (0.15, "postgres restart", lambda: (pg.stop(), time.sleep(2), pg.start_again())),
             (0.35, "steady", lambda: None),
             (0.55, "redis restart", lambda: (redis.stop(), time.sleep(2), redis.start_again())),
-            (0.70, "worker killed", lambda: os.kill(servers[0].worker_pids()[0], signal.SIGKILL)),
+            (0.70, "worker killed", kill_workers),
             (0.85, "cool-down", lambda: None),
         ]
         for fraction, phase, action in steps:
@@ -93,6 +120,51 @@ def verify(pg: PostgresServer, dbname: str, ledger: Ledger, api: str) -> dict:
         "lost": lost,
         "logouts_checked": len(ledger.logged_out_tokens),
         "logouts_not_holding": revoked_still_working,
+    }
+
+
+def drain(receiver: WebhookReceiver, database_url: str, timeout: float) -> None:
+    """Wait (bounded) until every event the outbox holds reached the receiver."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if set(read_outbox(database_url, WEBHOOK_EVENTS).uids) <= receiver.ids():
+            return
+        time.sleep(0.5)
+
+
+def verify_webhooks(writers: list[Writer], receiver: WebhookReceiver, database_url: str) -> dict:
+    """Deliveries against the changes the clients saw acknowledged: lost (an acknowledged
+    change with fewer distinct deliveries than changes), duplicated (one event received more
+    than once), and the outbox's own accounting (event rows per change, rows undelivered)."""
+    acked: Counter[tuple[int, str]] = Counter()
+    unsure: set[int] = set()
+    for writer in writers:
+        acked.update(writer.events)
+        unsure |= writer.unsure
+    outbox = read_outbox(database_url, WEBHOOK_EVENTS)
+    received = receiver.snapshot()
+    distinct: Counter[tuple[int, str]] = Counter()
+    for msg_id in {d.msg_id for d in received}:
+        if msg_id in outbox.uids:
+            distinct[outbox.uids[msg_id]] += 1
+    lost = {key: n - distinct[key] for key, n in acked.items() if distinct[key] < n}
+    # Exactly one event row per acknowledged change; a write of unknown outcome may add one.
+    rows_off = [
+        key
+        for key in set(acked) | set(outbox.per_post)
+        if outbox.per_post[key] != acked[key] and key[0] not in unsure
+    ]
+    return {
+        "changes": sum(acked.values()),
+        "events": len(outbox.uids),
+        "received": len(received),
+        "lost": sum(lost.values()),
+        "lost_keys": sorted(lost)[:20],
+        "duplicates": len(received) - len({d.msg_id for d in received}),
+        "undelivered_rows": len(set(outbox.uids) - {d.msg_id for d in received}),
+        "rows_not_one_per_change": len(rows_off),
+        "unverified": receiver.unverified,
+        "deliveries": dict(outbox.deliveries),
     }
 
 
@@ -145,11 +217,13 @@ def report(
     args: argparse.Namespace,
     causes: Counter,
     crashes: Counter | None = None,
+    hooks: dict | None = None,
 ) -> str:
     """Per-phase throughput, latency and status counts, as Markdown."""
     lines = [
         f"Scale test: {args.instances} instances x {args.workers} workers, {args.clients} clients, "
-        f"{args.seconds:.0f}s on PostgreSQL and Redis (restarted once each; one worker killed).",
+        f"{args.seconds:.0f}s on PostgreSQL and Redis (restarted once each; one web worker and "
+        "one webhook worker killed).",
         "",
         "| phase | requests | req/s | p50 ms | p99 ms | 2xx | 4xx | 503 | 500 | network errors |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -172,6 +246,19 @@ def report(
         f"{len(result['lost'])}. Acknowledged logouts checked: {result['logouts_checked']}, "
         f"not holding: {result['logouts_not_holding']}.",
     ]
+    if hooks is not None:
+        lines += [
+            "",
+            f"Webhooks (post.published, post.updated; 2 worker processes): "
+            f"{hooks['changes']} acknowledged changes, {hooks['events']} event rows, "
+            f"{hooks['received']} verified deliveries received; "
+            f"lost deliveries: {hooks['lost']}, duplicated deliveries: {hooks['duplicates']}, "
+            f"event rows never delivered: {hooks['undelivered_rows']}, "
+            f"changes without exactly one event row: {hooks['rows_not_one_per_change']}, "
+            f"unverified signatures: {hooks['unverified']}.",
+        ]
+        if hooks["lost"]:
+            lines += ["", f"Lost (post, event): {hooks['lost_keys']}."]
     if causes:
         listed = ", ".join(f"{cause} x{count}" for cause, count in causes.most_common())
         lines += ["", f"Causes of 503 logged by the instances: {listed}."]
@@ -206,6 +293,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--small", action="store_true", help="CI size: 2 instances, 8 clients, 30 s"
     )
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "scale.md")
+    parser.add_argument("--drain", type=float, default=DRAIN_SECONDS, help="most seconds to wait")
     args = parser.parse_args(argv)
     if args.small:
         args.instances, args.workers, args.clients, args.seconds = 2, 2, 8, 30
@@ -213,7 +301,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the scale test; exit 1 if anything acknowledged was lost or any 500 was seen."""
+    """Run the scale test; exit 1 if anything acknowledged (a write, a logout, a webhook
+    delivery) was lost or any 500 was seen."""
     args = parse_args(argv)
     if not ensure_redis_installed():
         print("scale: redis-server is not available", file=sys.stderr)
@@ -222,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         tempfile.TemporaryDirectory(prefix="blogapi-scale-") as tmp,
         PostgresServer("blogapi_scale") as pg,
         RedisServer() as redis,
+        WebhookReceiver() as receiver,
     ):
         env = production_env(
             pg.url,
@@ -230,23 +320,38 @@ def main(argv: list[str] | None = None) -> int:
             LOGIN_RATE_LIMIT="100000 per minute",
             POST_WRITE_RATE_LIMIT="100000 per minute",
             DATABASE_CONNECT_TIMEOUT="3",
+            WEBHOOK_ALLOW_PRIVATE="true",  # the receiver is on loopback
+            WEBHOOK_RETRY_DELAYS="1,2,5,10,30",
             **OPEN_REGISTRATION,  # the writers sign themselves up
         )
         migrate(env)
+        receiver.secret = add_webhook(pg.url, env["SECRET_KEY"], receiver.url, WEBHOOK_EVENTS)
         logs = [Path(tmp) / f"i{n}.log" for n in range(args.instances)]
         servers = [LiveServer(env, workers=args.workers, log_path=log).start() for log in logs]
+        hook_logs = [Path(tmp) / f"worker{n}.log" for n in range(2)]
+        hook_workers = [LiveWorker(env, log_path=log).start() for log in hook_logs]
+
+        def kill_webhook_worker() -> None:
+            # Killed mid-whatever, then restarted, as a supervisor would.
+            hook_workers[0].kill()
+            hook_workers.append(LiveWorker(env, log_path=hook_logs[0]).start())
+
         try:
             ledger = Ledger()
             ledger.enter("warm-up")
-            run_load(
+            writers = run_load(
                 [s.api for s in servers],
                 ledger,
                 args.clients,
                 args.seconds,
-                fault_plan(pg, redis, servers, args.seconds),
+                fault_plan(pg, redis, servers, args.seconds, kill_webhook_worker),
             )
             result = verify(pg, "blogapi_scale", ledger, servers[-1].api)
+            drain(receiver, pg.url, args.drain)
+            hooks = verify_webhooks(writers, receiver, pg.url)
         finally:
+            for worker in hook_workers:
+                worker.stop()
             for server in servers:
                 server.stop()
         causes = unavailable_causes(logs)
@@ -257,11 +362,11 @@ def main(argv: list[str] | None = None) -> int:
             keep.mkdir(parents=True, exist_ok=True)
             for log in logs:
                 shutil.copy(log, keep / log.name)
-    text = report(ledger, result, args, causes, crashes)
+    text = report(ledger, result, args, causes, crashes, hooks)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)
     print(text)
-    failed = result["lost"] or result["logouts_not_holding"] or server_errors
+    failed = result["lost"] or result["logouts_not_holding"] or server_errors or hooks["lost"]
     return 1 if failed else 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
+from collections import Counter
 
 import requests
 
@@ -25,6 +26,9 @@ class Writer:
         self.username = f"w{uuid.uuid4().hex[:12]}"
         self.token: str | None = None
         self.posts: list[int] = []
+        # The webhook events the acknowledged writes made: (post id, type) -> how many.
+        self.events: Counter[tuple[int, str]] = Counter()
+        self.unsure: set[int] = set()  # posts with a write of unknown outcome
 
     def call(self, action: str, method: str, path: str, **kwargs) -> requests.Response | None:
         """One request to a random instance; None when the network failed."""
@@ -112,7 +116,7 @@ class Writer:
             json={"title": state["title"]},
             headers={"If-Match": current.headers["ETag"]},
         )
-        self.settle(post_id, state, response)
+        self.settle(post_id, state, response, "post.updated" if state["published"] else None)
 
     def publish_post(self) -> None:
         """Publish one of my posts."""
@@ -123,14 +127,25 @@ class Writer:
         body = current.json()
         state = {"title": body["title"], "body": body["body"], "published": True}
         response = self.call("publish", "POST", f"/posts/{post_id}/publish")
-        self.settle(post_id, state, response)
+        went_live = body["status"] != "published"  # publishing a live post changes nothing
+        self.settle(post_id, state, response, "post.published" if went_live else None)
 
-    def settle(self, post_id: int, state: dict, response: requests.Response | None) -> None:
-        """Record a write: acknowledged, refused (nothing to record) or of unknown outcome."""
+    def settle(
+        self,
+        post_id: int,
+        state: dict,
+        response: requests.Response | None,
+        event: str | None = None,
+    ) -> None:
+        """Record a write: acknowledged, refused (nothing to record) or of unknown outcome,
+        and the webhook event it makes when acknowledged."""
         if response is not None and response.status_code == 200:
             self.ledger.acked_post(post_id, state)
+            if event:
+                self.events[post_id, event] += 1
         elif response is None or response.status_code >= 500:
             self.ledger.maybe_post(post_id, state)
+            self.unsure.add(post_id)
 
     def log_out_and_back_in(self) -> None:
         """Log out (the token must stay revoked everywhere), then log in again."""

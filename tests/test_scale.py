@@ -1,4 +1,5 @@
-"""The scale test in its small form: two instances, PostgreSQL and Redis restarted mid-run."""
+"""The scale test in its small form: two instances, PostgreSQL and Redis restarted mid-run,
+and a webhook whose every acknowledged change is delivered."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ def test_nothing_acknowledged_is_lost_and_nothing_fails_with_500(tmp_path):
     assert result.returncode == 0, output
     text = report.read_text()
     assert "lost or wrong: 0." in text and "not holding: 0." in text, text
+    assert "lost deliveries: 0," in text and "unverified signatures: 0." in text, text
 
 
 def test_the_report_names_the_exception_behind_each_500(tmp_path):

@@ -40,7 +40,7 @@ from devtools.live import (
 from devtools.postgres_server import PostgresServer
 from devtools.redis_server import RedisServer
 from devtools.webhook_receiver import WebhookReceiver
-from devtools.webhooks import add_webhook, read_outbox
+from devtools.webhooks import admin_webhook, read_outbox
 
 PHASES = ["warm-up", "postgres restart", "steady", "redis restart", "worker killed", "cool-down"]
 WEBHOOK_EVENTS = ["post.published", "post.updated"]
@@ -325,9 +325,9 @@ def main(argv: list[str] | None = None) -> int:
             **OPEN_REGISTRATION,  # the writers sign themselves up
         )
         migrate(env)
-        receiver.secret = add_webhook(pg.url, env["SECRET_KEY"], receiver.url, WEBHOOK_EVENTS)
         logs = [Path(tmp) / f"i{n}.log" for n in range(args.instances)]
         servers = [LiveServer(env, workers=args.workers, log_path=log).start() for log in logs]
+        receiver.secret = admin_webhook(env, servers[0].api, receiver.url, WEBHOOK_EVENTS)
         hook_logs = [Path(tmp) / f"worker{n}.log" for n in range(2)]
         hook_workers = [LiveWorker(env, log_path=log).start() for log in hook_logs]
 

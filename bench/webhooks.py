@@ -40,7 +40,7 @@ from devtools.live import OPEN_REGISTRATION, ROOT, LiveServer, LiveWorker, migra
 from devtools.postgres_server import PostgresServer
 from devtools.redis_server import RedisServer
 from devtools.webhook_receiver import WebhookReceiver
-from devtools.webhooks import add_webhook
+from devtools.webhooks import admin_webhook
 
 CLIENTS = 4
 PASSWORD = "webhook bench passphrase 42"
@@ -183,7 +183,7 @@ def delivery_run(
         WebhookReceiver() as receiver,
         instance(database_url, extra, workdir, workers) as (server, env),
     ):
-        receiver.secret = add_webhook(env["DATABASE_URL"], env["SECRET_KEY"], receiver.url, EVENTS)
+        receiver.secret = admin_webhook(env, server.api, receiver.url, EVENTS)
         load = publish_for(server.api, sign_up(server.api), seconds, pace)
         deadline = time.monotonic() + max(30.0, 3 * seconds)  # bounded drain
         while time.monotonic() < deadline:
@@ -221,8 +221,7 @@ def write_run(
         instance(database_url, extra, workdir, 1) as (server, env),
     ):
         if hooked:
-            secret = add_webhook(env["DATABASE_URL"], env["SECRET_KEY"], receiver.url, EVENTS)
-            receiver.secret = secret
+            receiver.secret = admin_webhook(env, server.api, receiver.url, EVENTS)
         headers = sign_up(server.api)
         publish_for(server.api, headers, min(2.0, seconds))  # warm up
         return publish_for(server.api, headers, seconds).pairs_per_second

@@ -1,41 +1,72 @@
-"""Webhook set-up and accounting for load tests and benchmarks, straight in the database: a
-webhook registered the way the server stores one (its secret sealed with the instance's
-SECRET_KEY), and what the outbox and the delivery log hold afterwards."""
+"""Webhook set-up and accounting for live tests and benchmarks: the first admin made from the
+shell registers a webhook over the API, and afterwards the database says what the outbox and
+the delivery log hold."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
+import requests
 from sqlalchemy import create_engine, text
 
-from blogapi.timeutil import utcnow
-from blogapi.webhooks.signing_secrets import new_secret, seal
+from devtools.live import ROOT
+
+ADMIN_PASSWORD = "webhook admin passphrase 42"
+TIMEOUT = 30
 
 
-def add_webhook(database_url: str, secret_key: str, url: str, events: list[str]) -> str:
-    """Subscribe `url` to `events`; the whsec_ secret its deliveries are signed with."""
-    secret = new_secret()
-    now = utcnow()
-    engine = create_engine(database_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO webhooks (url, events, description, secret, active,"
-                    " created_at, updated_at) VALUES (:url, :events, '', :secret, :active,"
-                    " :now, :now)"
-                ),
-                {
-                    "url": url,
-                    "events": " ".join(events),
-                    "secret": seal(secret, secret_key),
-                    "active": True,
-                    "now": now,
-                },
-            )
-    finally:
-        engine.dispose()
+def create_admin(env: Mapping[str, str], name: str = "root", password: str = ADMIN_PASSWORD) -> str:
+    """`manage.py create-user NAME --role admin`, as an operator makes the first admin."""
+    subprocess.run(
+        [
+            *(sys.executable, "manage.py", "create-user", name),
+            *("--email", f"{name}@example.com", "--role", "admin", "--password-stdin"),
+        ],
+        input=f"{password}\n",
+        text=True,
+        cwd=ROOT,
+        env=dict(env),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return name
+
+
+def log_in(api: str, name: str, password: str = ADMIN_PASSWORD) -> dict[str, str]:
+    """Log in over HTTP; the Authorization header."""
+    pair = requests.post(
+        f"{api}/auth/login", json={"username": name, "password": password}, timeout=TIMEOUT
+    )
+    if pair.status_code != 200:
+        raise RuntimeError(f"login as {name} failed: {pair.status_code} {pair.text[:200]}")
+    return {"Authorization": f"Bearer {pair.json()['access_token']}"}
+
+
+def register_webhook(
+    api: str, admin: Mapping[str, str], url: str, events: list[str], description: str = ""
+) -> dict[str, Any]:
+    """An admin registers a webhook over the API; the reply, with its one-time secret."""
+    created = requests.post(
+        f"{api}/webhooks",
+        json={"url": url, "events": events, "description": description},
+        headers=dict(admin),
+        timeout=TIMEOUT,
+    )
+    if created.status_code != 201:
+        raise RuntimeError(f"webhook registration failed: {created.status_code} {created.text}")
+    webhook: dict[str, Any] = created.json()
+    return webhook
+
+
+def admin_webhook(env: Mapping[str, str], api: str, url: str, events: list[str]) -> str:
+    """The first admin made from the shell registers `url` for `events`; its secret."""
+    secret: str = register_webhook(api, log_in(api, create_admin(env)), url, events)["secret"]
     return secret
 
 

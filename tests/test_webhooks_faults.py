@@ -23,7 +23,7 @@ from devtools.binaries import ensure_redis_installed, find_pg_bindir
 from devtools.live import OPEN_REGISTRATION, LiveServer, LiveWorker, migrate, production_env
 from devtools.postgres_server import PostgresServer
 from devtools.redis_server import RedisServer
-from devtools.webhooks import add_webhook, read_outbox
+from devtools.webhooks import admin_webhook, read_outbox
 from tests.support.live import sign_up_over_http
 from tests.support.prerequisites import unavailable
 from tests.support.webhooks import Receiver, start_receiver
@@ -185,7 +185,7 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
         servers = [
             LiveServer(env, workers=2, log_path=workdir / f"web{n}.log").start() for n in (1, 2)
         ]
-        receiver.secret = add_webhook(pg.url, env["SECRET_KEY"], receiver.url, EVENTS)
+        receiver.secret = admin_webhook(env, servers[0].api, receiver.url, EVENTS)
         writer = Writer(sign_up_over_http(servers[0].api, "faultwriter"))
         cluster = Cluster(pg, redis, pg.url, env, servers, [], receiver, writer, workdir)
         try:

@@ -4,8 +4,6 @@ receivers on loopback that check every delivery with the Standard Webhooks refer
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,14 +20,13 @@ from werkzeug.wrappers import Request, Response
 
 from devtools.live import (
     OPEN_REGISTRATION,
-    ROOT,
     LiveServer,
     LiveWorker,
     fresh_database_url,
     migrate,
 )
 from devtools.live import production_env as base_env
-from tests.support.accounts import PASSWORD, bearer
+from devtools.webhooks import create_admin, log_in, register_webhook
 from tests.support.live import sign_up_over_http
 from tests.support.webhooks import Receiver, start_receiver
 
@@ -52,33 +49,6 @@ def production_env(workdir: Path, **settings: str) -> dict[str, str]:
         **OPEN_REGISTRATION,
     }
     return base_env(fresh_database_url(workdir), **{**defaults, **settings})
-
-
-def create_admin(env: dict[str, str], name: str = "root") -> str:
-    """`manage.py create-user NAME --role admin`, as an operator makes the first admin."""
-    subprocess.run(
-        [
-            *(sys.executable, "manage.py", "create-user", name),
-            *("--email", f"{name}@example.com", "--role", "admin", "--password-stdin"),
-        ],
-        input=f"{PASSWORD}\n",
-        text=True,
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return name
-
-
-def log_in(api: str, name: str) -> dict[str, str]:
-    """Log in over HTTP; the Authorization header."""
-    pair = requests.post(
-        f"{api}/auth/login", json={"username": name, "password": PASSWORD}, timeout=TIMEOUT
-    )
-    assert pair.status_code == 200, pair.text
-    return bearer(pair.json()["access_token"])
 
 
 def eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:
@@ -112,14 +82,7 @@ class Site:
 
     def register(self, receiver: Receiver, events: list[str]) -> dict[str, Any]:
         """The admin registers a webhook for the receiver, which learns its secret."""
-        created = requests.post(
-            f"{self.api}/webhooks",
-            json={"url": receiver.url, "events": events, "description": "a test receiver"},
-            headers=self.admin,
-            timeout=TIMEOUT,
-        )
-        assert created.status_code == 201, created.text
-        webhook: dict[str, Any] = created.json()
+        webhook = register_webhook(self.api, self.admin, receiver.url, events, "a test receiver")
         assert webhook["secret"].startswith("whsec_") and webhook["active"] is True
         receiver.secret = webhook["secret"]
         return webhook

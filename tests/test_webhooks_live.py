@@ -30,7 +30,9 @@ from devtools.webhooks import create_admin, log_in, register_webhook
 from tests.support.live import sign_up_over_http
 from tests.support.webhooks import Receiver, start_receiver
 
-pytestmark = pytest.mark.slow
+# What these stories prove is the worker's (queue, retries, time limit, address checks); the
+# PostgreSQL + Redis deployment is proven under faults by tests/test_webhooks_faults.py.
+pytestmark = [pytest.mark.slow, pytest.mark.database_agnostic]
 
 TIMEOUT = 30  # seconds for any one HTTP call to the API
 SETTLE = 2.0  # seconds a duplicate would have had to show up (the relay looks 5 times a second)

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from tests.support.accounts import Account, sign_up
 from tests.support.apps import dispose, make_app
 from tests.support.s3 import s3_settings, stop_s3
+from tests.support.webhooks import Receiver, start_receiver
 
 # Flask's own switch: config.load_config() then never reads a developer's .env, and the servers
 # tests start inherit it, so a .env cannot change what the suite sees.
@@ -92,3 +93,12 @@ def author(make_account: Callable[..., Account]) -> Account:
 def admin(make_account: Callable[..., Account]) -> Account:
     """A logged-in admin."""
     return make_account("admin")
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver on 127.0.0.1 checking deliveries with Standard Webhooks' library;
+    each test sets its secret and how it answers."""
+    found = start_receiver()
+    yield found
+    found.server.stop()

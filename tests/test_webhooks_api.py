@@ -5,7 +5,6 @@ again. Nobody else may, and targets inside the network are refused."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -25,7 +24,7 @@ from tests.support.contract import ContractClient
 from tests.support.personal_tokens import as_app
 from tests.support.posts import published_post
 from tests.support.problems import assert_problem
-from tests.support.webhooks import Receiver, start_receiver
+from tests.support.webhooks import Receiver
 
 WEBHOOKS = "/api/v1/webhooks"
 # A literal public address: a name would need DNS, which a test must not depend on.
@@ -58,14 +57,6 @@ def deliveries(client: FlaskClient, admin: Account, webhook_id: int) -> dict[str
     assert response.status_code == 200, response.get_json()
     page: dict[str, Any] = response.get_json()
     return page
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    """A Standard Webhooks receiver on 127.0.0.1."""
-    found = start_receiver()
-    yield found
-    found.server.stop()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from blogapi.webhooks.signing_secrets import UnreadableSecret, new_secret, seal,
 from tests.support.accounts import sign_up
 from tests.support.apps import dispose, make_app
 from tests.support.posts import published_post
-from tests.support.webhooks import run_worker_round, start_receiver, subscribe
+from tests.support.webhooks import run_worker_round, subscribe
 
 DELAYS = (0.2, 0.2)
 
@@ -31,14 +31,6 @@ def app():
     app = make_app(WEBHOOK_ALLOW_PRIVATE=True, WEBHOOK_RETRY_DELAYS=DELAYS)
     yield app
     dispose(app)
-
-
-@pytest.fixture
-def receiver():
-    """A receiver for the test's webhooks (settings changed by each test)."""
-    receiver = start_receiver()
-    yield receiver
-    receiver.server.stop()
 
 
 def attempts_of(app, webhook_id):

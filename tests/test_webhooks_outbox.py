@@ -19,7 +19,7 @@ from tests.support.apps import dispose, file_database_app, make_app
 from tests.support.media import image_bytes, upload
 from tests.support.micropub import personal_token
 from tests.support.posts import API, new_post, publish, published_post
-from tests.support.webhooks import events_of, run_worker_round, start_receiver, subscribe
+from tests.support.webhooks import events_of, run_worker_round, subscribe
 
 
 @pytest.fixture
@@ -28,14 +28,6 @@ def app():
     app = make_app(WEBHOOK_ALLOW_PRIVATE=True)
     yield app
     dispose(app)
-
-
-@pytest.fixture
-def receiver():
-    """A receiver for the test's webhooks."""
-    receiver = start_receiver()
-    yield receiver
-    receiver.server.stop()
 
 
 def test_each_change_of_a_post_is_one_event(app, client, author, make_account):

@@ -25,7 +25,7 @@ from blogapi.webhooks.signing_secrets import new_secret, seal, unseal
 from tests.support.accounts import sign_up
 from tests.support.apps import app_on, dispose, make_app
 from tests.support.cli import assert_one_line_error, cli
-from tests.support.databases import fresh_database, suite_admin_url, upgrade
+from tests.support.databases import all_rows, fresh_database, suite_admin_url, upgrade
 from tests.support.posts import API, new_post, publish, published_post
 from tests.support.webhook_store import add_webhook, outbox, run_relay
 from tests.support.webhooks import start_receiver
@@ -63,19 +63,22 @@ def test_pending_webhook_work_moves_and_is_sent_with_its_ids_and_secret(
     receiver.secret = secret
     writer = sign_up(client, app, "writer", "author")
     live = published_post(client, writer, title="Out now", body="Hello.")
+    also = published_post(client, writer, title="Also out", body="Hi.")
     later = new_post(client, writer, title="Tomorrow", body="Soon.")
     assert publish(client, writer, later["id"], at=utcnow() + timedelta(days=1)).status_code == 200
 
-    run_relay(app)  # the receiver is down: the go-live's delivery waits for its retry
-    first = receiver.wait_for(1)[0]
+    run_relay(app)  # the receiver is down for the first go-live, which waits for its retry
+    first, done = receiver.wait_for(2)
     assert first.verified and first.body["data"]["id"] == live["id"]
+    assert done.verified and done.body["data"]["id"] == also["id"]
     edited = client.patch(
         f"{API}/posts/{live['id']}", json={"body": "Hello again."}, headers=writer.headers
     )
     assert edited.status_code == 200  # a post.updated, not fanned out yet
     before = outbox(app)
-    [waiting] = before["webhook_deliveries"]
+    waiting, delivered = before["webhook_deliveries"]
     assert (waiting["webhook_id"], waiting["state"], waiting["attempts"]) == (hook_id, "pending", 1)
+    assert delivered["state"] == "delivered"  # history: it stays behind
 
     path = tmp_path / "blog.jsonl"
     exported = cli(app.test_cli_runner(), "export", str(path))
@@ -94,7 +97,7 @@ def test_pending_webhook_work_moves_and_is_sent_with_its_ids_and_secret(
         "post.published",  # tomorrow's go-live
         "post.updated",  # not yet fanned out
     ]
-    assert first.msg_id in events
+    assert first.msg_id in events and done.msg_id not in events
 
     with fresh_database(tmp_path, suite_admin_url()) as url:
         upgrade(url)
@@ -110,13 +113,14 @@ def test_pending_webhook_work_moves_and_is_sent_with_its_ids_and_secret(
             ]
             assert after["webhook_deliveries"] == [{**waiting, "enqueued": False}]
             assert waiting["leased_until"] is None
+            assert all_rows(moved)["webhook_attempts"] == []  # the log stays behind too
 
             time.sleep(max(0.0, (waiting["next_attempt_at"] - utcnow()).total_seconds()))
             run_relay(moved)
-            arrived = receiver.wait_for(3)
-            assert [r.msg_id for r in arrived[1:]] == [first.msg_id, uid_of(events, "post.updated")]
+            arrived = receiver.wait_for(4)[2:]
+            assert [r.msg_id for r in arrived] == [first.msg_id, uid_of(events, "post.updated")]
             assert all(r.verified for r in arrived)  # checked with the original secret
-            assert arrived[1].body == first.body  # the same payload, sent again
+            assert arrived[0].body == first.body  # the same payload, sent again
             sent = outbox(moved)
             assert [(d["webhook_id"], d["state"]) for d in sent["webhook_deliveries"]] == [
                 (hook_id, "delivered"),
@@ -135,7 +139,7 @@ def test_pending_webhook_work_moves_and_is_sent_with_its_ids_and_secret(
             assert newest["id"] > max(e["id"] for e in events.values())
             assert add_webhook(moved, receiver.url, ["post.deleted"])[0] == off_id + 1
             run_relay(moved)
-            assert receiver.wait_for(4)[3].msg_id == newest["uid"]
+            assert receiver.wait_for(5)[4].msg_id == newest["uid"]
         finally:
             dispose(moved)
 

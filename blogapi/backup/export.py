@@ -51,6 +51,7 @@ CARRIED: dict[str, ColumnElement[bool]] = {
     | EVENTS.c.id.in_(select(DELIVERIES.c.event_id).where(PENDING)),
     "webhook_delivery": PENDING,
 }
+CARRIED_WEBHOOKS = ("webhook", "webhook_event", "webhook_delivery")
 OLD_SLUGS = PostSlug.__table__  # exported inside post records, as post_tags are
 ORDER = {"revision": ("post_id", "number"), "revoked_token": ("jti",)}  # others: id order
 PLURALS = {
@@ -87,8 +88,13 @@ def snapshot_connection() -> Connection:
 
 
 def describe(counts: dict[str, int]) -> str:
-    """'3 users, 30 tags, 2 media, 6 media files, 300 posts and 0 revoked tokens'."""
-    parts = [f"{counts[kind]} {PLURALS[kind]}" for kind in KINDS if kind in counts]
+    """'3 users, 30 tags, 2 media, 6 media files, 300 posts and 0 revoked tokens' (webhook
+    records only when there are some: most sites have none)."""
+    parts = [
+        f"{counts[kind]} {PLURALS[kind]}"
+        for kind in KINDS
+        if kind in counts and (counts[kind] or kind not in CARRIED_WEBHOOKS)
+    ]
     return " and ".join([", ".join(parts[:-1]), parts[-1]]) if len(parts) > 1 else "".join(parts)
 
 

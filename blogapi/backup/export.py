@@ -51,7 +51,7 @@ CARRIED: dict[str, ColumnElement[bool]] = {
     | EVENTS.c.id.in_(select(DELIVERIES.c.event_id).where(PENDING)),
     "webhook_delivery": PENDING,
 }
-CARRIED_WEBHOOKS = ("webhook", "webhook_event", "webhook_delivery")
+WEBHOOK_KINDS = ("webhook", "webhook_event", "webhook_delivery")  # named only when there are some
 OLD_SLUGS = PostSlug.__table__  # exported inside post records, as post_tags are
 ORDER = {"revision": ("post_id", "number"), "revoked_token": ("jti",)}  # others: id order
 PLURALS = {
@@ -93,7 +93,7 @@ def describe(counts: dict[str, int]) -> str:
     parts = [
         f"{counts[kind]} {PLURALS[kind]}"
         for kind in KINDS
-        if kind in counts and (counts[kind] or kind not in CARRIED_WEBHOOKS)
+        if kind in counts and (counts[kind] or kind not in WEBHOOK_KINDS)
     ]
     return " and ".join([", ".join(parts[:-1]), parts[-1]]) if len(parts) > 1 else "".join(parts)
 

@@ -17,11 +17,13 @@ import click
 from blogapi.backup.export import describe, export_database
 from blogapi.backup.files import ExportProblem
 from blogapi.backup.restore import ImportProblem, import_database
+from blogapi.backup.webhook_secrets import unreadable_secrets
 from blogapi.db.commands import admin_command, fail, progress
 
 FILE_HELP = (
     "The file is JSON Lines: a header, then one user, tag, media, media file (base64), post, "
-    "revision or revoked token per line, each with its type and format version. A FILE "
+    "revision, revoked token, personal access token, webhook, pending webhook event or "
+    "pending webhook delivery per line, each with its type and format version. A FILE "
     "ending in .gz is compressed."
 )
 
@@ -32,10 +34,14 @@ def export_command(file: str) -> None:
     """Write the whole database to a JSON Lines FILE.
 
     Every user (with password hash), tag, media item with its files (read from the media
-    storage), post (those in the trash too), revision and revoked token goes to FILE, or to
-    standard output when FILE is "-". The export is one consistent snapshot, taken while the
-    API keeps running; `import` loads it into an empty database on SQLite or PostgreSQL. It
-    holds password hashes: the file is created readable by its owner only.
+    storage), post (those in the trash too), revision, revoked and personal access token, and
+    webhook goes to FILE, or to standard output when FILE is "-", with the webhook events not
+    yet delivered (scheduled go-lives too) and their pending deliveries; delivered and failed
+    ones and the log of attempts stay behind. Webhook secrets stay encrypted with SECRET_KEY:
+    they work after an import on an instance with the same SECRET_KEY. The export is one
+    consistent snapshot, taken while the API keeps running; `import` loads it into an empty
+    database on SQLite or PostgreSQL. It holds password hashes: the file is created readable
+    by its owner only.
     """
     started = time.monotonic()
     try:
@@ -63,9 +69,10 @@ def export_command(file: str) -> None:
 def import_command(file: str) -> None:
     """Load an export FILE into an empty database.
 
-    Reproduces every user, login, tag, media item and post exactly, ids and media keys
-    included, with each post's revisions and the trash, and stores the media files in this
-    site's media storage (MEDIA_STORAGE); FILE "-" reads standard input. Every record is
+    Reproduces every user, login, tag, media item, post and webhook exactly, ids and media
+    keys included, with each post's revisions and the trash, and stores the media files in this
+    site's media storage (MEDIA_STORAGE); the worker then sends the pending webhook events,
+    with the ids they had. FILE "-" reads standard input. Every record is
     checked; the first bad one is named by its line and nothing is imported (files already
     stored are removed again). Run `manage.py db upgrade` on the new database first.
     """
@@ -78,6 +85,13 @@ def import_command(file: str) -> None:
     except (OSError, EOFError) as exc:
         fail(f"cannot read {file}: {sentence(str(exc))} Nothing was imported.")
     click.echo(f"Imported {describe(counts)} from {file} in {time.monotonic() - started:.1f}s.")
+    unreadable = unreadable_secrets()
+    if unreadable:
+        click.echo(
+            f"Warning: {unreadable} webhook secrets cannot be read with this SECRET_KEY (not "
+            "the exporting instance's): recreate those webhooks.",
+            err=True,
+        )
 
 
 def sentence(text: str) -> str:

@@ -8,7 +8,7 @@ from itertools import groupby
 from typing import IO, Any
 
 import orjson
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import ColumnElement, Connection, Table, func, select
 
 from blogapi.backup.files import count_files, file_records
 from blogapi.backup.schemas import FORMAT, KINDS, RECORDS, header_record
@@ -24,6 +24,7 @@ from blogapi.db.models import (
     post_tags,
 )
 from blogapi.db.sqlite import sqlite_in_transaction
+from blogapi.db.webhook_models import Webhook, WebhookDelivery, WebhookEvent
 from blogapi.extensions import db
 from blogapi.posts.revisions.bodies import decode
 from blogapi.timeutil import utcnow
@@ -37,7 +38,20 @@ TABLES: dict[str, Table] = {
     "revision": PostRevision.__table__,
     "revoked_token": RevokedToken.__table__,
     "personal_token": PersonalToken.__table__,
+    "webhook": Webhook.__table__,
+    "webhook_event": WebhookEvent.__table__,
+    "webhook_delivery": WebhookDelivery.__table__,
 }
+EVENTS, DELIVERIES = WebhookEvent.__table__, WebhookDelivery.__table__
+PENDING = DELIVERIES.c.state == "pending"
+# Of the outbox, only what is still to happen: events not yet fanned out (a scheduled go-live
+# among them) or with deliveries pending, and those deliveries. History stays behind.
+CARRIED: dict[str, ColumnElement[bool]] = {
+    "webhook_event": EVENTS.c.dispatched_at.is_(None)
+    | EVENTS.c.id.in_(select(DELIVERIES.c.event_id).where(PENDING)),
+    "webhook_delivery": PENDING,
+}
+WEBHOOK_KINDS = ("webhook", "webhook_event", "webhook_delivery")  # named only when there are some
 OLD_SLUGS = PostSlug.__table__  # exported inside post records, as post_tags are
 ORDER = {"revision": ("post_id", "number"), "revoked_token": ("jti",)}  # others: id order
 PLURALS = {
@@ -49,6 +63,9 @@ PLURALS = {
     "revision": "revisions",
     "revoked_token": "revoked tokens",
     "personal_token": "personal access tokens",
+    "webhook": "webhooks",
+    "webhook_event": "pending webhook events",
+    "webhook_delivery": "pending webhook deliveries",
 }
 Progress = Callable[[int], AbstractContextManager[Callable[[int], None]]]
 
@@ -71,25 +88,39 @@ def snapshot_connection() -> Connection:
 
 
 def describe(counts: dict[str, int]) -> str:
-    """'3 users, 30 tags, 2 media, 6 media files, 300 posts and 0 revoked tokens'."""
-    parts = [f"{counts[kind]} {PLURALS[kind]}" for kind in KINDS if kind in counts]
+    """'3 users, 30 tags, 2 media, 6 media files, 300 posts and 0 revoked tokens' (webhook
+    records only when there are some: most sites have none)."""
+    parts = [
+        f"{counts[kind]} {PLURALS[kind]}"
+        for kind in KINDS
+        if kind in counts and (counts[kind] or kind not in WEBHOOK_KINDS)
+    ]
     return " and ".join([", ".join(parts[:-1]), parts[-1]]) if len(parts) > 1 else "".join(parts)
 
 
-def count_rows(conn: Connection) -> dict[str, int]:
-    """How many records of each kind the database holds."""
+def carried(kind: str) -> list[ColumnElement[bool]]:
+    """The conditions on the rows of a kind that an export writes (none: every row)."""
+    return [CARRIED[kind]] if kind in CARRIED else []
+
+
+def count_rows(conn: Connection, *, exported: bool = False) -> dict[str, int]:
+    """How many records of each kind the database holds (or, `exported`, an export writes)."""
     return {
-        kind: conn.scalar(select(func.count()).select_from(table)) or 0
+        kind: conn.scalar(
+            select(func.count()).select_from(table).where(*(carried(kind) if exported else []))
+        )
+        or 0
         for kind, table in TABLES.items()
     }
 
 
 def export_database(out: IO[bytes], progress: Progress = no_progress) -> dict[str, int]:
-    """Write a header and every user, tag, media (with its files), post, revision and revoked
-    token as JSON Lines; the counts. ExportProblem when a media file cannot be read."""
+    """Write a header and every user, tag, media (with its files), post, revision, revoked and
+    personal token, webhook, and the pending webhook events and deliveries as JSON Lines; the
+    counts. ExportProblem when a media file cannot be read."""
     conn = snapshot_connection()
     try:
-        tables = count_rows(conn)
+        tables = count_rows(conn, exported=True)
         counts = {kind: tables[kind] if kind in tables else count_files(conn) for kind in KINDS}
         header = {"app": "blogapi", "exported_at": utcnow(), "counts": counts}
         write(out, "header", header_record.dump(header))
@@ -122,7 +153,8 @@ def rows_of(conn: Connection, kind: str) -> Iterator[Any]:
     """The rows of one kind in a stable order; media with their variants listed, then their
     files; posts with their tag ids and spellings, revisions with their bodies whole."""
     table = TABLES["media" if kind == "file" else kind]
-    rows = streamed(conn, select(table).order_by(*(table.c[c] for c in ORDER.get(kind, ["id"]))))
+    query = select(table).where(*carried(kind))
+    rows = streamed(conn, query.order_by(*(table.c[c] for c in ORDER.get(kind, ["id"]))))
     if kind == "file":
         yield from file_records(rows)
         return

@@ -21,6 +21,7 @@ from blogapi.backup.export import (
 )
 from blogapi.backup.files import FileImport
 from blogapi.backup.schemas import KINDS, READABLE_FORMATS, RECORDS, SINCE, header_record
+from blogapi.backup.webhook_checks import WebhookChecks
 from blogapi.db.models import email_key, post_tags, username_key
 from blogapi.db.sqlite import take_sqlite_write_lock
 from blogapi.extensions import db
@@ -36,6 +37,7 @@ UNIQUE = {
     "user": (("username", username_key), ("email", email_key)),
     "tag": (("slug", str),),
     "post": (("slug", str),),
+    "webhook_event": (("uid", str),),
 }
 REFERENCES = {
     "media": (("uploader_id", "user"),),
@@ -48,10 +50,21 @@ REFERENCES = {
     "revision": (("post_id", "post"), ("author_id", "user")),
     "revoked_token": (("user_id", "user"),),
     "personal_token": (("user_id", "user"),),
+    "webhook_event": (("webhook_id", "webhook"),),
+    "webhook_delivery": (("webhook_id", "webhook"), ("event_id", "webhook_event")),
 }
 REVISIONS_SINCE = SINCE["revision"]  # older files get revision 1s
 # Tables whose ids come from a sequence on PostgreSQL.
-SEQUENCED = ("users", "tags", "media", "posts", "personal_tokens")
+SEQUENCED = (
+    "users",
+    "tags",
+    "media",
+    "posts",
+    "personal_tokens",
+    "webhooks",
+    "webhook_events",
+    "webhook_deliveries",
+)
 
 
 class ImportProblem(Exception):
@@ -169,6 +182,7 @@ class Importer:
         self.first_revisions = 0
         self.revised: tuple[tuple[int, int], int] | None = None  # last (post_id, number), line
         self.bodies_of, self.bodies = 0, BodyStore()  # the post whose revisions come now
+        self.webhooks = WebhookChecks(ImportProblem)
 
     def add(self, number: int, record: dict[str, Any]) -> int:
         """Check one record and queue it; how many records were written to make room."""
@@ -184,6 +198,7 @@ class Importer:
         if kind != "file":
             self.check_identity(number, kind, data)
             self.check_references(number, kind, data)
+            self.webhooks.check(number, kind, data)
         if kind == "media":
             self.files.expect(number, data)
         written = self.flush() if kind != self.kind or len(self.rows) >= BATCH else 0
@@ -287,6 +302,8 @@ class Importer:
                 data["number"], data.pop("body")
             )
             data["tags"] = tags_json(merge_tags(data["tags"]))
+        if kind == "webhook_delivery":  # no queue job, no lease: this instance's relay queues it
+            data["enqueued"], data["leased_until"] = False, None
         self.rows.append(data)
 
     def flush(self) -> int:

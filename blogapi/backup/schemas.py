@@ -9,6 +9,8 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
 from blogapi.accounts.schemas import USERNAME
+from blogapi.backup.record_fields import optional_id, required_id, size, text, timestamp
+from blogapi.backup.webhook_records import WEBHOOK_RECORDS
 from blogapi.media.keys import CONTENT_TYPES, content_type_of, is_key
 from blogapi.posts.schemas import TAGS_MAX, has_slug
 from blogapi.posts.slugs import is_valid_slug
@@ -16,10 +18,9 @@ from blogapi.posts.tags import TAG_MAX_LENGTH, tag_slug
 from blogapi.security.passwords import hasher
 from blogapi.security.personal_tokens import SCOPES
 from blogapi.security.roles import ROLES
-from blogapi.web.cursors import MAX_ID
 from blogapi.web.fields import StrictSchema, UTCDateTimeField
 
-FORMAT = 7  # bump when a record changes shape; import refuses formats it does not know
+FORMAT = 8  # bump when a record changes shape; import refuses formats it does not know
 # 2: posts carry tag_names, their own spelling of each tag; a format 1 file's posts take the
 # tag records' names, the one spelling stored then.
 # 3: posts carry deleted_at and deleted_by_id (the trash), and revision records follow the
@@ -31,13 +32,30 @@ FORMAT = 7  # bump when a record changes shape; import refuses formats it does n
 # writers' apps keep working after a restore. Older files have none.
 # 7: personal access token records carry client_id, the IndieAuth client a token was issued
 # to (null for a token its writer made). A format 6 file's tokens have none.
-READABLE_FORMATS = (1, 2, 3, 4, 5, 6, 7)
-KINDS = ("user", "tag", "media", "file", "post", "revision", "revoked_token", "personal_token")
+# 8: webhook records (secrets sealed as stored), then the webhook events still to be fanned
+# out or delivered, then their pending deliveries (webhook_records.py). Older files have none.
+READABLE_FORMATS = (1, 2, 3, 4, 5, 6, 7, 8)
+KINDS = (
+    "user",
+    "tag",
+    "media",
+    "file",
+    "post",
+    "revision",
+    "revoked_token",
+    "personal_token",
+    "webhook",
+    "webhook_event",
+    "webhook_delivery",
+)
 SINCE = {
     "revision": 3,
     "media": 4,
     "file": 4,
     "personal_token": 6,
+    "webhook": 8,
+    "webhook_event": 8,
+    "webhook_delivery": 8,
 }  # the first format with records of a kind
 
 
@@ -45,9 +63,6 @@ def valid_slug(value: str) -> None:
     """Lower-case words joined by hyphens, as slugify makes them."""
     if not is_valid_slug(value):
         raise ValidationError("Not a valid slug.")
-
-
-ID = validate.Range(min=1, max=MAX_ID)  # what an Integer column holds, and the API looks up
 
 
 def media_key(value: str) -> None:
@@ -67,31 +82,6 @@ def scope_list(value: str) -> None:
     scopes = value.split(" ")
     if not scopes or len(set(scopes)) != len(scopes) or not set(scopes) <= set(SCOPES):
         raise ValidationError(f"Not space-separated scopes of {', '.join(SCOPES)}.")
-
-
-def required_id(**kwargs: Any) -> fields.Integer:
-    """A positive whole number an Integer column holds, never a string or a float."""
-    return fields.Integer(required=True, strict=True, validate=ID, **kwargs)
-
-
-def optional_id() -> fields.Integer:
-    """An id that may be null or left out (null then), in a field newer than the format."""
-    return fields.Integer(strict=True, validate=ID, allow_none=True, load_default=None)
-
-
-def size() -> fields.Integer:
-    """A required size in pixels or bytes: a positive whole number an Integer column holds."""
-    return fields.Integer(required=True, strict=True, validate=ID)
-
-
-def text(low: int, high: int | None) -> fields.String:
-    """A required string taken exactly as written, of `low` to `high` characters."""
-    return fields.String(required=True, validate=validate.Length(min=low, max=high))
-
-
-def timestamp(**kwargs: Any) -> UTCDateTimeField:
-    """A required ISO 8601 time with its zone, kept to the microsecond."""
-    return UTCDateTimeField(required=True, **kwargs)
 
 
 class HeaderRecord(StrictSchema):
@@ -324,4 +314,5 @@ RECORDS: dict[str, StrictSchema] = {
     "revision": RevisionRecord(),
     "revoked_token": RevokedTokenRecord(),
     "personal_token": PersonalTokenRecord(),
+    **WEBHOOK_RECORDS,
 }

@@ -11,24 +11,18 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from cryptography.fernet import InvalidToken
 from sqlalchemy import insert
 
 from blogapi.backup.export import count_rows
-from blogapi.backup.webhook_records import EVENT_TYPES
-from blogapi.backup.webhook_secrets import cipher
 from blogapi.extensions import db
 from blogapi.timeutil import utcnow
-from blogapi.webhooks import outbox as outbox_module
 from blogapi.webhooks.outbox import EVENTS, event_row
-from blogapi.webhooks.signing_secrets import new_secret, seal, unseal
 from tests.support.accounts import sign_up
 from tests.support.apps import app_on, dispose, make_app
 from tests.support.cli import assert_one_line_error, cli
 from tests.support.databases import all_rows, fresh_database, suite_admin_url, upgrade
 from tests.support.posts import API, new_post, publish, published_post
-from tests.support.webhook_store import add_webhook, outbox, run_relay
-from tests.support.webhooks import start_receiver
+from tests.support.webhooks import outbox, run_worker_round, start_receiver, subscribe
 from tests.test_backup_validation import drop, edit, line_of
 
 RETRIES = (0.2, 0.2, 0.2)
@@ -54,10 +48,10 @@ def test_pending_webhook_work_moves_and_is_sent_with_its_ids_and_secret(
     app, client, tmp_path, receiver
 ):
     app.config.update(WEBHOOK_ALLOW_PRIVATE=True, WEBHOOK_RETRY_DELAYS=RETRIES)
-    hook_id, secret = add_webhook(
+    hook_id, secret = subscribe(
         app, receiver.url, ["post.published", "post.updated"], description="Site rebuild"
     )
-    off_id, _ = add_webhook(
+    off_id, _ = subscribe(
         app, NOWHERE, ["post.published"], active=False, disabled_reason="Turned off by hand."
     )
     receiver.secret = secret
@@ -67,7 +61,7 @@ def test_pending_webhook_work_moves_and_is_sent_with_its_ids_and_secret(
     later = new_post(client, writer, title="Tomorrow", body="Soon.")
     assert publish(client, writer, later["id"], at=utcnow() + timedelta(days=1)).status_code == 200
 
-    run_relay(app)  # the receiver is down for the first go-live, which waits for its retry
+    run_worker_round(app)  # the receiver is down for the first go-live, which waits for its retry
     first, done = receiver.wait_for(2)
     assert first.verified and first.body["data"]["id"] == live["id"]
     assert done.verified and done.body["data"]["id"] == also["id"]
@@ -116,7 +110,7 @@ def test_pending_webhook_work_moves_and_is_sent_with_its_ids_and_secret(
             assert all_rows(moved)["webhook_attempts"] == []  # the log stays behind too
 
             time.sleep(max(0.0, (waiting["next_attempt_at"] - utcnow()).total_seconds()))
-            run_relay(moved)
+            run_worker_round(moved)
             arrived = receiver.wait_for(4)[2:]
             assert [r.msg_id for r in arrived] == [first.msg_id, uid_of(events, "post.updated")]
             assert all(r.verified for r in arrived)  # checked with the original secret
@@ -137,8 +131,8 @@ def test_pending_webhook_work_moves_and_is_sent_with_its_ids_and_secret(
             newest = outbox(moved)["webhook_events"][-1]
             assert newest["type"] == "post.updated"
             assert newest["id"] > max(e["id"] for e in events.values())
-            assert add_webhook(moved, receiver.url, ["post.deleted"])[0] == off_id + 1
-            run_relay(moved)
+            assert subscribe(moved, receiver.url, ["post.deleted"])[0] == off_id + 1
+            run_worker_round(moved)
             assert receiver.wait_for(5)[4].msg_id == newest["uid"]
         finally:
             dispose(moved)
@@ -158,15 +152,15 @@ def webhook_lines() -> list[dict]:
     yet fanned out."""
     source = make_app(WEBHOOK_ALLOW_PRIVATE=True)
     try:
-        hook, _ = add_webhook(source, NOWHERE, ["post.published", "post.updated"])
-        off, _ = add_webhook(source, NOWHERE, ["media.created"], active=False)
+        hook, _ = subscribe(source, NOWHERE, ["post.published", "post.updated"])
+        off, _ = subscribe(source, NOWHERE, ["media.created"], active=False)
         client = source.test_client()
         writer = sign_up(client, source, "writer", "author")
         live = published_post(client, writer, title="Out now", body="Hello.")
         with source.app_context():
             db.session.execute(insert(EVENTS), [event_row("ping", None, utcnow(), webhook_id=hook)])
             db.session.commit()
-        run_relay(source)
+        run_worker_round(source)
         later = new_post(client, writer, title="Tomorrow", body="Soon.")
         assert publish(client, writer, later["id"], at=utcnow() + timedelta(days=1)).status_code
         changed = client.patch(
@@ -407,15 +401,3 @@ def test_secrets_another_secret_key_sealed_are_named_in_one_line(tmp_path, webho
         assert len(outbox(other)["webhooks"]) == 2  # imported all the same
     finally:
         dispose(other)
-
-
-def test_backup_reads_secrets_and_event_types_as_webhooks_writes_them(app):
-    # backup may not import the webhooks feature; these hold its copies equal to the originals.
-    assert EVENT_TYPES == outbox_module.EVENT_TYPES
-    with app.app_context():
-        sealed = seal(new_secret())
-        assert unseal(sealed).startswith("whsec_")
-        assert cipher().decrypt(sealed.encode()).decode() == unseal(sealed)
-        foreign = seal(new_secret(), "another-secret-key-that-is-long-enough-9876543210")
-        with pytest.raises(InvalidToken):
-            cipher().decrypt(foreign.encode())

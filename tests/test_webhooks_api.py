@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 
 from blogapi.db.webhook_models import Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
 from blogapi.extensions import db
+from blogapi.security.webhook_secrets import unseal
 from blogapi.webhooks.delivery import deliver
 from blogapi.webhooks.relay import relay_round
-from blogapi.webhooks.signing_secrets import unseal
 from tests.support.accounts import Account, sign_up
 from tests.support.apps import dispose, make_app
 from tests.support.contract import ContractClient

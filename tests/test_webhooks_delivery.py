@@ -12,11 +12,11 @@ from sqlalchemy import select, update
 
 from blogapi.db.webhook_models import Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
 from blogapi.extensions import db
+from blogapi.security.webhook_secrets import UnreadableSecret, new_secret, seal, unseal
 from blogapi.timeutil import utcnow
 from blogapi.webhooks.delivery import DIED, claim, deliver
 from blogapi.webhooks.maintenance import prune
 from blogapi.webhooks.relay import dispatch_due, enqueue_ready, sweep_lost
-from blogapi.webhooks.signing_secrets import UnreadableSecret, new_secret, seal, unseal
 from tests.support.accounts import sign_up
 from tests.support.apps import dispose, make_app
 from tests.support.posts import published_post

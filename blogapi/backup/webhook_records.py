@@ -15,22 +15,11 @@ import orjson
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
 from blogapi.backup.record_fields import ID, required_id, text, timestamp
+from blogapi.db.webhook_models import EVENT_TYPES, SUBSCRIBABLE
 from blogapi.security.outbound import OutboundFailed, OutboundRefused, check_url
 from blogapi.web.cursors import MAX_ID
 from blogapi.web.fields import StrictSchema, UTCDateTimeField
 
-# blogapi.webhooks.outbox.EVENT_TYPES: backup may not import a sibling feature (the layers
-# contract), so the list is repeated here and a test holds the two equal.
-EVENT_TYPES = (
-    "post.published",
-    "post.updated",
-    "post.unpublished",
-    "post.deleted",
-    "post.restored",
-    "media.created",
-    "ping",
-)
-SUBSCRIBABLE = tuple(kind for kind in EVENT_TYPES if kind != "ping")  # every webhook gets pings
 URL_MAX = 2048
 PAYLOAD_MAX = 4_000_000  # a post of the largest body the API takes, as JSON, with room
 SEALED = re.compile(r"[A-Za-z0-9_=-]{1,1000}\Z")  # a Fernet token: URL-safe base64

@@ -12,6 +12,16 @@ from blogapi.db.models import Model
 from blogapi.db.types import UTCDateTime
 from blogapi.timeutil import utcnow
 
+POST_EVENTS = (
+    "post.published",
+    "post.updated",
+    "post.unpublished",
+    "post.deleted",
+    "post.restored",
+)
+SUBSCRIBABLE = (*POST_EVENTS, "media.created")  # every webhook gets pings besides
+EVENT_TYPES = (*SUBSCRIBABLE, "ping")
+
 
 class Webhook(Model):
     """A URL that hears about the events it subscribes to, signed with its own secret."""
@@ -24,7 +34,7 @@ class Webhook(Model):
     events: Mapped[str] = mapped_column(String(500))  # space-separated event types
     description: Mapped[str] = mapped_column(String(500), default="")
     # The signing secret, encrypted with a key derived from SECRET_KEY
-    # (webhooks/signing_secrets.py).
+    # (security/webhook_secrets.py).
     secret: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

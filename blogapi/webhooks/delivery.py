@@ -14,9 +14,9 @@ from sqlalchemy import insert, update
 
 from blogapi.db.webhook_models import Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
 from blogapi.extensions import db
+from blogapi.security.webhook_secrets import UnreadableSecret, unseal
 from blogapi.timeutil import utcnow
 from blogapi.webhooks.sending import TIMEOUT, Outcome, attempt
-from blogapi.webhooks.signing_secrets import UnreadableSecret, unseal
 
 DELIVERIES = WebhookDelivery.__table__
 ATTEMPTS = WebhookAttempt.__table__

@@ -20,14 +20,6 @@ from blogapi.db.webhook_models import WebhookEvent
 from blogapi.timeutil import utcnow
 
 EVENTS = WebhookEvent.__table__
-POST_EVENTS = (
-    "post.published",
-    "post.updated",
-    "post.unpublished",
-    "post.deleted",
-    "post.restored",
-)
-EVENT_TYPES = (*POST_EVENTS, "media.created", "ping")
 # What a reader sees of a post besides its dates: a change to one of these on a live post is
 # a post.updated.
 CONTENT = ("title", "slug", "summary", "body", "tag_names", "feature_image_id")

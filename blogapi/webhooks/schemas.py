@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from marshmallow import ValidationError, fields, validate
 
+from blogapi.db.webhook_models import SUBSCRIBABLE
 from blogapi.web.fields import (
     StrictBoolean,
     StrictSchema,
@@ -14,13 +15,11 @@ from blogapi.web.fields import (
     one_line,
 )
 from blogapi.web.schemas import page_of
-from blogapi.webhooks.outbox import POST_EVENTS
 
 if TYPE_CHECKING:
     from blogapi.db.webhook_models import Webhook, WebhookAttempt
 
 # What a webhook may subscribe to: every webhook hears its own pings without asking.
-SUBSCRIBABLE = (*POST_EVENTS, "media.created")
 URL_MAX = 2048
 DESCRIPTION_MAX = 500
 

@@ -11,15 +11,20 @@ from flask import current_app
 from sqlalchemy import func, insert, select
 
 from blogapi.db.models import User
-from blogapi.db.webhook_models import Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
+from blogapi.db.webhook_models import (
+    SUBSCRIBABLE,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+)
 from blogapi.extensions import db
 from blogapi.security.audit import audit
 from blogapi.security.outbound import OutboundFailed, OutboundRefused, check_reachable
+from blogapi.security.webhook_secrets import new_secret, seal
 from blogapi.timeutil import utcnow
 from blogapi.web.errors import ApiError
 from blogapi.webhooks.outbox import event_row
-from blogapi.webhooks.schemas import SUBSCRIBABLE
-from blogapi.webhooks.signing_secrets import new_secret, seal
 
 MAX_WEBHOOKS = 50
 RESOLVE_TIMEOUT = 3.0  # registration waits this long for DNS, not a delivery's 10 s

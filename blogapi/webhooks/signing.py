@@ -6,7 +6,7 @@ import base64
 import hashlib
 import hmac
 
-from blogapi.webhooks.signing_secrets import secret_key_bytes
+from blogapi.security.webhook_secrets import secret_key_bytes
 
 
 def signature(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:

@@ -6,19 +6,21 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from pytest_httpserver import HTTPServer
+from sqlalchemy import select
 from standardwebhooks import Webhook as Verifier
 from werkzeug.wrappers import Request, Response
 
-from blogapi.db.webhook_models import Webhook, WebhookEvent
+from blogapi.db.webhook_models import Webhook, WebhookDelivery, WebhookEvent
 from blogapi.extensions import db
+from blogapi.security.webhook_secrets import new_secret, seal
 from blogapi.webhooks.delivery import deliver
 from blogapi.webhooks.relay import relay_round
-from blogapi.webhooks.signing_secrets import new_secret, seal
 
 
 @dataclass
@@ -105,13 +107,14 @@ def start_receiver(**settings: Any) -> Receiver:
 
 
 def subscribe(
-    app: Any, url: str, events: str = "post.published post.updated", **fields: Any
+    app: Any, url: str, events: str | Sequence[str] = "post.published post.updated", **fields: Any
 ) -> tuple[int, str]:
-    """A webhook stored as the API stores one (the API's own tests create theirs over HTTP):
-    its id and its secret."""
+    """A webhook stored as POST /webhooks stores one (the API's own tests create theirs over
+    HTTP): its id and its secret (whsec_…)."""
     secret = new_secret()
+    kinds = events if isinstance(events, str) else " ".join(events)
     with app.app_context():
-        webhook = Webhook(url=url, events=events, secret=seal(secret), **fields)
+        webhook = Webhook(url=url, events=kinds, secret=seal(secret), **fields)
         db.session.add(webhook)
         db.session.commit()
         return webhook.id, secret
@@ -135,3 +138,19 @@ def events_of(app: Any) -> list[tuple[str, int | None]]:
             WebhookEvent.id
         )
         return [(kind, subject) for kind, subject in rows]
+
+
+def outbox(app: Any) -> dict[str, list[dict[str, Any]]]:
+    """The webhooks, events and deliveries tables, row by row, in id order."""
+    with app.app_context():
+        found = {
+            model.__tablename__: [
+                dict(row)
+                for row in db.session.execute(
+                    select(model.__table__).order_by(model.__table__.c.id)
+                ).mappings()
+            ]
+            for model in (Webhook, WebhookEvent, WebhookDelivery)
+        }
+        db.session.rollback()
+    return found

@@ -8,6 +8,7 @@ must be given new secrets (DEPLOY.md says so).
 from __future__ import annotations
 
 import base64
+import functools
 import secrets
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -35,7 +36,13 @@ def secret_key_bytes(secret: str) -> bytes:
 
 def cipher(secret_key: str | None = None) -> Fernet:
     """Fernet (AES-128-CBC + HMAC-SHA256) keyed by HKDF-SHA256 of SECRET_KEY."""
-    material = (secret_key or current_app.config["SECRET_KEY"]).encode()
+    return keyed_cipher(secret_key or current_app.config["SECRET_KEY"])
+
+
+@functools.lru_cache(maxsize=4)
+def keyed_cipher(secret_key: str) -> Fernet:
+    """The cipher of one SECRET_KEY, derived once per process."""
+    material = secret_key.encode()
     key = HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"blogapi webhook secrets"
     ).derive(material)
@@ -49,7 +56,13 @@ def seal(secret: str, secret_key: str | None = None) -> str:
 
 def unseal(stored: str, secret_key: str | None = None) -> str:
     """The secret a stored value holds; UnreadableSecret when another key sealed it."""
+    return unsealed(stored, secret_key or current_app.config["SECRET_KEY"])
+
+
+@functools.lru_cache(maxsize=256)
+def unsealed(stored: str, secret_key: str) -> str:
+    """unseal, remembered: every delivery to a webhook reads the same stored secret."""
     try:
-        return cipher(secret_key).decrypt(stored.encode()).decode()
+        return keyed_cipher(secret_key).decrypt(stored.encode()).decode()
     except (InvalidToken, ValueError):
         raise UnreadableSecret from None

@@ -13,8 +13,8 @@ throwaway servers on loopback) it starts blogapi under gunicorn in production mo
    delivery's arrival;
 2. create + publish pairs per second (4 client threads, bounded) with no webhook configured
    and with one (one worker running in both), alternating rounds: the slowdown (goal <= 10%);
-   and with one webhook and no worker running, which isolates what the request itself pays
-   (its outbox row) from what the deliveries take from the same cores.
+   and the same with no worker running, which isolates what the request itself pays (its
+   outbox row) from what the deliveries take from the same cores.
 Results: bench/results/webhooks.md. See bench/README.md, "Webhooks".
 """
 
@@ -24,6 +24,7 @@ import argparse
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -215,7 +216,12 @@ def delivery_run(
 
 
 # The write runs: (name, a webhook registered, worker processes running).
-WRITE_VARIANTS = (("plain", False, 1), ("hooked", True, 1), ("deferred", True, 0))
+WRITE_VARIANTS = (
+    ("plain", False, 1),
+    ("hooked", True, 1),
+    ("bare", False, 0),
+    ("deferred", True, 0),
+)
 
 
 def write_run(
@@ -226,13 +232,25 @@ def write_run(
     hooked: bool,
     workers: int = 1,
 ) -> float:
-    """Create + publish pairs per second, with or without a webhook and a worker."""
-    with (
-        WebhookReceiver() as receiver,
-        instance(database_url, extra, workdir, workers) as (server, env),
-    ):
+    """Create + publish pairs per second, with or without a webhook and a worker. The
+    receiver runs in a process of its own, so its verifying takes cores, as it would, but not
+    the clients' interpreter lock."""
+    with ExitStack() as stack:
+        server, env = stack.enter_context(instance(database_url, extra, workdir, workers))
         if hooked:
-            receiver.secret = admin_webhook(env, server.api, receiver.url, EVENTS)
+            receiver = subprocess.Popen(
+                [sys.executable, "-m", "devtools.webhook_receiver"],
+                cwd=ROOT,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            stack.callback(receiver.wait, 30)
+            stack.callback(receiver.stdin.close)  # type: ignore[union-attr]
+            url = receiver.stdout.readline().strip()  # type: ignore[union-attr]
+            secret = admin_webhook(env, server.api, url, EVENTS)
+            receiver.stdin.write(secret + "\n")  # type: ignore[union-attr]
+            receiver.stdin.flush()  # type: ignore[union-attr]
         headers = sign_up(server.api)
         publish_for(server.api, headers, min(2.0, seconds))  # warm up
         return publish_for(server.api, headers, seconds).pairs_per_second
@@ -310,23 +328,23 @@ def report(args: argparse.Namespace, result: dict) -> str:
         "",
         f"Writes: create + publish pairs per second, {CLIENTS} client threads, one worker "
         f"process running, {args.rounds} alternating rounds (median), with no webhook "
-        "configured and with one (goal: at most 10% slower); and with one webhook while no "
-        "worker runs (the events wait in the outbox): what the request itself pays, apart "
-        "from what the deliveries take from the same cores.",
+        "configured and with one (goal: at most 10% slower). The same again with no worker "
+        "running (with a webhook, its events wait in the outbox): what the request itself "
+        "pays, apart from what the deliveries take from the same two cores.",
         "",
-        "| backend | no webhook pairs/s | one webhook pairs/s | slowdown | one webhook, no "
-        "worker pairs/s | slowdown of the request | goal (10%) |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| backend | no webhook | one webhook | slowdown | no worker: no webhook | no worker: "
+        "one webhook | slowdown of the request |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for run in result["writes"]:
-        plain, hooked = statistics.median(run["plain"]), statistics.median(run["hooked"])
-        deferred = statistics.median(run["deferred"])
+        plain, hooked, bare, deferred = (
+            statistics.median(run[name]) for name in ("plain", "hooked", "bare", "deferred")
+        )
         slowdown = (1 - hooked / plain) * 100 if plain else 0.0
-        request = (1 - deferred / plain) * 100 if plain else 0.0
-        verdict = "met" if slowdown <= 10 else ("request met" if request <= 10 else "missed")
+        request = (1 - deferred / bare) * 100 if bare else 0.0
         lines.append(
-            f"| {run['backend']} | {plain:.1f} | {hooked:.1f} | {slowdown:.1f}% | "
-            f"{deferred:.1f} | {request:.1f}% | {verdict} |"
+            f"| {run['backend']} | {plain:.1f} | {hooked:.1f} | {slowdown:.1f}% | {bare:.1f} | "
+            f"{deferred:.1f} | {request:.1f}% |"
         )
     return "\n".join(lines) + "\n"
 

@@ -3,6 +3,7 @@ signature with the Standard Webhooks reference library and records when each arr
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -85,3 +86,18 @@ class WebhookReceiver:
         """Stop serving."""
         self.server.shutdown()
         self.server.server_close()
+
+
+def main() -> None:
+    """Serve from a process of its own (so that verifying costs the load generator no GIL):
+    print the URL, read the secret from stdin, serve until stdin closes, then print how many
+    deliveries were verified and how many were not."""
+    with WebhookReceiver() as receiver:
+        print(receiver.url, flush=True)
+        receiver.secret = sys.stdin.readline().strip()
+        sys.stdin.read()
+        print(len(receiver.snapshot()), receiver.unverified, flush=True)
+
+
+if __name__ == "__main__":
+    main()

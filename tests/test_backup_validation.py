@@ -20,6 +20,7 @@ from blogapi.posts.revisions.storage import body_of, tag_names
 from blogapi.posts.tags import tag_slug
 from tests.support.accounts import sign_up
 from tests.support.apps import dispose, make_app
+from tests.support.backup import assert_import_refused
 from tests.support.cli import assert_one_line_error, cli, create_user
 from tests.support.media import gradient_jpeg, image_bytes, stored_keys, upload
 from tests.support.posts import API, new_post
@@ -396,15 +397,7 @@ def test_a_bad_record_is_named_by_its_line_and_nothing_is_imported(
     corrupt, complaint = CASES[case]
     lines = [dict(record) for record in export_lines]
     number = corrupt(lines)
-    path = tmp_path / "broken.jsonl"
-    path.write_text("".join(json.dumps(record) + "\n" for record in lines))
-    message = assert_one_line_error(cli(runner, "import", str(path)))
-    assert complaint in message
-    if number:
-        assert f": line {number}: " in message
-    assert message.endswith("Nothing was imported.\n")
-    with app.app_context():
-        assert set(count_rows(db.session.connection()).values()) == {0}
+    assert_import_refused(app, runner, tmp_path / "broken.jsonl", lines, complaint, number)
     assert stored_keys(app) == set()
 
 

@@ -13,13 +13,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import insert
 
-from blogapi.backup.export import count_rows
 from blogapi.extensions import db
 from blogapi.timeutil import utcnow
 from blogapi.webhooks.outbox import EVENTS, event_row
 from tests.support.accounts import sign_up
 from tests.support.apps import app_on, dispose, make_app
-from tests.support.cli import assert_one_line_error, cli
+from tests.support.backup import assert_import_refused
+from tests.support.cli import cli
 from tests.support.databases import all_rows, fresh_database, suite_admin_url, upgrade
 from tests.support.posts import API, new_post, publish, published_post
 from tests.support.webhooks import outbox, run_worker_round, start_receiver, subscribe
@@ -349,15 +349,7 @@ def test_a_bad_webhook_record_is_named_by_its_line_and_nothing_is_imported(
     corrupt, complaint = CASES[case]
     lines = copy.deepcopy(webhook_lines)
     number = corrupt(lines)
-    path = tmp_path / "broken.jsonl"
-    path.write_text("".join(json.dumps(record) + "\n" for record in lines))
-    message = assert_one_line_error(cli(runner, "import", str(path)))
-    assert complaint in message
-    if number:
-        assert f": line {number}: " in message
-    assert message.endswith("Nothing was imported.\n")
-    with app.app_context():
-        assert set(count_rows(db.session.connection()).values()) == {0}
+    assert_import_refused(app, runner, tmp_path / "broken.jsonl", lines, complaint, number)
 
 
 def test_the_same_records_import(app, runner, tmp_path, webhook_lines):

@@ -106,6 +106,37 @@ def test_list_pages_are_read_through_indexes(app, client, blog, query):
             assert problems == [], (params, statement)
 
 
+@pytest.mark.parametrize("status", ["all", "draft"])
+def test_an_editors_list_with_drafts_is_read_in_order_through_an_index(
+    app, client, blog, make_account, status
+):
+    editor = make_account("editor")
+    for n in range(3):
+        draft = {"title": f"Draft {n}", "body": "Not yet."}
+        assert client.post(f"{API}/posts", json=draft, headers=editor.headers).status_code == 201
+    query = {"status": status, "per_page": 2}
+    first = client.get(f"{API}/posts", query_string=query, headers=editor.headers).get_json()
+    cursor = first["meta"]["next_cursor"]
+    deeper = {**query, "per_page": 4, "cursor": cursor}
+    past_drafts = client.get(f"{API}/posts", query_string=deeper, headers=editor.headers)
+    variants = [query, {**query, "page": 2}, {**query, "cursor": cursor}]
+    if status == "all":  # a cursor on a published post, past every draft
+        variants.append({**query, "cursor": past_drafts.get_json()["meta"]["next_cursor"]})
+    for params in variants:
+        with captured(app) as statements:
+            response = client.get(f"{API}/posts", query_string=params, headers=editor.headers)
+        assert response.status_code == 200 and response.get_json()["items"], params
+        pages = [(s, p) for s, p in statements if "FROM posts" in s and "LIMIT" in s]
+        assert pages, statements
+        for statement, parameters in pages:
+            # Drafts alone may be found through an index and sorted: only drafts are read.
+            in_order = status == "all"
+            assert plan_problems(app, statement, parameters, sorted_by_index=in_order) == [], (
+                params,
+                statement,
+            )
+
+
 def test_reading_my_account_is_one_query(app, client, blog):
     author = blog[0]
     for _ in range(2):  # the first request verifies the token, the second reuses that

@@ -125,6 +125,7 @@ def where(condition: str) -> dict[str, Any]:
 
 
 LIVE_ONLY = where("deleted_at IS NULL")
+UNPUBLISHED_FIRST = "(published_at IS NULL)"
 TRASH_ONLY = where("deleted_at IS NOT NULL")
 
 
@@ -175,6 +176,11 @@ class Post(Model):
         Index("ix_posts_created_at_id", "created_at", "id", **LIVE_ONLY),
         Index("ix_posts_author_id_published_at_id", "author_id", "published_at", "id", **LIVE_ONLY),
         Index("ix_posts_title_id", "title", "id", **LIVE_ONLY),
+        # status=all and status=draft: drafts (no published_at) first, then newest published;
+        # the expression is exactly what the list's ORDER BY says, so the page is read in order.
+        Index(
+            "ix_posts_unpublished_first", text(UNPUBLISHED_FIRST), "published_at", "id", **LIVE_ONLY
+        ),
         Index("ix_posts_deleted_at_id", "deleted_at", "id", **TRASH_ONLY),
         # Never reuse a deleted post's id on SQLite: old URLs and ETags must not name a new post.
         {"sqlite_autoincrement": True},

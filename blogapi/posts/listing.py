@@ -64,9 +64,13 @@ def list_filters(args: dict[str, Any], user: User | None, now: datetime) -> list
     return filters
 
 
-def may_hold_nulls(order: SortOrder, status: str) -> bool:
-    """Whether the sort column can be NULL in these rows (drafts have no published_at)."""
-    return order.key_kind == "nullable_time" and status in ("draft", "all")
+def may_hold_nulls(order: SortOrder, status: str, cursor: Cursor | None) -> bool:
+    """Whether the sort column can be NULL in these rows (drafts have no published_at). Newest
+    first, drafts come first: past a published post's cursor there are none left, and the page
+    is read in plain published order."""
+    if order.key_kind != "nullable_time" or status not in ("draft", "all"):
+        return False
+    return not (order.descending and cursor is not None and cursor.key is not None)
 
 
 def order_clauses(order: SortOrder, column: Any, nulls: bool) -> list[Any]:
@@ -133,12 +137,12 @@ def list_posts(args: dict[str, Any], user: User | None, counted: CountCache) -> 
     narrow = search.narrow if search is not None else (lambda statement: statement)
     order = SORTS[args["sort"]]
     column = search.rank if search is not None and order.name == RELEVANCE else order.column
-    nulls = may_hold_nulls(order, args["status"])
+    cursor: Cursor | None = args.get("cursor")
+    nulls = may_hold_nulls(order, args["status"], cursor)
     filters = list_filters(args, user, request_now())
     count = narrow(select(func.count()).select_from(Post).where(*filters))
     total = counted(count_key(args, user), lambda: db.session.scalar(count) or 0)
     per_page = args["per_page"]
-    cursor: Cursor | None = args.get("cursor")
     # The cursor's bound goes first: given two upper bounds on published_at (the cursor's and
     # "published by now"), SQLite seeks with the first and walks the index from the other one
     # down to the cursor, which made deep pages cost as much as their depth.

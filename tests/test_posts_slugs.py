@@ -14,6 +14,7 @@ from blogapi.db.models import Tag
 from blogapi.extensions import db
 from tests.support.accounts import sign_up
 from tests.support.apps import file_database_app
+from tests.support.databases import counted_queries
 from tests.support.posts import API, new_post, write_post
 from tests.support.problems import assert_problem
 
@@ -88,19 +89,29 @@ def test_slug_lookup_ignores_case(client, author):
 def test_a_slug_lost_to_a_concurrent_insert_is_retried_with_the_next_suffix(
     monkeypatch, client, author
 ):
-    """The service never looks before it inserts: the constraint decides, and it retries."""
+    """The service looks once for taken slugs, but the constraint decides: a slug another
+    request took after that look is retried with the next suffix."""
     new_post(client, author, title="Race")
-    seen: list[str] = []
-    original = post_service.slug_candidates
+    monkeypatch.setattr(post_service, "taken_slugs", lambda candidates: set())  # looked too early
+    conflicts: list[bool] = []
+    classify = post_service.is_slug_conflict
 
-    def recording(title: str):
-        for slug in original(title):
-            seen.append(slug)
-            yield slug
+    def spy(error):
+        conflicts.append(classify(error))
+        return conflicts[-1]
 
-    monkeypatch.setattr(post_service, "slug_candidates", recording)
+    monkeypatch.setattr(post_service, "is_slug_conflict", spy)
     assert new_post(client, author, title="Race")["slug"] == "race-2"
-    assert seen == ["race", "race-2"]
+    assert conflicts == [True]
+
+
+def test_a_taken_title_costs_one_look_not_one_failed_insert_per_suffix(app, client, author):
+    for _ in range(4):
+        new_post(client, author, title="Untitled")
+    with counted_queries(app) as statements:
+        assert new_post(client, author, title="Untitled")["slug"] == "untitled-5"
+    inserts = [s for s, _ in statements if s.startswith("INSERT INTO posts ")]
+    assert len(inserts) == 1, statements
 
 
 def test_two_requests_racing_for_one_slug_both_succeed(monkeypatch, tmp_path):

@@ -77,6 +77,20 @@ def slug_candidates(title: str) -> Iterator[str]:
         yield with_suffix(base, 10**8 + secrets.randbelow(9 * 10**8))  # nine digits
 
 
+def taken_slugs(candidates: list[str]) -> set[str]:
+    """Which of these slugs posts (live or in the trash) already have, in one query."""
+    return set(db.session.scalars(select(Post.slug).where(Post.slug.in_(candidates))))
+
+
+def free_slug_candidates(title: str) -> Iterator[str]:
+    """The title's slug candidates less those already taken, looked up once: trying each taken
+    one cost an insert, a failure and a rollback. The unique constraint still decides, since
+    another request may take a free one first."""
+    candidates = list(slug_candidates(title))
+    taken = taken_slugs(candidates[:NUMBERED_SLUG_TRIES])
+    return (slug for slug in candidates if slug not in taken)
+
+
 def is_slug_conflict(error: IntegrityError) -> bool:
     """Whether the unique constraint on posts.slug is what failed (SQLite or PostgreSQL)."""
     message = str(error.orig)
@@ -108,7 +122,7 @@ def create_post(data: dict[str, Any], author: User) -> Post:
         updated_at=now,
     )
     chosen = data.get("slug")
-    for slug in [chosen] if chosen else slug_candidates(data["title"]):
+    for slug in [chosen] if chosen else free_slug_candidates(data["title"]):
         post.slug = slug
         try:
             with db.session.begin_nested():  # a lost slug race undoes only this insert

@@ -233,6 +233,14 @@ def language_tag(value: str) -> str:
     return value
 
 
+def sqlite_synchronous(value: str) -> str:
+    """SQLITE_SYNCHRONOUS checked: NORMAL or FULL."""
+    level = value.strip().upper()
+    if level not in ("NORMAL", "FULL"):
+        raise ConfigError(f"SQLITE_SYNCHRONOUS must be NORMAL or FULL, not {value!r}")
+    return level
+
+
 def search_language(value: str) -> str:
     """SEARCH_LANGUAGE checked against the languages full-text search knows."""
     language = value.strip().lower()
@@ -281,6 +289,8 @@ class Config:
         self.DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 0)
         # SQLite file only: how long a writer waits for another process's write lock.
         self.DATABASE_BUSY_TIMEOUT = env_int("DATABASE_BUSY_TIMEOUT", 10, minimum=1)
+        # SQLite only: WAL mode, syncing at checkpoints (NORMAL) or at every commit (FULL).
+        self.SQLITE_SYNCHRONOUS = sqlite_synchronous(env_str("SQLITE_SYNCHRONOUS", "NORMAL"))
         # Flask's secret, for what the site signs in browsers: nothing yet (the API sets no
         # cookies), the IndieAuth sign-in pages' CSRF tokens and session cookie next. Required
         # in production now, as the contract says, so turning those pages on needs no new secret.

@@ -81,3 +81,21 @@ def test_the_busy_timeout_applies_to_sqlite_files_only():
     assert on_file == {"pool_pre_ping": False, "connect_args": {"timeout": 7}}
     in_memory = engine_options({**settings, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert in_memory == {"pool_pre_ping": False}
+
+
+@pytest.mark.parametrize(("setting", "level"), [("NORMAL", 1), ("FULL", 2)])
+def test_a_sqlite_file_is_written_ahead_with_the_configured_sync_level(
+    sqlite_file, setting, level
+):
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{sqlite_file}", SQLITE_SYNCHRONOUS=setting)
+    client = app.test_client()
+    author = sign_up(client, app, "logger", "author")
+    assert write_post(client, author, title="Logged ahead").status_code == 201
+    with app.app_context():
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == level
+        db.engine.dispose()
+    # WAL belongs to the file: a connection made by anyone else sees it, and the post.
+    with sqlite3.connect(sqlite_file) as other:
+        assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert other.execute("SELECT title FROM posts").fetchall() == [("Logged ahead",)]

@@ -13,7 +13,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from blogapi.db.errors import driver_reason
-from blogapi.db.sqlite import make_instance_folder  # also registers the SQLite connection setup
+from blogapi.db.sqlite import (  # also registers the SQLite connection setup
+    make_instance_folder,
+    write_ahead_logging,
+)
 
 # Explicit constraint names keep migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -65,6 +68,9 @@ class Database(SQLAlchemy):
         if uri and make_url(uri).get_backend_name() == "sqlite":
             make_instance_folder(make_url(uri).database, app.instance_path)
         super().init_app(app)
+        with app.app_context():
+            for engine in self.engines.values():
+                write_ahead_logging(engine, app.config.get("SQLITE_SYNCHRONOUS", "NORMAL"))
 
     def end_session(self) -> None:
         """End the request's session; a connection that died meanwhile is dropped, not raised.

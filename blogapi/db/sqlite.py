@@ -59,6 +59,34 @@ def configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+SYNCHRONOUS_LEVELS = ("NORMAL", "FULL")
+
+
+def write_ahead_logging(engine: Engine, synchronous: str) -> None:
+    """Open this engine's SQLite connections in WAL mode with the given `synchronous` level."""
+    if engine.dialect.name == "sqlite" and synchronous in SYNCHRONOUS_LEVELS:
+        event.listen(
+            engine, "connect", lambda connection, _record: use_wal(connection, synchronous)
+        )
+
+
+def use_wal(dbapi_connection: Any, synchronous: str) -> None:
+    """WAL: readers never wait for the writer, and a commit appends to the log. NORMAL syncs
+    the log at checkpoints rather than at each commit: the database is never corrupted, but
+    a power cut (not a crash of the process) may lose the last commits (DEPLOY.md)."""
+    if not is_sqlite(dbapi_connection):
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        # Switching needs the file to itself: a database another process holds stays as it is
+        # until a later connection switches it (WAL is a property of the file, kept).
+        with contextlib.suppress(sqlite3.OperationalError):
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute(f"PRAGMA synchronous = {synchronous}")
+    finally:
+        cursor.close()
+
+
 @event.listens_for(Engine, "savepoint")
 def begin_before_savepoint(conn: Connection, _name: str) -> None:
     """Open the real transaction a SAVEPOINT belongs in, if sqlite3 has not yet."""

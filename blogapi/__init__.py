@@ -25,6 +25,7 @@ from blogapi.site.setup import init_site
 from blogapi.web.body import refuse_long_url, refuse_nul_in_url
 from blogapi.web.cors import register_cors
 from blogapi.web.errors import register_error_handlers
+from blogapi.web.fast_reads import init_fast_reads
 from blogapi.web.headers import register_security_headers
 from blogapi.web.public_cache import init_public_cache
 from blogapi.web.sessions import NoSessions
@@ -43,6 +44,7 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     app.config.update(overrides)
     app.session_interface = NoSessions()
     register_logging(app)
+    init_fast_reads(app)  # inside the proxy fix: it sees the request as Flask does
     register_proxy_fix(app)
     register_extensions(app)
     run_checked(register_signing_keys, app)

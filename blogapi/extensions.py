@@ -62,13 +62,14 @@ class VerifiedTokens:
         self.max_tokens = max_tokens
         self.lock = threading.Lock()
 
-    def get(self, token: str) -> dict[str, Any] | None:
-        """Verified claims of a token that has not expired (leeway included), else None."""
+    def get(self, token: str, leeway: float | None = None) -> dict[str, Any] | None:
+        """Verified claims of a token that has not expired (leeway included: by default the
+        app's, which needs its context), else None."""
         with self.lock:
             claims = self.claims.get(token)
             if claims is None:
                 return None
-            if time.time() >= claims["exp"] + jwt_config.leeway:
+            if time.time() >= claims["exp"] + (jwt_config.leeway if leeway is None else leeway):
                 del self.claims[token]
                 return None
             self.claims.move_to_end(token)

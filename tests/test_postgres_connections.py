@@ -14,7 +14,6 @@ from sqlalchemy import event, text
 
 import config as blog_config
 from blogapi import create_app
-from blogapi.db import content_version
 from blogapi.db.engine import engine_options
 from blogapi.extensions import db
 from devtools.postgres_server import PostgresServer
@@ -108,22 +107,12 @@ def end_every_connection_once(
 
 
 @needs_postgres
-def test_postgres_dropping_every_connection_mid_request_is_a_503_not_a_500(
-    server, caplog, monkeypatch
-):
+def test_postgres_dropping_every_connection_mid_request_is_a_503_not_a_500(server, caplog):
     app, client, token = ada_signed_in(server.url)
 
-    # A signed-in list reads the account on the session's connection, then the content version
-    # on a connection of its own: PostgreSQL's shutdown ends both between the two.
-    read_held, armed = content_version.read_held, [True]
-
-    def shut_down_first(engine):
-        if armed:
-            armed.clear()
-            end_every_connection(server)
-        return read_held(engine)
-
-    monkeypatch.setattr(content_version, "read_held", shut_down_first)
+    # A signed-in list reads the account, then the page, on the session's connection:
+    # PostgreSQL's shutdown ends every connection between the two.
+    end_every_connection_once(app, server, "after_cursor_execute")
     with caplog.at_level(logging.ERROR):
         listing = client.get(f"{API}/posts", headers=bearer(token))
     body = assert_problem(listing, 503)

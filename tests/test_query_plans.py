@@ -114,35 +114,43 @@ def test_an_editors_list_with_drafts_is_read_in_order_through_an_index(
     for n in range(3):
         draft = {"title": f"Draft {n}", "body": "Not yet."}
         assert client.post(f"{API}/posts", json=draft, headers=editor.headers).status_code == 201
-    query = {"status": status, "per_page": 2}
-    first = client.get(f"{API}/posts", query_string=query, headers=editor.headers).get_json()
-    cursor = first["meta"]["next_cursor"]
-    deeper = {**query, "per_page": 4, "cursor": cursor}
-    past_drafts = client.get(f"{API}/posts", query_string=deeper, headers=editor.headers)
-    variants = [query, {**query, "page": 2}, {**query, "cursor": cursor}]
-    if status == "all":  # a cursor on a published post, past every draft
-        variants.append({**query, "cursor": past_drafts.get_json()["meta"]["next_cursor"]})
-    for params in variants:
+    in_order = status == "all"  # drafts alone may be found through an index and sorted
+
+    def read_through_an_index(params):
         with captured(app) as statements:
             response = client.get(f"{API}/posts", query_string=params, headers=editor.headers)
         assert response.status_code == 200 and response.get_json()["items"], params
         pages = [(s, p) for s, p in statements if "FROM posts" in s and "LIMIT" in s]
         assert pages, statements
         for statement, parameters in pages:
-            # Drafts alone may be found through an index and sorted: only drafts are read.
-            in_order = status == "all"
-            assert plan_problems(app, statement, parameters, sorted_by_index=in_order) == [], (
-                params,
-                statement,
-            )
+            problems = plan_problems(app, statement, parameters, sorted_by_index=in_order)
+            assert problems == [], (params, statement)
+        return response.get_json()["meta"]["next_cursor"]
+
+    query = {"status": status, "per_page": 2}
+    cursor = read_through_an_index(query)
+    read_through_an_index({**query, "page": 2})
+    read_through_an_index({**query, "cursor": cursor})
+    if status == "all":  # a cursor on a published post, past every draft
+        deeper = {**query, "per_page": 4, "cursor": cursor}
+        past_drafts = client.get(f"{API}/posts", query_string=deeper, headers=editor.headers)
+        read_through_an_index({**query, "cursor": past_drafts.get_json()["meta"]["next_cursor"]})
 
 
 def test_reading_my_account_is_one_query(app, client, blog):
     author = blog[0]
-    for _ in range(2):  # the first request verifies the token, the second reuses that
+    counts, answers = [], []
+    for _ in range(4):
         with counted_queries(app) as statements:
-            assert client.get(f"{API}/auth/me", headers=author.headers).status_code == 200
-        assert len(statements) == 1, statements
+            me = client.get(f"{API}/auth/me", headers=author.headers)
+        assert me.status_code == 200
+        counts.append(len(statements))
+        answers.append(me.get_data())
+    # Through Flask, the account is read once (with the token verified, so is everything a
+    # stored answer depends on: the account, the token's revocation, the content version);
+    # from then on that one read is all: the answer is replayed before Flask runs.
+    assert max(counts) <= 2 and counts[-2:] == [1, 1], counts
+    assert len(set(answers)) == 1
 
 
 def rows_read_for(app: Any, statement: str, parameters: Any) -> int:

@@ -84,9 +84,7 @@ def test_the_busy_timeout_applies_to_sqlite_files_only():
 
 
 @pytest.mark.parametrize(("setting", "level"), [("NORMAL", 1), ("FULL", 2)])
-def test_a_sqlite_file_is_written_ahead_with_the_configured_sync_level(
-    sqlite_file, setting, level
-):
+def test_a_sqlite_file_is_written_ahead_with_the_configured_sync_level(sqlite_file, setting, level):
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{sqlite_file}", SQLITE_SYNCHRONOUS=setting)
     client = app.test_client()
     author = sign_up(client, app, "logger", "author")

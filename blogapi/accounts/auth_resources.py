@@ -34,6 +34,7 @@ from blogapi.web.api import no_content
 from blogapi.web.body import peek_json_object
 from blogapi.web.endpoint import Auth, Reply, endpoint
 from blogapi.web.errors import ApiError
+from blogapi.web.public_cache import reusable
 from blogapi.web.schemas import ProblemSchema
 
 TOKEN_PAIR = Reply(TokenPairSchema, "A token pair and the user it belongs to.")
@@ -155,6 +156,7 @@ class Logout(Resource):
 class Me(Resource):
     """The caller's own account."""
 
+    @reusable
     @endpoint(
         summary="Who am I",
         description="The caller's account. Personal access tokens may call this too.",

@@ -46,14 +46,7 @@ held_lock = threading.Lock()
 
 def current_version() -> Version:
     """The content version as committed now (0 before the first write)."""
-    engine = db.engine
-    if shares_one_connection(engine):
-        return read_pooled(engine)
-    try:
-        return as_version(read_held(engine))
-    except Exception:  # a dropped connection: forget it, and ask the usual way
-        forget_held()
-        return read_pooled(engine)
+    return as_version(read_row(db.engine, QUERY, ()))
 
 
 def shares_one_connection(engine: Engine) -> bool:
@@ -61,9 +54,10 @@ def shares_one_connection(engine: Engine) -> bool:
     return isinstance(engine.pool, StaticPool | SingletonThreadPool)
 
 
-def read_held(engine: Engine) -> Any:
-    """The version's row, read on this thread's own connection (made, configured as the pool
-    makes them, on first use, and kept in autocommit: each read sees the latest commit)."""
+def read_held(engine: Engine, query: str = QUERY, parameters: tuple[Any, ...] = ()) -> Any:
+    """The first row of `query` (default: the version's), read on this thread's own connection
+    (made, configured as the pool makes them, on first use, and kept in autocommit: each read
+    sees the latest commit)."""
     if held.engine is not engine:
         forget_held()
         fairy = engine.raw_connection()
@@ -75,7 +69,7 @@ def read_held(engine: Engine) -> Any:
         keep(engine, fairy)
     cursor = held.connection.cursor()
     try:
-        cursor.execute(QUERY)
+        cursor.execute(query, parameters)
         return cursor.fetchone()
     finally:
         cursor.close()
@@ -120,8 +114,24 @@ def forget_held() -> None:
 def read_pooled(engine: Engine) -> Version:
     """The version read through a pooled connection, as every other statement is (its errors
     are SQLAlchemy's, which the app answers with a 503)."""
+    return as_version(read_pooled_row(engine, QUERY))
+
+
+def read_pooled_row(engine: Engine, query: str, parameters: tuple[Any, ...] = ()) -> Any:
+    """The first row of a query read through a pooled connection."""
     with engine.connect() as connection:
-        return as_version(connection.exec_driver_sql(QUERY).first())
+        return connection.exec_driver_sql(query, parameters).first()
+
+
+def read_row(engine: Engine, query: str, parameters: tuple[Any, ...]) -> Any:
+    """The first row of a query, read as the version is: on this thread's own connection."""
+    if shares_one_connection(engine):
+        return read_pooled_row(engine, query, parameters)
+    try:
+        return read_held(engine, query, parameters)
+    except Exception:  # a dropped connection: forget it, and ask the usual way
+        forget_held()
+        return read_pooled_row(engine, query, parameters)
 
 
 def as_version(row: Any) -> Version:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
@@ -26,6 +26,9 @@ from blogapi.timeutil import request_now
 from blogapi.web.api import output_json
 from blogapi.web.etags import etag_of
 
+# Between a view and the layer in front of Flask (web/fast_reads.py), in the request's environ:
+STORABLE = "blogapi.fast_reads.storable"  # the 200 may be replayed, until this time (or None)
+VERSION = "blogapi.fast_reads.version"  # the content version the layer read for this request
 EXTENSION_KEY = "blogapi.public_cache"
 COUNTS_KEY = "blogapi.list_counts"
 MAX_ENTRIES = 2048
@@ -47,13 +50,13 @@ class VersionedCache:
     and no scheduled post has gone live since they were made."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int | None = None) -> None:
-        self.entries: OrderedDict[Any, tuple[int, datetime | None, Any, int]] = OrderedDict()
+        self.entries: OrderedDict[Any, tuple[Hashable, datetime | None, Any, int]] = OrderedDict()
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.size = 0
         self.lock = threading.Lock()
 
-    def get(self, key: Any, version: int, now: datetime) -> Any | None:
+    def get(self, key: Any, version: Hashable, now: datetime) -> Any | None:
         """The value for `key` if it is still current, else None."""
         with self.lock:
             found = self.entries.get(key)
@@ -68,7 +71,7 @@ class VersionedCache:
             return value
 
     def put(
-        self, key: Any, version: int, valid_until: datetime | None, value: Any, size: int = 0
+        self, key: Any, version: Hashable, valid_until: datetime | None, value: Any, size: int = 0
     ) -> None:
         """Remember a value of `size` bytes, forgetting the least recently used past the limits."""
         if self.max_bytes is not None and size > self.max_bytes:
@@ -86,9 +89,10 @@ class VersionedCache:
 
 
 def read_version() -> Version:
-    """The content version and its time, read once per request (before any content is read)."""
+    """The content version and its time, read once per request (before any content is read),
+    or as the layer in front of Flask read it just before."""
     if "content_version" not in g:
-        g.content_version = current_version()
+        g.content_version = request.environ.get(VERSION) or current_version()
     version: Version = g.content_version
     return version
 
@@ -169,17 +173,42 @@ def public_validators(response: Response) -> None:
     response.headers["Vary"] = "Authorization"
 
 
-def public_cache(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Serve anonymous reads from the cache while the content version says they are current."""
+def mark_storable(valid_until: datetime | None) -> None:
+    """Let the layer in front of Flask replay this request's 200 while the state it read is
+    unchanged, until `valid_until` (None: until a change)."""
+    request.environ[STORABLE] = valid_until
+
+
+def reusable(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Let the layer in front of Flask replay this view's 200s: their content depends only on
+    the URL, the caller's token and user row, and the content version."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if "Authorization" in request.headers or request.method != "GET":
+        result = view(*args, **kwargs)
+        mark_storable(None)
+        return result
+
+    return wrapper
+
+
+def public_cache(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Serve anonymous reads from the cache while the content version says they are current;
+    let the layer in front of Flask replay them (and signed-in reads) the same way."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if request.method != "GET":
             return view(*args, **kwargs)
+        if "Authorization" in request.headers:
+            result = view(*args, **kwargs)
+            mark_storable(request_go_live())
+            return result
         cache: VersionedCache = current_app.extensions[EXTENSION_KEY]
         version = request_version()
         key = cache_key(request.environ, current_app.config.get("SITE_URL", ""))
         entry = cache.get(key, version, request_now())
+        mark_storable(request_go_live())
         if entry is not None:
             return from_entry(entry)
         response = response_of(view(*args, **kwargs))

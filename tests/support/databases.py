@@ -105,11 +105,11 @@ def sent_statements(app: Flask, keep: Callable[[str], bool]) -> Iterator[list[tu
         engine = db.engine
     read_held = content_version.read_held
 
-    def record_held(on: Any) -> Any:
-        # The version read on a thread's own connection bypasses the engine's events.
-        if on is engine and keep(content_version.QUERY):
-            sent.append((content_version.QUERY, ()))
-        return read_held(on)
+    def record_held(on: Any, query: str = content_version.QUERY, parameters: Any = ()) -> Any:
+        # What is read on a thread's own connection bypasses the engine's events.
+        if on is engine and keep(query):
+            sent.append((query, parameters))
+        return read_held(on, query, parameters)
 
     event.listen(engine, "before_cursor_execute", record)
     content_version.read_held = record_held

@@ -4,6 +4,7 @@ PATCH /auth/me, are limited per user (429 with Retry-After)."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -81,6 +82,25 @@ def test_the_fourth_post_write_in_a_minute_is_refused(app: Flask, client: FlaskC
     assert client.get(f"{POSTS}/{first}", headers=ada.headers).get_json()["title"] == "Uno"
     # Reading is not writing.
     assert client.get(POSTS, headers=ada.headers).status_code == 200
+
+
+def test_counting_writes_in_memory_starts_no_thread_per_request(
+    app: Flask, client: FlaskClient, monkeypatch
+):
+    """memory:// counters are swept by the requests themselves, not by a new timer thread
+    after each one (limits' own MemoryStorage does that); the limit holds all the same."""
+    ada = account(client, app, "ada")
+    timers: list[Any] = []
+    original = threading.Timer
+
+    def counted_timer(*args: Any, **kwargs: Any) -> threading.Timer:
+        timers.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(threading, "Timer", counted_timer)
+    assert [create(client, ada, f"T{n}").status_code for n in range(3)] == [201] * 3
+    assert_rate_limited(create(client, ada, "T3"))
+    assert timers == []
 
 
 def test_another_user_at_the_same_address_keeps_their_own_budget(app: Flask, client: FlaskClient):

@@ -14,6 +14,7 @@ from flask_limiter import RequestLimit, RouteLimit
 from werkzeug.exceptions import HTTPException
 
 from blogapi.extensions import limiter
+from blogapi.security import memory_limits  # noqa: F401  (makes memory:// swept, not timed)
 from blogapi.security.audit import audit
 from blogapi.security.personal_tokens import bearer_in_header, digest, personal_token_in_header
 from blogapi.web.body import peek_json_object

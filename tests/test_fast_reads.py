@@ -8,9 +8,10 @@ from datetime import timedelta
 
 import pytest
 
+from blogapi.extensions import limiter
 from blogapi.timeutil import utcnow
 from tests.support.accounts import bearer, sign_up
-from tests.support.apps import make_app
+from tests.support.apps import dispose, make_app
 from tests.support.databases import counted_queries
 from tests.support.posts import API, new_post, publish, published_post
 
@@ -140,9 +141,13 @@ def test_conditional_requests_and_personal_tokens_go_through_flask(client, autho
 
 def test_default_rate_limits_count_every_request():
     app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT="3 per minute")
-    client = app.test_client()
-    statuses = [client.get(f"{API}/posts").status_code for _ in range(5)]
-    assert statuses == [200, 200, 200, 429, 429]
+    try:
+        client = app.test_client()
+        statuses = [client.get(f"{API}/posts").status_code for _ in range(5)]
+        assert statuses == [200, 200, 200, 429, 429]
+    finally:
+        limiter.limit_manager.set_default_limits([])  # the limiter outlives this app
+        dispose(app)
 
 
 def test_a_replay_ends_when_a_scheduled_post_goes_live(client, author):

@@ -106,12 +106,17 @@ def test_a_slug_lost_to_a_concurrent_insert_is_retried_with_the_next_suffix(
 
 
 def test_a_taken_title_costs_one_look_not_one_failed_insert_per_suffix(app, client, author):
-    for _ in range(4):
+    with counted_queries(app) as statements:
+        assert new_post(client, author, title="Untitled")["slug"] == "untitled"
+    looks = [s for s, _ in statements if s.startswith("SELECT posts.slug")]
+    assert looks == [], statements  # a free title is inserted straight away
+    for _ in range(3):
         new_post(client, author, title="Untitled")
     with counted_queries(app) as statements:
         assert new_post(client, author, title="Untitled")["slug"] == "untitled-5"
     inserts = [s for s, _ in statements if s.startswith("INSERT INTO posts ")]
-    assert len(inserts) == 1, statements
+    looks = [s for s, _ in statements if s.startswith("SELECT posts.slug")]
+    assert (len(inserts), len(looks)) == (2, 1), statements  # the title's own slug, then one look
 
 
 def test_two_requests_racing_for_one_slug_both_succeed(monkeypatch, tmp_path):

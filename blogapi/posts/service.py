@@ -83,12 +83,14 @@ def taken_slugs(candidates: list[str]) -> set[str]:
 
 
 def free_slug_candidates(title: str) -> Iterator[str]:
-    """The title's slug candidates less those already taken, looked up once: trying each taken
-    one cost an insert, a failure and a rollback. The unique constraint still decides, since
-    another request may take a free one first."""
-    candidates = list(slug_candidates(title))
-    taken = taken_slugs(candidates[:NUMBERED_SLUG_TRIES])
-    return (slug for slug in candidates if slug not in taken)
+    """The title's own slug (usually free: no look first), then, once it turned out taken, the
+    numbered candidates less those already taken, looked up once: trying each taken one cost an
+    insert, a failure and a rollback. The unique constraint still decides, since another
+    request may take a free one first."""
+    first, *numbered = slug_candidates(title)
+    yield first
+    taken = taken_slugs(numbered[: NUMBERED_SLUG_TRIES - 1])
+    yield from (slug for slug in numbered if slug not in taken)
 
 
 def is_slug_conflict(error: IntegrityError) -> bool:

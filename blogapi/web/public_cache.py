@@ -173,10 +173,12 @@ def public_validators(response: Response) -> None:
     response.headers["Vary"] = "Authorization"
 
 
-def mark_storable(valid_until: datetime | None) -> None:
+def offer_to_replay(until_go_live: bool = True) -> None:
     """Let the layer in front of Flask replay this request's 200 while the state it read is
-    unchanged, until `valid_until` (None: until a change)."""
-    request.environ[STORABLE] = valid_until
+    unchanged (and, if `until_go_live`, no scheduled post has gone live since): only when the
+    layer read that state for this request, so that no other request pays for the go-live."""
+    if VERSION in request.environ:
+        request.environ[STORABLE] = request_go_live() if until_go_live else None
 
 
 def reusable(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -186,7 +188,7 @@ def reusable(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         result = view(*args, **kwargs)
-        mark_storable(None)
+        offer_to_replay(until_go_live=False)
         return result
 
     return wrapper
@@ -202,14 +204,13 @@ def public_cache(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(*args, **kwargs)
         if "Authorization" in request.headers:
             result = view(*args, **kwargs)
-            mark_storable(request_go_live())
+            offer_to_replay()
             return result
         cache: VersionedCache = current_app.extensions[EXTENSION_KEY]
         version = request_version()
         key = cache_key(request.environ, current_app.config.get("SITE_URL", ""))
         entry = cache.get(key, version, request_now())
-        mark_storable(request_go_live())
-        if entry is not None:
+        if entry is not None:  # not offered: knowing until when would cost a statement
             return from_entry(entry)
         response = response_of(view(*args, **kwargs))
         if response.status_code == 200:
@@ -217,6 +218,7 @@ def public_cache(view: Callable[..., Any]) -> Callable[..., Any]:
             headers = tuple((k, v) for k, v in response.headers.items() if k != "Content-Length")
             made = Entry(response.get_data(), headers)
             cache.put(key, version, request_go_live(), made, size=len(made.body))
+            offer_to_replay()
             return from_entry(made)
         return response
 

@@ -76,7 +76,7 @@ def summarize(result: dict[str, Any]) -> list[dict[str, Any]]:
     for scenario in result["scenarios"]:
         name = scenario["name"]
         pairs = result["runs"][name]
-        count, status = result["queries"].get(name, ["?", 200])
+        warm, status, first = result["queries"].get(name, ["?", 200, "?"])
         rows.append(
             {
                 "name": name,
@@ -90,7 +90,8 @@ def summarize(result: dict[str, Any]) -> list[dict[str, Any]]:
                 "errors": sum(m.non_2xx + m.errors for _, m in pairs),
                 "goal": scenario["goal"],
                 "same_file": scenario["same_file"],
-                "queries": f"{count}" if status == 200 else f"{count} (HTTP {status})",
+                "queries": f"{warm} (first {first})"
+                + ("" if status == 200 else f" (HTTP {status})"),
             }
         )
     return rows
@@ -203,8 +204,9 @@ def markdown(args: argparse.Namespace, results: dict[str, dict[str, Any]]) -> st
         f"config; wrk {args.threads} threads, {args.connections} connections, {args.seconds} s "
         f"per run, {args.rounds} alternating round(s) (medians shown; each ratio against bare "
         f"Flask in the same round); {args.posts:,} seeded posts per database; writes "
-        f"{args.seconds} s of 4 client threads. SQL/request: statements of the second of two "
-        "identical requests, counted in-process.",
+        f"{args.seconds} s of 4 client threads. SQL/request: statements of a warm request "
+        "(the third of three identical ones, as under load), and of the first, counted "
+        "in-process.",
         "",
     ]
     for result in results.values():

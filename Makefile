@@ -34,7 +34,9 @@ test-sqlite: $(STAMP)
 test-postgres: $(STAMP)
 	$(PY) -m devtools.with_server postgres -- $(PY) -m pytest $(PYTEST_ARGS)
 
-## Read benchmark against bare Flask (bench/README.md): installs wrk and matplotlib, ~6 minutes.
+## Reads, writes and memory against bare Flask on SQLite and a throwaway PostgreSQL cluster
+## (bench/README.md): installs wrk and matplotlib; ~10 minutes per database plus seeding.
+## Smoke run: make bench BENCH_ARGS=--quick. One database: BENCH_ARGS="--database sqlite".
 ## More: make bench BENCH_ARGS="--scaling 1000,10000,100000,1000000"
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'

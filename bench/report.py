@@ -1,4 +1,5 @@
-"""Turn benchmark results into bench/results/latest.md and latest.png."""
+"""Turn benchmark results into bench/results/latest.md and latest.png (quick.* for --quick), and
+the scaling runs into scaling.md and scaling.png."""
 
 from __future__ import annotations
 
@@ -6,12 +7,31 @@ import argparse
 import os
 import platform
 import statistics
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-GOALS = [0.50, 0.45, 0.60, 0.45]
-QUERY_KEYS = ["list", "deep cursor", "single post", "me"]
+# Issue 20: create + publish pairs/s before round two (SQLite, 4 client threads), the multiple
+# of it to reach, and the memory goal for every worker process.
+WRITE_BASELINE = {"sqlite": 134.0}
+WRITE_GOAL_MULTIPLE = 5.0
+MEMORY_GOAL_MB = 80.0
+SAME_FILE_MARK = "†"
+COLUMNS = [
+    "request",
+    "req/s",
+    "bare req/s",
+    "ratio",
+    "goal",
+    "met?",
+    "p50 ms",
+    "p99 ms",
+    "SQL/request",
+    "errors",
+]
+ALIGN = "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|"
+TITLES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
 def machine() -> str:
@@ -33,11 +53,30 @@ def row(*cells: str) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def summarize(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """Median throughput, latency and ratio to bare Flask for each request type."""
+def commit() -> str:
+    """The checkout's short commit id, marked when it has uncommitted changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], check=False).returncode
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" with uncommitted changes" if dirty else "")
+
+
+def yes_no(met: bool) -> str:
+    """The met? column."""
+    return "yes" if met else "**no**"
+
+
+def summarize(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Median throughput, latency and ratio to bare Flask for each request type of a database."""
     rows = []
-    for index, name in enumerate(results["scenarios"]):
-        pairs = results["runs"][name]
+    for scenario in result["scenarios"]:
+        name = scenario["name"]
+        pairs = result["runs"][name]
+        warm, status, first = result["queries"].get(name, ["?", 200, "?"])
         rows.append(
             {
                 "name": name,
@@ -49,81 +88,178 @@ def summarize(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "p50": statistics.median(m.p50_ms for _, m in pairs),
                 "p99": statistics.median(m.p99_ms for _, m in pairs),
                 "errors": sum(m.non_2xx + m.errors for _, m in pairs),
-                "goal": GOALS[index],
-                "queries": results["queries"].get(QUERY_KEYS[index], ["?"])[0],
+                "goal": scenario["goal"],
+                "same_file": scenario["same_file"],
+                "queries": f"{warm} (first {first})"
+                + ("" if status == 200 else f" (HTTP {status})"),
             }
         )
     return rows
 
 
-def markdown(args: argparse.Namespace, results: dict[str, Any], rows: list[dict]) -> str:
-    """The report as Markdown."""
+def request_rows(rows: list[dict[str, Any]]) -> list[str]:
+    """The request types' table rows."""
+    lines = []
+    for r in rows:
+        mark = SAME_FILE_MARK if r["same_file"] else ""
+        lines.append(
+            row(
+                r["name"],
+                f"{r['rps']:,.0f}",
+                f"{r['bare']:,.0f}{mark}",
+                f"{r['ratio']:.2f}",
+                f"≥ {r['goal']:.2f}",
+                yes_no(r["ratio"] >= r["goal"]),
+                f"{r['p50']:.2f}",
+                f"{r['p99']:.2f}",
+                r["queries"],
+                f"{r['errors']}",
+            )
+        )
+    return lines
+
+
+def writes_row(database: str, writes: dict[str, Any]) -> str:
+    """create + publish pairs against issue 20's baseline, as a table row."""
+    pairs = writes["pairs_per_second"]
+    baseline = WRITE_BASELINE.get(database)
+    if baseline:
+        multiple = f"{pairs / baseline:.1f}x {baseline:.0f}"
+        goal = f"≥ {WRITE_GOAL_MULTIPLE:.0f}x ({WRITE_GOAL_MULTIPLE * baseline:,.0f}/s)"
+        met = yes_no(pairs >= WRITE_GOAL_MULTIPLE * baseline)
+    else:
+        multiple, goal, met = "no baseline", f"≥ {WRITE_GOAL_MULTIPLE:.0f}x baseline", "—"
+    return row(
+        "`POST /posts` + publish, 4 clients (pairs/s)",
+        f"{pairs:,.0f}",
+        "",
+        multiple,
+        goal,
+        met,
+        f"{writes['p50_ms']:.1f}",
+        f"{writes['p99_ms']:.1f}",
+        "",
+        f"{writes['failures']}",
+    )
+
+
+def memory_rows(memory: dict[str, Any]) -> list[str]:
+    """Peak resident memory of every process, as a small table."""
+    workers = memory["blogapi_workers"]
+    largest = max([*workers, memory["queue_worker"]], default=0.0)
+    return [
+        row("process", "peak RSS (VmHWM) MB", "goal", "met?"),
+        "|---|---:|---:|---|",
+        row(
+            "blogapi gunicorn workers",
+            " / ".join(f"{mb:.0f}" for mb in workers),
+            f"≤ {MEMORY_GOAL_MB:.0f}",
+            yes_no(max(workers, default=0.0) <= MEMORY_GOAL_MB),
+        ),
+        row(
+            "queue worker (`manage.py worker`)",
+            f"{memory['queue_worker']:.0f}",
+            f"≤ {MEMORY_GOAL_MB:.0f}",
+            yes_no(memory["queue_worker"] <= MEMORY_GOAL_MB),
+        ),
+        row(
+            "bare Flask gunicorn workers",
+            " / ".join(f"{mb:.0f}" for mb in memory["bare_workers"]),
+            "",
+            "",
+        ),
+    ] + ([] if largest else ["", "(no memory figures: the processes had gone)"])
+
+
+def database_section(result: dict[str, Any]) -> list[str]:
+    """One database's heading, request table, writes row and memory table."""
+    rows = summarize(result)
+    return [
+        f"## {result.get('label', TITLES[result['database']])}",
+        "",
+        f"Seeded in {result['seed_seconds']:.1f} s.",
+        "",
+        row(*COLUMNS),
+        ALIGN,
+        *request_rows(rows),
+        writes_row(result["database"], result["writes"]),
+        "",
+        f"{SAME_FILE_MARK} bare Flask serving the same file with `send_file`; every other ratio "
+        'is against bare Flask answering `{"ok": true}`. Writes: queue worker running; the '
+        "ratio column is the multiple of issue 20's figure before round two.",
+        "",
+        *memory_rows(result["memory"]),
+        "",
+    ]
+
+
+def markdown(args: argparse.Namespace, results: dict[str, dict[str, Any]]) -> str:
+    """The report as Markdown: the run's header, then one section per database."""
     lines = [
         f"# blogapi benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
-        f"Machine: {machine()}. gunicorn {args.workers} sync workers for both apps; wrk "
-        f"{args.threads} threads, {args.connections} connections, {args.seconds}s per run, "
-        f"{args.rounds} alternating rounds (medians shown); {args.posts:,} seeded posts; "
-        f"database: {'SQLite' if not args.database_url else args.database_url.split(':')[0]}.",
+        f"Command: `{args.command}` at commit {commit()}.",
         "",
-        row(
-            "request",
-            "blogapi req/s",
-            "bare Flask req/s",
-            "ratio",
-            "goal",
-            "p50 ms",
-            "p99 ms",
-            "SQL/request",
-            "errors",
-        ),
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        met = "met" if r["ratio"] >= r["goal"] else "not met"
-        lines.append(
-            f"| `{r['name']}` | {r['rps']:,.0f} | {r['bare']:,.0f} | {r['ratio']:.2f} | "
-            f"≥ {r['goal']:.2f} ({met}) | {r['p50']:.2f} | {r['p99']:.2f} | {r['queries']} | "
-            f"{r['errors']} |"
-        )
-    writes = results["writes"]
-    lines += [
-        f"| `POST /posts` + publish (4 clients) | {writes['pairs_per_second']:,.0f} pairs/s | | | "
-        f"report only | {writes['p50_ms']:.1f} | {writes['p99_ms']:.1f} | | {writes['failures']} |",
+        f"Machine: {machine()}. gunicorn {args.workers} sync workers for both apps, production "
+        f"config; wrk {args.threads} threads, {args.connections} connections, {args.seconds} s "
+        f"per run, {args.rounds} alternating round(s) (medians shown; each ratio against bare "
+        f"Flask in the same round); {args.posts:,} seeded posts per database; writes "
+        f"{args.seconds} s of 4 client threads. SQL/request: statements of a warm request "
+        "(the third of three identical ones, as under load), and of the first, counted "
+        "in-process.",
         "",
-        f"Peak resident memory of a worker: blogapi {results['memory_mb']:.0f} MB, "
-        f"bare Flask {results['bare_memory_mb']:.0f} MB.",
     ]
-    return "\n".join(lines) + "\n"
+    for result in results.values():
+        lines += database_section(result)
+    return "\n".join(lines)
 
 
-def chart(rows: list[dict], results: dict[str, Any], path: Path) -> None:
-    """A bar chart of ratios to bare Flask against the goals."""
+def chart(results: dict[str, dict[str, Any]], path: Path) -> None:
+    """Grouped bars of each request's ratio to bare Flask, one bar per database, with goals."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    names = [r["name"].replace("GET ", "") for r in rows]
-    ax.bar(names, [r["ratio"] for r in rows], color="#4a7bd0", label="blogapi / bare Flask")
-    ax.scatter(names, [r["goal"] for r in rows], color="#d04a4a", marker="_", s=900, label="goal")
-    ax.set_ylim(0, 1.05)
+    summaries = {database: summarize(result) for database, result in results.items()}
+    first = next(iter(summaries.values()))
+    names = [r["name"].replace("`", "").replace("GET ", "") for r in first]
+    width = 0.8 / len(summaries)
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    for index, (database, rows) in enumerate(summaries.items()):
+        positions = [x + (index - (len(summaries) - 1) / 2) * width for x in range(len(rows))]
+        bars = ax.bar(positions, [r["ratio"] for r in rows], width, label=TITLES[database])
+        ax.bar_label(bars, fmt="%.2f", fontsize=6, padding=1)
+    ax.scatter(
+        range(len(first)),
+        [r["goal"] for r in first],
+        color="#d04a4a",
+        marker="_",
+        s=1200,
+        label="goal",
+        zorder=3,
+    )
+    ax.set_xticks(range(len(first)), names, rotation=20, ha="right", fontsize=7)
+    highest = max(r["ratio"] for rows in summaries.values() for r in rows)
+    ax.set_ylim(0, max(1.05, highest * 1.1))
     ax.set_ylabel("throughput ratio to bare Flask")
-    ax.set_title("Requests/s relative to bare Flask")
-    ax.tick_params(axis="x", labelrotation=15, labelsize=8)
-    ax.legend(loc="upper right", fontsize=8)
+    ax.set_title("Requests/s relative to bare Flask (median of alternating rounds)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=3, fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def write_report(args: argparse.Namespace, results: dict[str, Any], output: Path) -> None:
-    """Write latest.md and latest.png into `output`."""
+def write_report(
+    args: argparse.Namespace, results: dict[str, dict[str, Any]], output: Path
+) -> list[Path]:
+    """Write the Markdown report and the chart into `output` (latest.*, or quick.* for a smoke
+    run); the paths written."""
     output.mkdir(parents=True, exist_ok=True)
-    rows = summarize(results)
-    (output / "latest.md").write_text(markdown(args, results, rows))
-    chart(rows, results, output / "latest.png")
+    report, picture = output / f"{args.report_name}.md", output / f"{args.report_name}.png"
+    report.write_text(markdown(args, results))
+    chart(results, picture)
+    return [report, picture]
 
 
 def pair(cached: Any, uncached: Any) -> str:

@@ -39,12 +39,26 @@ SQLITE = [
     for op in ("INSERT", "UPDATE", "DELETE")
     if not columns or op == "UPDATE"
 ]
-# PostgreSQL: BEFORE each statement, so that the counter's row lock is the first lock every
-# writing transaction takes. Taken AFTER (last), a delete holding it (from post_tags) waited
-# for the post's row while a publish holding that row waited for the counter: a deadlock.
+# PostgreSQL: once per transaction. Readers only ever see committed versions, so one bump per
+# writing transaction tells them everything; a bump per statement made one long transaction
+# (seed, import) quadratic: each UPDATE of the counter walks the dead row versions the same
+# transaction left behind, which nothing can prune before it ends. The marker is the
+# transaction's own id, set transaction-locally: a rolled-back savepoint takes back the marker
+# with its bump, and a value SET for a whole session can never match a later transaction.
+BUMPED = "blogapi.content_bumped"
+POSTGRESQL_BUMP_ONCE = (
+    f"IF current_setting('{BUMPED}', true) IS DISTINCT FROM pg_current_xact_id()::text THEN "
+    f"{POSTGRESQL_BUMP}; "
+    f"PERFORM set_config('{BUMPED}', pg_current_xact_id()::text, true); "
+    "END IF"
+)
+# BEFORE each statement, so that the counter's row lock is the first lock every writing
+# transaction takes (its first watched statement bumps). Taken AFTER (last), a delete holding
+# it (from post_tags) waited for the post's row while a publish holding that row waited for
+# the counter: a deadlock.
 POSTGRESQL = [
     "CREATE OR REPLACE FUNCTION bump_content_version() RETURNS trigger LANGUAGE plpgsql AS "
-    f"$$ BEGIN {POSTGRESQL_BUMP}; RETURN NULL; END $$",
+    f"$$ BEGIN {POSTGRESQL_BUMP_ONCE}; RETURN NULL; END $$",
     *[
         f"CREATE OR REPLACE TRIGGER content_version_{table} BEFORE "
         f"{'UPDATE' + columns if columns else 'INSERT OR UPDATE OR DELETE OR TRUNCATE'}"

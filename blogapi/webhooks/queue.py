@@ -1,23 +1,28 @@
 """The job queue, on Huey: Redis (REDIS_URL) when the deployment has one, else a SQLite file
-in the instance folder, so the embedded default needs no server. Only the worker uses it."""
+in the instance folder, so the embedded default needs no server. Only the worker uses it, so
+Huey (which brings redis and psycopg with it) is imported by the worker alone."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
-from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from blogapi.timeutil import utcnow
 from blogapi.webhooks.delivery import deliver
 from blogapi.webhooks.maintenance import prune
 
+if TYPE_CHECKING:
+    from huey import Huey
+
 
 def make_huey(config: Any) -> Huey:
     """The Huey instance the configuration names."""
+    from huey import RedisHuey, SqliteHuey
+
     redis_url = config.get("REDIS_URL") if hasattr(config, "get") else config.REDIS_URL
     if redis_url:
         return RedisHuey("blogapi", url=redis_url, results=False)
@@ -35,6 +40,7 @@ class Queue:
 
 def bind_tasks(app: Flask, huey: Huey) -> Queue:
     """Register the delivery job and the periodic clean-up on `huey`, running in `app`."""
+    from huey import crontab
 
     @huey.task(name="webhooks.deliver")  # type: ignore[untyped-decorator]
     def deliver_task(delivery_id: int) -> None:

@@ -23,8 +23,8 @@ LOADED_ON_FIRST_USE = {
     "mako": "manage.py db (alembic)",
     "pygments": "manage.py db (mako)",
     "huey": "the queue worker",
-    "redis": "the queue worker (huey), or REDIS_URL",
-    "psycopg": "the queue worker (huey), or a PostgreSQL DATABASE_URL",
+    "redis": "REDIS_URL",
+    "psycopg": "a PostgreSQL DATABASE_URL",
     "mf2py": "an IndieAuth client's page",
     "bs4": "an IndieAuth client's page (mf2py)",
     "html5lib": "an IndieAuth client's page (mf2py)",
@@ -73,9 +73,12 @@ class Started:
 
 @pytest.fixture(scope="module")
 def web_then_queue_worker(tmp_path_factory) -> tuple[Started, Started]:
-    """A fresh production process on SQLite, as a web worker, then as the queue worker."""
+    """A fresh production process on SQLite, without Redis: as a web worker, then as the
+    queue worker."""
     workdir = tmp_path_factory.mktemp("lean")
-    env = production_env(f"sqlite:///{workdir / 'lean.db'}", BLOGAPI_INSTANCE_DIR=str(workdir))
+    env = production_env(
+        f"sqlite:///{workdir / 'lean.db'}", BLOGAPI_INSTANCE_DIR=str(workdir), REDIS_URL=""
+    )
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT],
         cwd=ROOT,
@@ -111,12 +114,12 @@ def test_a_web_worker_starts_without_what_only_commands_and_first_uses_need(
     assert not web.hashed_a_password
 
 
-def test_the_queue_worker_loads_huey_but_nothing_of_the_web_features_first_uses(
+def test_the_queue_worker_loads_huey_without_the_drivers_of_storages_it_does_not_use(
     web_then_queue_worker,
 ):
     _, queue = web_then_queue_worker
     assert "huey" in queue.packages
-    assert put_off(queue.packages, frozenset({"huey", "redis", "psycopg"})) == []
+    assert put_off(queue.packages, frozenset({"huey"})) == []
     assert not queue.hashed_a_password
 
 

@@ -20,9 +20,9 @@ from flask_jwt_extended import JWTManager
 from flask_jwt_extended.config import config as jwt_config
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_migrate import Migrate
 
 from blogapi.db.engine import db
+from blogapi.db.migrations import LazyMigrate
 from blogapi.db.types import render_item
 from blogapi.db.unmapped import include_name, include_object
 
@@ -106,7 +106,8 @@ class CachingJWTManager(JWTManager):
 
 __all__ = ["db", "jwt", "limiter", "migrate"]
 
-migrate = Migrate(
+# Flask-Migrate itself is imported by the `db` commands alone (db/migrations.py).
+migrate = LazyMigrate(
     render_as_batch=True,
     compare_type=True,
     render_item=render_item,

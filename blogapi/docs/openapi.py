@@ -1,4 +1,6 @@
-"""The OpenAPI 3 document, generated from the routing table, @endpoint and the schemas."""
+"""The OpenAPI 3 document, generated from the routing table, @endpoint and the schemas.
+
+It is built at its first request, and apispec is imported then, not by every worker."""
 
 from __future__ import annotations
 
@@ -6,9 +8,6 @@ import re
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin
-from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask, current_app
 
 from blogapi.security.guards import ANY_SCOPE
@@ -132,6 +131,8 @@ class RouteLike(Protocol):
 
 def schema_name(schema: Any) -> str:
     """Component name of a schema: its class name without `Schema` (`…Patch` when partial)."""
+    from apispec.ext.marshmallow.common import resolve_schema_cls
+
     cls = resolve_schema_cls(schema)
     if isinstance(cls, list):  # several registered classes share the name: none is meant
         raise LookupError(f"ambiguous schema name {schema!r}")
@@ -239,6 +240,9 @@ def operation(doc: Doc, path_params: list[str], operation_id: str) -> dict[str, 
 
 def build_document(routes: Sequence[RouteLike], prefix: str) -> dict[str, Any]:
     """Walk the routing table and describe every operation."""
+    from apispec import APISpec
+    from apispec.ext.marshmallow import MarshmallowPlugin
+
     spec = APISpec(
         title="blogapi",
         version="1.0.0",

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 from urllib.parse import urljoin, urlsplit
 
-import mf2py
 import orjson
 from flask import current_app
 
@@ -98,6 +97,8 @@ def from_metadata(fallback: Client, body: bytes) -> Client:
 def from_page(fallback: Client, body: bytes, links: list[str]) -> Client:
     """A client from its HTML page: the first h-app's name and url, and every redirect_uri
     rel (in the page or its Link headers)."""
+    import mf2py  # with BeautifulSoup, html5lib, lxml and requests: only for sign-ins
+
     try:
         parsed = mf2py.parse(doc=body.decode("utf-8", "replace"), url=fallback.client_id)
     except Exception:  # a hostile page must not break the writer's sign-in: read it as empty

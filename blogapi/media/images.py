@@ -5,6 +5,8 @@ The type is what the decoder finds in the bytes (never the name or the declared 
 pixel count is checked on the header before anything is decoded, and nothing of the upload
 but its pixels (and an animation's timing) reaches the files written: EXIF (with GPS), XMP,
 comments and ICC profiles stay behind, colours turned to sRGB first.
+
+Pillow is imported by the first upload (or variant) a process handles, not by every worker.
 """
 
 from __future__ import annotations
@@ -12,14 +14,17 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from io import BytesIO
-from typing import Any
-
-from PIL import Image, ImageCms, ImageSequence, UnidentifiedImageError
+from typing import TYPE_CHECKING, Any
 
 from blogapi.media.containers import Malformed, trailing_data
 from blogapi.media.keys import CONTENT_TYPES as KEY_TYPES
 from blogapi.web.errors import ApiError
+
+if TYPE_CHECKING:
+    from PIL import Image
+    from PIL._imagingcms import CmsProfile
 
 FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
@@ -40,18 +45,26 @@ SAVE_OPTIONS: dict[str, dict[str, Any]] = {
     "WEBP": {"quality": 85},
 }
 ORIENTATION = 0x0112
+# EXIF orientation -> the name of Pillow's Image.Transpose that makes the picture upright.
 TRANSPOSE = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
+    2: "FLIP_LEFT_RIGHT",
+    3: "ROTATE_180",
+    4: "FLIP_TOP_BOTTOM",
+    5: "TRANSPOSE",
+    6: "ROTATE_270",
+    7: "TRANSVERSE",
+    8: "ROTATE_90",
 }
 NOT_AN_IMAGE = "The file is not a JPEG, PNG, GIF or WebP image."
 CORRUPT = "The image is truncated or corrupt."
-SRGB = ImageCms.createProfile("sRGB")
+
+
+@cache
+def srgb() -> CmsProfile:
+    """The sRGB profile colours are converted to, made once per process."""
+    from PIL import ImageCms
+
+    return ImageCms.createProfile("sRGB")
 
 
 def refused(status: int, detail: str) -> ApiError:
@@ -140,6 +153,8 @@ def variants(frames: Frames, image_format: str, widths: Sequence[int]) -> tuple[
 
 def open_image(data: bytes) -> Image.Image:
     """Read the header with the four allowed decoders only."""
+    from PIL import Image, UnidentifiedImageError
+
     # Pillow refuses a header over twice its own limit here; between once and twice it only
     # warns (turning the warning into an error would change process-wide warning filters, which
     # threads share), and check_size refuses it with MEDIA_MAX_PIXELS at the default.
@@ -182,7 +197,10 @@ def frame_count(image: Image.Image) -> int:
 
 def decode(image: Image.Image) -> Frames:
     """Every frame decoded, upright, in a mode its format can write, with no metadata."""
-    transpose = TRANSPOSE.get(orientation(image))
+    from PIL import Image, ImageSequence
+
+    upright = TRANSPOSE.get(orientation(image))
+    transpose = Image.Transpose[upright] if upright else None
     images, durations = [], []
     count = frame_count(image)  # counted before, by check_size
     try:
@@ -245,10 +263,12 @@ def to_srgb(frame: Image.Image) -> Image.Image:
     icc = frame.info.get("icc_profile")
     if not icc or frame.mode not in ("RGB", "RGBA", "CMYK"):
         return frame  # grey images keep their grey values
+    from PIL import ImageCms
+
     output = "RGBA" if frame.mode == "RGBA" else "RGB"
     try:
         source = ImageCms.ImageCmsProfile(BytesIO(icc))
-        converted = ImageCms.profileToProfile(frame, source, SRGB, outputMode=output)
+        converted = ImageCms.profileToProfile(frame, source, srgb(), outputMode=output)
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
         return frame  # a broken profile: the pixels as they are
     return converted if converted is not None else frame
@@ -256,6 +276,8 @@ def to_srgb(frame: Image.Image) -> Image.Image:
 
 def resized(frames: Frames, width: int) -> Frames:
     """The frames scaled to `width`, the height in proportion."""
+    from PIL import Image
+
     old_width, old_height = frames.size
     height = max(1, round(old_height * width / old_width))
     images = [

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from text_unidecode import unidecode
-
 MAX_SLUG_LENGTH = 80
 
 _NOT_SLUG_CHARS = re.compile(r"[^a-z0-9]+")
@@ -31,12 +29,22 @@ def _truncate(slug: str, max_length: int) -> str:
     return cut.rstrip("-")
 
 
+def to_ascii(text: str) -> str:
+    """Transliterate text to ASCII ("Ærøskøbing" -> "AEroskobing")."""
+    # text_unidecode holds its whole table in memory (about 4 MB): only non-ASCII titles and
+    # tags load it, and it maps every ASCII character to itself, so ASCII text skips it.
+    from text_unidecode import unidecode
+
+    ascii_text: str = unidecode(text)
+    return ascii_text
+
+
 def slugify(text: str, max_length: int = MAX_SLUG_LENGTH, *, symbols: bool = False) -> str:
     """Return an ASCII slug for text, or "" when nothing usable is left; `symbols` spells out
     "+", "#" and a leading "." (tags, whose slug is their identity)."""
     if max_length < 1:
         raise ValueError("max_length must be at least 1")
-    ascii_text = unidecode(text)
+    ascii_text = text if text.isascii() else to_ascii(text)
     if symbols:
         for symbol, word in _SYMBOLS:
             ascii_text = symbol.sub(word, ascii_text)

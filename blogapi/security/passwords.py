@@ -26,17 +26,25 @@ class PasswordHasher:
             argon2__type="ID",
             **PROFILES[profile],
         )
-        # Verified when the user is unknown, so both failures cost the same time.
-        self.dummy_hash = self.context.hash("blogapi dummy password for timing")
+        self.dummy_hash: str | None = None
 
     def hash(self, password: str) -> str:
         """Hash a new password."""
         return self.context.hash(password)
 
+    def dummy(self) -> str:
+        """The hash verified when the user is unknown, so both failures cost the same time."""
+        # Made at the first check, not at start-up: argon2 fills 19 MiB making it, and the
+        # queue worker and the admin commands never check a password.
+        if self.dummy_hash is None:
+            self.dummy_hash = self.context.hash("blogapi dummy password for timing")
+        return self.dummy_hash
+
     def verify(self, password: str, stored_hash: str | None) -> tuple[bool, str | None]:
         """Check a password; also return a new hash when the stored one is outdated."""
+        dummy = self.dummy()  # before either branch: a process's first check costs the same
         if stored_hash is None:
-            self.context.verify(password, self.dummy_hash)
+            self.context.verify(password, dummy)
             return False, None
         try:
             return self.context.verify_and_update(password, stored_hash)

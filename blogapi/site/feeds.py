@@ -1,18 +1,20 @@
-"""Atom 1.0 (RFC 4287) and RSS 2.0 feeds of a FeedSource, written by feedgen."""
+"""Atom 1.0 (RFC 4287) and RSS 2.0 feeds of a FeedSource, written by feedgen.
+
+feedgen (with lxml and dateutil, about 6 MB) is imported when a feed is first written, so a
+worker that serves no feed does not carry it."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from feedgen.entry import FeedEntry
-from feedgen.feed import FeedGenerator
-from feedgen.util import xml_elem
+from typing import TYPE_CHECKING, Any
 
 from blogapi.db.models import Post
 from blogapi.site import links
 from blogapi.site.content import changed_at
 from blogapi.site.feed_source import GENERATOR, FeedSource, image_url
 from blogapi.web.urls import external_url
+
+if TYPE_CHECKING:
+    from feedgen.entry import FeedEntry
 
 ATOM_TYPE = "application/atom+xml"
 RSS_TYPE = "application/rss+xml"
@@ -36,6 +38,8 @@ class EntryLinks:
 
     def extend_atom(self, entry: Any) -> Any:
         """Write the links into the entry's element."""
+        from feedgen.util import xml_elem
+
         for attributes in self.links:
             xml_elem("link", entry, **attributes)
         return entry
@@ -47,6 +51,8 @@ class EntryLinks:
 
 def atom_feed(source: FeedSource) -> bytes:
     """The feed as an Atom document."""
+    from feedgen.feed import FeedGenerator
+
     feed = FeedGenerator()
     feed.id(source.self_url("atom"))
     feed.title(source.title)
@@ -90,6 +96,8 @@ def atom_entry(entry: FeedEntry, post: Post) -> None:
 
 def rss_feed(source: FeedSource) -> bytes:
     """The feed as an RSS 2.0 document."""
+    from feedgen.feed import FeedGenerator
+
     feed = FeedGenerator()
     feed.load_extension("dc", atom=False, rss=True)
     feed.title(source.title)

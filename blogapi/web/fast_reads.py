@@ -33,6 +33,7 @@ from blogapi.extensions import VERIFIED_TOKENS_KEY, db, limiter
 from blogapi.timeutil import utcnow
 from blogapi.web.public_cache import STORABLE, VERSION, VersionedCache
 
+EXTENSION_KEY = "blogapi.fast_reads"
 MAX_ENTRIES = 2048
 MAX_BYTES = 16 * 1024 * 1024
 BEARER = "Bearer "
@@ -179,4 +180,6 @@ class FastReads:
 
 def init_fast_reads(app: Flask) -> None:
     """Put the layer in front of the app's WSGI callable (before any proxy fix wraps it)."""
-    app.wsgi_app = FastReads(app, app.wsgi_app)  # type: ignore[method-assign]
+    layer = FastReads(app, app.wsgi_app)
+    app.extensions[EXTENSION_KEY] = layer
+    app.wsgi_app = layer  # type: ignore[method-assign]

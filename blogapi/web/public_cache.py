@@ -70,6 +70,12 @@ class VersionedCache:
             self.entries.move_to_end(key)
             return value
 
+    def clear(self) -> None:
+        """Forget every entry."""
+        with self.lock:
+            self.entries.clear()
+            self.size = 0
+
     def put(
         self, key: Any, version: Hashable, valid_until: datetime | None, value: Any, size: int = 0
     ) -> None:

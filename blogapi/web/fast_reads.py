@@ -26,12 +26,13 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
 
 from blogapi.db.content_version import QUERY, as_version, read_row
 from blogapi.db.models import RevokedToken, User
 from blogapi.extensions import VERIFIED_TOKENS_KEY, db, limiter
 from blogapi.timeutil import utcnow
-from blogapi.web.public_cache import STORABLE, VERSION, VersionedCache
+from blogapi.web.public_cache import OFFERS_REPLAY, STORABLE, VERSION, VersionedCache
 
 EXTENSION_KEY = "blogapi.fast_reads"
 MAX_ENTRIES = 2048
@@ -75,9 +76,10 @@ class FastReads:
         self.app = app
         self.wsgi_app = wsgi_app
         self.entries = VersionedCache(MAX_ENTRIES, max_bytes=MAX_BYTES)
+        self.offers: dict[str, bool] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if not self.may_answer(environ):
+        if not self.may_answer(environ) or not self.offers_replay(environ.get("PATH_INFO", "")):
             return self.wsgi_app(environ, start_response)
         authorization = environ.get("HTTP_AUTHORIZATION")
         try:
@@ -109,6 +111,17 @@ class FastReads:
         if any(name in environ for name in CONDITIONAL):
             return False
         return not self.counts_every_request()
+
+    def offers_replay(self, path: str) -> bool:
+        """Whether the view a GET of `path` reaches may offer its answer for replay (a media
+        file, a 404 or the docs never do: no state is read for them). Remembered per path."""
+        offers = self.offers.get(path)
+        if offers is None:
+            offers = view_offers_replay(self.app, path)
+            if len(self.offers) >= MAX_ENTRIES:
+                self.offers.clear()
+            self.offers[path] = offers
+        return offers
 
     def counts_every_request(self) -> bool:
         """Whether rate limits apply to every request (a replay would escape them)."""
@@ -176,6 +189,18 @@ class FastReads:
         replay = Replay(status, tuple(headers), body)
         self.entries.put(key, state, environ[STORABLE], replay, size=len(body))
         return [body]
+
+
+def view_offers_replay(app: Flask, path: str) -> bool:
+    """Whether GET `path` is routed to a view marked by `public_cache` or `reusable`."""
+    try:
+        endpoint, _ = app.url_map.bind("localhost").match(path, method="GET")
+    except HTTPException:  # no such page, another method, a redirect: Flask answers
+        return False
+    view = app.view_functions.get(endpoint)
+    resource = getattr(view, "view_class", None)  # a Flask-RESTful resource's method view
+    method = getattr(resource, "get", None) if resource is not None else view
+    return bool(getattr(method, OFFERS_REPLAY, False))
 
 
 def init_fast_reads(app: Flask) -> None:

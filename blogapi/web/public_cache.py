@@ -29,6 +29,7 @@ from blogapi.web.etags import etag_of
 # Between a view and the layer in front of Flask (web/fast_reads.py), in the request's environ:
 STORABLE = "blogapi.fast_reads.storable"  # the 200 may be replayed, until this time (or None)
 VERSION = "blogapi.fast_reads.version"  # the content version the layer read for this request
+OFFERS_REPLAY = "offers_replay"  # on a view that may offer its 200s for replay
 EXTENSION_KEY = "blogapi.public_cache"
 COUNTS_KEY = "blogapi.list_counts"
 MAX_ENTRIES = 2048
@@ -197,6 +198,7 @@ def reusable(view: Callable[..., Any]) -> Callable[..., Any]:
         offer_to_replay(until_go_live=False)
         return result
 
+    setattr(wrapper, OFFERS_REPLAY, True)
     return wrapper
 
 
@@ -228,6 +230,7 @@ def public_cache(view: Callable[..., Any]) -> Callable[..., Any]:
             return from_entry(made)
         return response
 
+    setattr(wrapper, OFFERS_REPLAY, True)
     return wrapper
 
 

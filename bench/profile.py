@@ -26,6 +26,7 @@ from typing import Any
 
 from bench.databases import new_database
 from bench.run import PASSWORD, manage
+from blogapi.web.fast_reads import drained
 from devtools.live import migrate, production_env
 
 WSGI = {"wsgi.url_scheme": "http", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80"}
@@ -64,13 +65,7 @@ def call(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> tuple[
         seen.append(status)
         return lambda _data: None
 
-    result = app(environ, start_response)
-    try:
-        body = b"".join(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
+    body = drained(app(environ, start_response))
     return seen[0], body
 
 

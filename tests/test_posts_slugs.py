@@ -86,13 +86,9 @@ def test_slug_lookup_ignores_case(client, author):
     assert client.get(f"{API}/posts/Mixed-CASE", headers=author.headers).get_json() == post
 
 
-def test_a_slug_lost_to_a_concurrent_insert_is_retried_with_the_next_suffix(
-    monkeypatch, client, author
-):
-    """The service looks once for taken slugs, but the constraint decides: a slug another
-    request took after that look is retried with the next suffix."""
-    new_post(client, author, title="Race")
-    monkeypatch.setattr(post_service, "taken_slugs", lambda candidates: set())  # looked too early
+@pytest.fixture
+def slug_conflicts(monkeypatch) -> list[bool]:
+    """Each failed insert the service classifies: whether it was a slug conflict."""
     conflicts: list[bool] = []
     classify = post_service.is_slug_conflict
 
@@ -101,8 +97,20 @@ def test_a_slug_lost_to_a_concurrent_insert_is_retried_with_the_next_suffix(
         return conflicts[-1]
 
     monkeypatch.setattr(post_service, "is_slug_conflict", spy)
-    assert new_post(client, author, title="Race")["slug"] == "race-2"
-    assert conflicts == [True]
+    return conflicts
+
+
+def test_a_slug_lost_to_a_concurrent_insert_is_retried_with_the_next_suffix(
+    monkeypatch, client, author, slug_conflicts
+):
+    """The service looks once for taken slugs, but the constraint decides: a slug another
+    request took after that look is retried with the next suffix."""
+    new_post(client, author, title="Race")
+    new_post(client, author, title="Race")
+    monkeypatch.setattr(post_service, "taken_slugs", lambda candidates: set())  # looked too early
+    slug_conflicts.clear()
+    assert new_post(client, author, title="Race")["slug"] == "race-3"
+    assert slug_conflicts == [True, True]  # the title's own slug, then race-2 the look missed
 
 
 def test_a_taken_title_costs_one_look_not_one_failed_insert_per_suffix(app, client, author):
@@ -119,7 +127,7 @@ def test_a_taken_title_costs_one_look_not_one_failed_insert_per_suffix(app, clie
     assert (len(inserts), len(looks)) == (2, 1), statements  # the title's own slug, then one look
 
 
-def test_two_requests_racing_for_one_slug_both_succeed(monkeypatch, tmp_path):
+def test_two_requests_racing_for_one_slug_both_succeed(monkeypatch, tmp_path, slug_conflicts):
     app = file_database_app(tmp_path)
     client = app.test_client()
     writer = sign_up(client, app, "racer", "author")
@@ -132,14 +140,6 @@ def test_two_requests_racing_for_one_slug_both_succeed(monkeypatch, tmp_path):
         return html
 
     monkeypatch.setattr(post_service, "render_markdown", render_then_wait)
-    conflicts: list[bool] = []
-    classify = post_service.is_slug_conflict
-
-    def spy(error):
-        conflicts.append(classify(error))
-        return conflicts[-1]
-
-    monkeypatch.setattr(post_service, "is_slug_conflict", spy)
     results: list[tuple[int, dict]] = []
 
     def create() -> None:
@@ -155,7 +155,7 @@ def test_two_requests_racing_for_one_slug_both_succeed(monkeypatch, tmp_path):
     assert [status for status, _ in results] == [201, 201], results
     assert sorted(body["slug"] for _, body in results) == ["photo-finish", "photo-finish-2"]
     assert [body["tags"] for _, body in results] == [["shared"], ["shared"]]
-    assert conflicts == [True]  # the loser hit the unique constraint once, then took -2
+    assert slug_conflicts == [True]  # the loser hit the unique constraint once, then took -2
     with app.app_context():
         assert db.session.scalars(select(Tag.slug)).all() == ["shared"]
         db.engine.dispose()

@@ -180,15 +180,20 @@ class FastReads:
         status, headers = sent
         if any(name.lower() in PER_REQUEST for name, _ in headers):
             return result
-        try:
-            body = b"".join(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
+        body = drained(result)
         replay = Replay(status, tuple(headers), body)
         self.entries.put(key, state, environ[STORABLE], replay, size=len(body))
         return [body]
+
+
+def drained(result: Iterable[bytes]) -> bytes:
+    """A WSGI app's whole answer body, its iterable closed as WSGI asks."""
+    try:
+        return b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
 
 
 def view_offers_replay(app: Flask, path: str) -> bool:

@@ -111,14 +111,9 @@ def forget_held() -> None:
     close_quietly(connection)
 
 
-def read_pooled(engine: Engine) -> Version:
-    """The version read through a pooled connection, as every other statement is (its errors
-    are SQLAlchemy's, which the app answers with a 503)."""
-    return as_version(read_pooled_row(engine, QUERY))
-
-
 def read_pooled_row(engine: Engine, query: str, parameters: tuple[Any, ...] = ()) -> Any:
-    """The first row of a query read through a pooled connection."""
+    """The first row of a query read through a pooled connection, as every other statement is
+    (its errors are SQLAlchemy's, which the app answers with a 503)."""
     with engine.connect() as connection:
         return connection.exec_driver_sql(query, parameters).first()
 

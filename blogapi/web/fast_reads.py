@@ -134,7 +134,7 @@ class FastReads:
         carries a credential other than an access token this process has verified."""
         engine = self.engine()
         if authorization is None:
-            return tuple(read_row(engine, QUERY, ()) or (0, None))
+            return tuple(as_version(read_row(engine, QUERY, ())))
         if not authorization.startswith(BEARER):
             return None
         verified = self.app.extensions[VERIFIED_TOKENS_KEY]

@@ -7,6 +7,7 @@ FLASK_SKIP_DOTENV=1 (Flask's own switch, which the test suite sets) turns `.env`
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -178,6 +179,42 @@ def check_secret(name: str, value: str) -> None:
         )
 
 
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+METRICS_ALLOW_DEFAULT = ["127.0.0.0/8", "::1"]
+
+
+def log_format(value: str) -> str:
+    """LOG_FORMAT: json (one object per line) or text."""
+    if value.lower() not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be json or text, not {value!r}")
+    return value.lower()
+
+
+def log_level(value: str) -> str:
+    """LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."""
+    if value.upper() not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {value!r}")
+    return value.upper()
+
+
+def networks(
+    name: str, items: list[str]
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """A list of addresses and CIDR networks."""
+    try:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in items)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must list addresses or networks (CIDR): {exc}") from None
+
+
+def metrics_token(value: str) -> str:
+    """METRICS_TOKEN: empty (no token), or a secret long enough not to be guessed."""
+    if value and len(value.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(f"METRICS_TOKEN is shorter than {MIN_SECRET_BYTES} bytes")
+    return value
+
+
 def check_secrets_differ(secret_key: str, jwt_secret_key: str) -> None:
     """Refuse one value for both secrets: either one leaking must not give away the other."""
     if secret_key == jwt_secret_key:
@@ -271,6 +308,7 @@ class Config:
     ENV_NAME = "development"
     DEBUG = False
     TESTING = False
+    log_format_default = "text"  # for a person at a terminal; production writes JSON
     # Self-registration when REGISTRATION_OPEN and DEFAULT_ROLE are not set (lower case, so
     # they stay out of app.config): open, as `author`, for the README's story.
     registration_open_default = True
@@ -382,6 +420,16 @@ class Config:
         )
         # The job queue (webhooks/queue.py) lives in REDIS_URL when set, else in this file.
         self.QUEUE_FILE = str(self.INSTANCE_DIR / "queue.db")
+        # What an operator sees (DEPLOY.md, "Watching it run"): log lines, the access log,
+        # and /metrics, answered only to METRICS_ALLOW addresses or a bearer METRICS_TOKEN.
+        self.LOG_FORMAT = log_format(env_str("LOG_FORMAT", self.log_format_default))
+        self.LOG_LEVEL = log_level(env_str("LOG_LEVEL", "INFO"))
+        self.ACCESS_LOG = env_bool("ACCESS_LOG", True)
+        self.METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
+        self.METRICS_ALLOW = networks(
+            "METRICS_ALLOW", env_list("METRICS_ALLOW") or METRICS_ALLOW_DEFAULT
+        )
+        self.METRICS_TOKEN = metrics_token(env_str("METRICS_TOKEN"))
         self.PASSWORD_HASH_PROFILE = "strong"
 
     def check_role(self) -> None:
@@ -415,6 +463,7 @@ class TestingConfig(Config):
         self.RATELIMIT_ENABLED = False
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.PASSWORD_HASH_PROFILE = "fast"
+        self.ACCESS_LOG = env_bool("ACCESS_LOG", False)  # a test that reads it turns it on
 
     def finalize(self) -> None:
         """Testing keeps its fixed secrets and needs nothing from the instance folder."""
@@ -425,6 +474,7 @@ class ProductionConfig(Config):
     """Production: strong secrets and SITE_URL from the environment; registration closed."""
 
     ENV_NAME = "production"
+    log_format_default = "json"
     # A public blog must not let strangers publish: registration is closed, and opening it
     # gives drafts only (an editor publishes them) unless DEFAULT_ROLE says otherwise.
     registration_open_default = False

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +15,9 @@ from blogapi.db import triggers as _triggers  # noqa: F401  (create_all installs
 from blogapi.extensions import db, jwt, migrate
 from blogapi.indieauth.errors import init_indieauth
 from blogapi.micropub.errors import init_micropub
+from blogapi.observability.http_requests import init_request_observation
+from blogapi.observability.logs import configure_logging
+from blogapi.observability.pool import watch_pool
 from blogapi.routes import register_routes
 from blogapi.security.jwt import register_jwt_callbacks
 from blogapi.security.keys import register_signing_keys
@@ -59,6 +61,7 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     register_security_headers(app)
     run_checked(register_cors, app)
     cli.init_app(app)
+    init_request_observation(app)  # outermost: sees every answer, replayed or not
     return app
 
 
@@ -79,15 +82,8 @@ def config_failed(error: ConfigError) -> NoReturn:
 
 
 def register_logging(app: Flask) -> None:
-    """Audit events go to stderr as bare JSON lines."""
-    audit = logging.getLogger("blogapi.audit")
-    audit.setLevel(logging.INFO)
-    if not any(getattr(h, "blogapi_audit", False) for h in audit.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        handler.blogapi_audit = True  # type: ignore[attr-defined]
-        audit.addHandler(handler)
-    audit.propagate = app.testing
+    """The app's log lines (audit events among them) go to stderr in LOG_FORMAT."""
+    configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"], propagate=app.testing)
 
 
 def register_proxy_fix(app: Flask) -> None:
@@ -109,6 +105,8 @@ def register_extensions(app: Flask) -> None:
     init_rate_limits(app)
     init_passwords(app)
     init_public_cache(app)
+    with app.app_context():
+        watch_pool(db.engine)
 
 
 def run_checked(step: Callable[[Flask], None], app: Flask) -> None:

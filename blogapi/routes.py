@@ -30,6 +30,7 @@ from blogapi.site.feed_resources import AtomFeed, JsonFeed, Robots, RssFeed, Sit
 from blogapi.site.page_resources import AuthorPage, HomePage, PostPage, SiteAsset, TagPage
 from blogapi.web.api import make_api
 from blogapi.web.health import Health
+from blogapi.web.monitoring import Metrics
 from blogapi.web.urls import API_PREFIX
 from blogapi.webhooks.resources import (
     WebhookDeliveries,
@@ -104,6 +105,7 @@ ROUTES: tuple[Route, ...] = (
     Route(DocsPage, "/docs", "docs"),
     Route(DocsAsset, "/docs/assets/<path:filename>", "docs_asset", documented=False),
     Route(Jwks, JWKS_PATH, "jwks", at_site_root=True),
+    Route(Metrics, "/metrics", "metrics", at_site_root=True),
     Route(MediaFile, "/media/<string:key>", "media_file", at_site_root=True),
     Route(AtomFeed, "/feed.atom", "feed_atom", at_site_root=True),
     Route(RssFeed, "/feed.rss", "feed_rss", at_site_root=True),

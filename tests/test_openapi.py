@@ -31,7 +31,7 @@ def app_operations(app) -> set[tuple[str, str]]:
             continue
         site_root = (
             "/.well-known", "/media/", "/feed.", "/sitemap", "/robots.txt", "/micropub",
-            "/indieauth/",
+            "/indieauth/", "/metrics",
         )  # fmt: skip
         site_page = rule.endpoint.startswith("site_")  # the reader pages (blogapi/site)
         assert site_page or rule.rule.startswith((API_PREFIX, *site_root)), rule.rule

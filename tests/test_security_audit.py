@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import orjson
 import pytest
 from flask import Flask
 from sqlalchemy import select
@@ -15,20 +14,10 @@ from blogapi.extensions import db
 from blogapi.security.audit import audit
 from tests.support.accounts import PASSWORD, Account, bearer
 from tests.support.apps import make_app
+from tests.support.logs import audit_lines
 
 NEW_PASSWORD = "a brand new passphrase"
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
-
-
-def audit_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
-    """Every audit line logged so far, each parsed as the one JSON object it must be."""
-    lines = []
-    for record in caplog.records:
-        if record.name == "blogapi.audit":
-            message = record.getMessage()
-            assert "\n" not in message
-            lines.append(orjson.loads(message))
-    return lines
 
 
 def events(caplog: pytest.LogCaptureFixture, name: str) -> list[dict[str, Any]]:

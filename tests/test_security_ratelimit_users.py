@@ -3,7 +3,6 @@ PATCH /auth/me, are limited per user (429 with Retry-After)."""
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -17,6 +16,7 @@ from blogapi.db.models import Post
 from blogapi.extensions import db, limiter
 from tests.support.accounts import Account, sign_up
 from tests.support.apps import dispose, make_app
+from tests.support.logs import audit_lines
 from tests.support.problems import assert_problem
 
 POSTS = "/api/v1/posts"
@@ -145,8 +145,7 @@ def test_the_limit_is_audited_with_the_user_id(app: Flask, client: FlaskClient, 
     ada = account(client, app, "ada")
     for n in range(4):
         create(client, ada, f"A{n}")
-    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "blogapi.audit"]
-    hits = [line for line in lines if line["event"] == "rate_limited"]
+    hits = [line for line in audit_lines(caplog) if line["event"] == "rate_limited"]
     assert len(hits) == 1
     assert (hits[0]["user_id"], hits[0]["scope"]) == (str(ada.user["id"]), "post-write-user")
 

@@ -21,6 +21,7 @@ from blogapi.webhooks.relay import relay_round
 from tests.support.accounts import Account, sign_up
 from tests.support.apps import dispose, make_app
 from tests.support.contract import ContractClient
+from tests.support.logs import audit_lines
 from tests.support.personal_tokens import as_app
 from tests.support.posts import published_post
 from tests.support.problems import assert_problem
@@ -340,11 +341,7 @@ def test_webhook_changes_are_audited_without_the_secret(client, admin, caplog):
     url = f"{WEBHOOKS}/{made['id']}"
     client.patch(url, json={"description": "renamed"}, headers=admin.headers)
     client.delete(url, headers=admin.headers)
-    lines = [
-        orjson.loads(record.getMessage())
-        for record in caplog.records
-        if record.name == "blogapi.audit"
-    ]
+    lines = audit_lines(caplog)
     names = [line["event"] for line in lines if line["event"].startswith("webhook_")]
     assert names == ["webhook_created", "webhook_changed", "webhook_deleted"]
     for line in lines:

@@ -16,6 +16,7 @@ from marshmallow import ValidationError, fields, validate, validates, validates_
 
 from blogapi.backup.record_fields import ID, required_id, text, timestamp
 from blogapi.db.webhook_models import EVENT_TYPES, SUBSCRIBABLE
+from blogapi.observability.request_ids import ACCEPTED as REQUEST_ID
 from blogapi.security.outbound import OutboundFailed, OutboundRefused, check_url
 from blogapi.web.cursors import MAX_ID
 from blogapi.web.fields import StrictSchema, UTCDateTimeField
@@ -88,6 +89,12 @@ class WebhookEventRecord(StrictSchema):
     dispatched_at = nullable_time()
     payload = fields.String(
         required=True, allow_none=True, validate=validate.Length(min=1, max=PAYLOAD_MAX)
+    )
+    # Optional: exports written before request ids were kept have none.
+    request_id = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(REQUEST_ID, error="Not a request id."),
     )
 
     @validates_schema

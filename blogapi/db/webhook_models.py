@@ -82,6 +82,8 @@ class WebhookEvent(Model):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     payload: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The X-Request-Id of the request that caused it, for the worker's log lines.
+    request_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
     def __repr__(self) -> str:
         return f"<WebhookEvent {self.uid} {self.type}>"

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, select
 
 from blogapi.db.models import RevokedToken, User
 from blogapi.extensions import db, jwt
+from blogapi.observability.http_requests import note_user
 from blogapi.security.revocation import refresh_token_reused
 from blogapi.web.errors import BEARER_REALM, for_browser, problem
 
@@ -84,8 +85,11 @@ def register_jwt_callbacks(app: Flask) -> None:
 
     @jwt.user_lookup_loader
     def lookup_user(_header: dict[str, Any], _payload: dict[str, Any]) -> User | None:
-        user = g.get("token_user")
-        return user if user is not None and user.active else None
+        user: User | None = g.get("token_user")
+        if user is None or not user.active:
+            return None
+        note_user(user.id)
+        return user
 
     @jwt.unauthorized_loader
     def missing_token(reason: str) -> Response:

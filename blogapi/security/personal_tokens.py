@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, or_, select, update
 
 from blogapi.db.models import PersonalToken, User
 from blogapi.extensions import db
+from blogapi.observability.http_requests import note_user
 from blogapi.timeutil import utcnow
 
 PREFIX = "blogapi_pat_"
@@ -122,6 +123,7 @@ def use_as_caller(token: PersonalToken) -> TokenCaller:
     """Make `token`'s user the caller of this request (guards.signed_in() returns them)."""
     token_caller = TokenCaller(token.user, token.scope_set, token.id)
     g.token_caller = token_caller
+    note_user(token.user.id)
     return token_caller
 
 

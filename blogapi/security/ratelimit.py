@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import sys
 import time
 from collections.abc import Callable
 
@@ -153,17 +152,10 @@ class StorageEvents(logging.Filter):
 
 
 def log_limiter_storage() -> None:
-    """Send Flask-Limiter's storage warnings to stderr, which otherwise go nowhere."""
+    """Keep only Flask-Limiter's storage news; the app's log set-up sends them to stderr."""
     logger = logging.getLogger(LIMITER_LOGGER)
-    if any(getattr(h, "blogapi_limiter", False) for h in logger.handlers):
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setLevel(logging.INFO)
-    handler.addFilter(StorageEvents())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.blogapi_limiter = True  # type: ignore[attr-defined]
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    if not any(isinstance(f, StorageEvents) for f in logger.filters):
+        logger.addFilter(StorageEvents())
 
 
 def rate_limited(error: HTTPException) -> Response:

@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from blogapi.db.errors import driver_reason, is_disconnect
 from blogapi.extensions import db
+from blogapi.observability.request_ids import current_request_id
 
 PROBLEM_MIME = "application/problem+json"
 BEARER_REALM = 'Bearer realm="blogapi"'
@@ -89,6 +90,9 @@ def problem(
             body["errors_omitted"] = len(errors) - ERRORS_SHOWN
     if extra:
         body.update(extra)
+    request_id = current_request_id()
+    if request_id is not None:
+        body["request_id"] = request_id
     response = Response(orjson.dumps(body), status=status, mimetype=PROBLEM_MIME)
     response.headers.update(headers or {})
     if status == 401 and "WWW-Authenticate" not in response.headers:

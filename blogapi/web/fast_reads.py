@@ -31,6 +31,8 @@ from werkzeug.exceptions import HTTPException
 from blogapi.db.content_version import QUERY, as_version, read_row
 from blogapi.db.models import RevokedToken, User
 from blogapi.extensions import VERIFIED_TOKENS_KEY, db, limiter
+from blogapi.observability.http_requests import USER_KEY
+from blogapi.observability.metrics import CACHE_LOOKUPS
 from blogapi.timeutil import utcnow
 from blogapi.web.public_cache import OFFERS_REPLAY, STORABLE, VERSION, VersionedCache
 
@@ -45,6 +47,10 @@ CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_RANGE", "HT
 PER_REQUEST = {"set-cookie", "x-ratelimit-limit", "retry-after"}
 
 StartResponse = Callable[..., Any]
+REPLAYED, NOT_REPLAYED = (
+    CACHE_LOOKUPS.labels("replay", "hit"),
+    CACHE_LOOKUPS.labels("replay", "miss"),
+)
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,7 @@ class FastReads:
             return self.wsgi_app(environ, start_response)
         authorization = environ.get("HTTP_AUTHORIZATION")
         try:
-            state = self.read_state(authorization)
+            state = self.read_state(authorization, environ)
         except SQLAlchemyError:  # the database is unwell: Flask answers, with its own 503
             return self.wsgi_app(environ, start_response)
         if state is None:  # a credential this layer cannot vouch for
@@ -99,8 +105,10 @@ class FastReads:
         )
         replay: Replay | None = self.entries.get(key, state, utcnow())
         if replay is not None:
+            REPLAYED.inc()
             start_response(replay.status, list(replay.headers))
             return [replay.body]
+        NOT_REPLAYED.inc()
         environ[VERSION] = as_version(state[:2])  # Flask reads content at this version
         return self.through_flask(environ, start_response, key, state)
 
@@ -129,7 +137,9 @@ class FastReads:
         enabled = self.app.config.get("RATELIMIT_ENABLED", True)
         return bool(enabled and (manager.default_limits or manager.application_limits))
 
-    def read_state(self, authorization: str | None) -> tuple[Any, ...] | None:
+    def read_state(
+        self, authorization: str | None, environ: dict[str, Any]
+    ) -> tuple[Any, ...] | None:
         """What a stored answer for this caller depends on, read now; None when the request
         carries a credential other than an access token this process has verified."""
         engine = self.engine()
@@ -141,6 +151,7 @@ class FastReads:
         claims = verified.get(authorization[len(BEARER) :], leeway=self.leeway)
         if claims is None or claims.get("type") != "access":
             return None
+        environ[USER_KEY] = int(claims["sub"])
         query = signed_in_state_query(engine.dialect.paramstyle)
         return tuple(read_row(engine, query, (claims["jti"], int(claims["sub"]))))
 

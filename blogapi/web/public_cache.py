@@ -22,6 +22,7 @@ from werkzeug.http import parse_date
 from blogapi.db.content_version import Version, current_version
 from blogapi.db.models import Post
 from blogapi.extensions import db
+from blogapi.observability.metrics import CACHE_LOOKUPS
 from blogapi.timeutil import request_now
 from blogapi.web.api import output_json
 from blogapi.web.etags import etag_of
@@ -31,6 +32,10 @@ STORABLE = "blogapi.fast_reads.storable"  # the 200 may be replayed, until this 
 VERSION = "blogapi.fast_reads.version"  # the content version the layer read for this request
 OFFERS_REPLAY = "offers_replay"  # on a view that may offer its 200s for replay
 EXTENSION_KEY = "blogapi.public_cache"
+PUBLIC_HIT, PUBLIC_MISS = (
+    CACHE_LOOKUPS.labels("public", "hit"),
+    CACHE_LOOKUPS.labels("public", "miss"),
+)
 COUNTS_KEY = "blogapi.list_counts"
 MAX_ENTRIES = 2048
 # Response bodies kept per process. Unknown query parameters make distinct URLs, so without a
@@ -219,7 +224,9 @@ def public_cache(view: Callable[..., Any]) -> Callable[..., Any]:
         key = cache_key(request.environ, current_app.config.get("SITE_URL", ""))
         entry = cache.get(key, version, request_now())
         if entry is not None:  # not offered: knowing until when would cost a statement
+            PUBLIC_HIT.inc()
             return from_entry(entry)
+        PUBLIC_MISS.inc()
         response = response_of(view(*args, **kwargs))
         if response.status_code == 200:
             public_validators(response)

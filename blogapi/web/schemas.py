@@ -35,6 +35,14 @@ class ProblemSchema(Schema):
         dump_only=True,
         metadata={"description": "How many more fields failed than `errors` lists (it lists 20)."},
     )
+    request_id = fields.String(
+        dump_only=True,
+        required=True,
+        metadata={
+            "description": "The request's id, as in its X-Request-Id header and its log lines.",
+            "example": "5f0c1b2e9a7d4c3b8e6f1a2b3c4d5e6f",
+        },
+    )
 
 
 class PageMetaSchema(StrictSchema):

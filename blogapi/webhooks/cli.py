@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import click
 import orjson
 from flask import current_app
@@ -13,6 +11,7 @@ from blogapi.accounts.cli import table
 from blogapi.db.commands import admin_command
 from blogapi.db.webhook_models import Webhook, WebhookDelivery
 from blogapi.extensions import db
+from blogapi.observability.logs import configure_logging
 from blogapi.timeutil import isoformat_z
 from blogapi.webhooks.worker import run_worker
 
@@ -39,9 +38,9 @@ def worker_command(workers: int, poll: float) -> None:
     as many workers, on as many hosts, as you like: each event is fanned out once and each
     delivery is sent by one worker at a time.
     """
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    config = current_app.config
+    # The queue library's own lines (a job failed, the consumer stopped) in the app's shape.
+    configure_logging(config["LOG_FORMAT"], "INFO", propagate=False, loggers=("huey",))
     where = "Redis" if current_app.config.get("REDIS_URL") else current_app.config["QUEUE_FILE"]
     click.echo(f"blogapi worker: {workers} threads, queue on {where}", err=True)
     run_worker(current_app._get_current_object(), workers=workers, poll=poll)  # type: ignore[attr-defined]

@@ -14,6 +14,8 @@ from sqlalchemy import insert, update
 
 from blogapi.db.webhook_models import Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
 from blogapi.extensions import db
+from blogapi.observability.metrics import WEBHOOK_ATTEMPTS
+from blogapi.observability.request_ids import request_id_bound
 from blogapi.security.webhook_secrets import UnreadableSecret, unseal
 from blogapi.timeutil import utcnow
 from blogapi.webhooks.sending import TIMEOUT, Outcome, attempt
@@ -82,23 +84,44 @@ def deliver(delivery_id: int) -> Outcome | None:
     )
     attempt_id = logged.inserted_primary_key[0]  # type: ignore[attr-defined]
     url, stored, msg_id, body = webhook.url, webhook.secret, event.uid, event.payload or ""
+    number, request_id = delivery.attempts, event.request_id
     db.session.commit()
-    try:
-        outcome = attempt(
-            url,
-            body.encode(),
-            unseal(stored),
-            msg_id,
-            allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"],
+    with request_id_bound(request_id):  # its log lines join those of the request that caused it
+        try:
+            outcome = attempt(
+                url,
+                body.encode(),
+                unseal(stored),
+                msg_id,
+                allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"],
+            )
+        except UnreadableSecret:
+            outcome = Outcome(None, "The secret cannot be read with this SECRET_KEY.", 0)
+        state = record(delivery_id, attempt_id, outcome, started=now)
+        WEBHOOK_ATTEMPTS.labels(state).inc()
+        log.info(
+            "webhooks: attempt %d of delivery %d: %s",
+            number,
+            delivery_id,
+            state,
+            extra={
+                "fields": {
+                    "delivery_id": delivery_id,
+                    "webhook_id": webhook.id,
+                    "event": msg_id,
+                    "attempt": number,
+                    "status_code": outcome.status_code,
+                    "duration_ms": outcome.duration_ms,
+                    "outcome": state,
+                }
+            },
         )
-    except UnreadableSecret:
-        outcome = Outcome(None, "The secret cannot be read with this SECRET_KEY.", 0)
-    record(delivery_id, attempt_id, outcome, started=now)
     return outcome
 
 
-def record(delivery_id: int, attempt_id: int, outcome: Outcome, *, started: datetime) -> None:
-    """Write how the attempt went, and what happens next, to the delivery and its webhook."""
+def record(delivery_id: int, attempt_id: int, outcome: Outcome, *, started: datetime) -> str:
+    """Write how the attempt went, and what happens next, to the delivery and its webhook;
+    the outcome: delivered, retrying or failed (no retry left)."""
     now = utcnow()
     delivery = db.session.get_one(WebhookDelivery, delivery_id, populate_existing=True)
     webhook = db.session.get_one(Webhook, delivery.webhook_id, populate_existing=True)
@@ -120,6 +143,7 @@ def record(delivery_id: int, attempt_id: int, outcome: Outcome, *, started: date
         else:
             next_at = now + timedelta(seconds=delay)
             delivery.next_attempt_at, delivery.enqueued = next_at, False
+    state = "retrying" if next_at is not None else delivery.state
     db.session.execute(
         update(ATTEMPTS)
         .where(ATTEMPTS.c.id == attempt_id)
@@ -132,6 +156,7 @@ def record(delivery_id: int, attempt_id: int, outcome: Outcome, *, started: date
         )
     )
     db.session.commit()
+    return state
 
 
 def turn_off(webhook: Webhook, reason: str, now: datetime) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from blogapi.db.models import Media, Post
 from blogapi.db.webhook_models import WebhookEvent
+from blogapi.observability.request_ids import current_request_id
 from blogapi.timeutil import utcnow
 
 EVENTS = WebhookEvent.__table__
@@ -46,6 +47,7 @@ def event_row(
         "webhook_id": webhook_id,
         "created_at": now,
         "due_at": due_at if due_at is not None and due_at > now else now,
+        "request_id": current_request_id(),
     }
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
+from blogapi.observability.metrics import timed_task
 from blogapi.timeutil import utcnow
 from blogapi.webhooks.delivery import deliver
 from blogapi.webhooks.maintenance import prune
@@ -62,12 +63,12 @@ def bind_tasks(app: Flask, huey: Huey) -> Queue:
 
     @huey.task(name="webhooks.deliver")  # type: ignore[untyped-decorator]
     def deliver_task(delivery_id: int) -> None:
-        with app.app_context():
+        with timed_task("webhooks.deliver"), app.app_context():
             deliver(delivery_id)
 
     @huey.periodic_task(crontab(minute="*/10"), name="webhooks.prune")  # type: ignore[untyped-decorator]
     def prune_task() -> None:
-        with app.app_context():
+        with timed_task("webhooks.prune"), app.app_context():
             prune(utcnow())
 
     def enqueue(delivery_id: int, when: datetime) -> None:

@@ -1,0 +1,127 @@
+"""Every HTTP request observed from the outside of the app: its request id set and returned,
+its answer counted and timed in the metrics, and one access log line written.
+
+The layer wraps the whole WSGI chain, so the answers the replay layer gives before Flask
+(blogapi/web/fast_reads.py) are seen like every other. Flask tells it, through the environ,
+which route template a request matched and which user it was made by.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask, request
+
+from blogapi.observability.metrics import HTTP_DURATION, HTTP_IN_FLIGHT, HTTP_REQUESTS
+from blogapi.observability.request_ids import ENVIRON_KEY, HEADER, bind, request_id_for, unbind
+
+ROUTE_KEY = "blogapi.route"
+USER_KEY = "blogapi.user_id"
+UNMATCHED = "unmatched"  # no route: 404s, 405s (a template always starts with "/")
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+MAX_PATHS = 2048
+access_log = logging.getLogger("blogapi.access")
+
+StartResponse = Callable[..., Any]
+
+
+class ObservedRequests:
+    """The outermost WSGI layer: request ids, request metrics and the access log."""
+
+    def __init__(
+        self, wsgi_app: Callable[..., Iterable[bytes]], *, trust_request_id: bool, log: bool
+    ) -> None:
+        self.wsgi_app = wsgi_app
+        self.trust_request_id = trust_request_id
+        self.log = log
+        # The route each GET path matched when Flask answered it: a replayed answer never
+        # reaches Flask, and it only ever replays a path this process has routed.
+        self.routes: dict[str, str] = {}
+        self.series: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
+        request_id = request_id_for(environ, self.trust_request_id)
+        environ[ENVIRON_KEY] = request_id
+        token = bind(request_id)
+        sent: list[str] = []
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            sent.append(status)
+            headers.append((HEADER, request_id))
+            return start_response(status, headers, exc_info)
+
+        HTTP_IN_FLIGHT.inc()
+        try:
+            result = self.wsgi_app(environ, start)
+        except BaseException:
+            sent.append("500 Internal Server Error")  # the server answers it
+            raise
+        finally:
+            HTTP_IN_FLIGHT.dec()
+            self.observe(environ, sent[-1] if sent else "500", time.perf_counter() - started)
+            unbind(token)
+        return result
+
+    def observe(self, environ: dict[str, Any], status_line: str, seconds: float) -> None:
+        """Count and time one answer, and log it."""
+        method = environ.get("REQUEST_METHOD", "")
+        method = method if method in METHODS else "other"
+        status = status_line[:3]
+        route = self.route_of(environ)
+        series = self.series.get((route, method, status))
+        if series is None:
+            series = (
+                HTTP_REQUESTS.labels(route, method, status),
+                HTTP_DURATION.labels(route, method, status),
+            )
+            self.series[(route, method, status)] = series
+        series[0].inc()
+        series[1].observe(seconds)
+        if self.log and access_log.isEnabledFor(logging.INFO):
+            fields = {
+                "method": method,
+                "path": route,
+                "status": int(status) if status.isdigit() else 500,
+                "duration_ms": round(seconds * 1000, 2),
+                "client": environ.get("REMOTE_ADDR"),
+            }
+            if USER_KEY in environ:
+                fields["user_id"] = environ[USER_KEY]
+            access_log.info("%s %s %s", method, route, status, extra={"fields": fields})
+
+    def route_of(self, environ: dict[str, Any]) -> str:
+        """The route template Flask matched, or the one it matched for this GET path before."""
+        route = environ.get(ROUTE_KEY)
+        path = environ.get("PATH_INFO", "")
+        if route is not None:
+            if environ.get("REQUEST_METHOD") == "GET" and path not in self.routes:
+                if len(self.routes) >= MAX_PATHS:
+                    self.routes.clear()
+                self.routes[path] = route
+            return str(route)
+        return self.routes.get(path, UNMATCHED)
+
+
+def note_route(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
+    """Tell the layer which route template this request matched (before any view runs)."""
+    rule = request.url_rule
+    request.environ[ROUTE_KEY] = rule.rule if rule is not None else UNMATCHED
+
+
+def note_user(user_id: int) -> None:
+    """Tell the layer (and the access log) which user this request is made by."""
+    request.environ[USER_KEY] = user_id
+
+
+def init_request_observation(app: Flask) -> None:
+    """Wrap the app's whole WSGI chain; call last, after every other layer is in place."""
+    app.url_value_preprocessor(note_route)
+    app.wsgi_app = ObservedRequests(  # type: ignore[method-assign]
+        app.wsgi_app,
+        trust_request_id=bool(app.config.get("TRUSTED_PROXIES", 0)),
+        log=bool(app.config.get("ACCESS_LOG", True)),
+    )

@@ -1,0 +1,103 @@
+"""Log lines: one JSON object per line (production) or readable text (development), each with
+the request id of the request or job that logged it.
+
+A record may carry structured fields as `extra={"fields": {...}}`; the JSON form puts them at
+the top level, the text form after the message. Nothing here adds a body, a token or an address
+book entry: callers pass only what may be read by whoever reads the logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from blogapi.observability.request_ids import current_request_id
+
+FORMATS = ("json", "text")
+# Loggers whose lines join ours: the app's own, and Flask-Limiter's storage news.
+LOGGERS = ("blogapi", "flask-limiter")
+HANDLER_MARK = "blogapi_handler"
+BASE_KEYS = ("time", "level", "logger", "message", "request_id")
+
+
+def timestamp(created: float) -> str:
+    """A record's time as ISO 8601 UTC with milliseconds."""
+    moment = datetime.fromtimestamp(created, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def record_request_id(record: logging.LogRecord) -> str | None:
+    """The request id a record was logged under."""
+    return getattr(record, "request_id", None) or current_request_id()
+
+
+def record_fields(record: logging.LogRecord) -> dict[str, Any]:
+    """A record's structured fields, without any that would overwrite the base keys."""
+    fields = getattr(record, "fields", None)
+    if not isinstance(fields, dict):
+        return {}
+    return {key: value for key, value in fields.items() if key not in BASE_KEYS}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record, on one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """time, level, logger, message, request_id, the record's fields, and any error."""
+        line: dict[str, Any] = {
+            "time": timestamp(record.created),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = record_request_id(record)
+        if request_id is not None:
+            line["request_id"] = request_id
+        line.update(record_fields(record))
+        if record.exc_info:
+            line["error"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
+        return orjson.dumps(line, default=str).decode()
+
+
+class TextFormatter(logging.Formatter):
+    """`time LEVEL logger [request id] message key=value…`, for a person at a terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """One readable line, then any traceback."""
+        parts = [timestamp(record.created), record.levelname, record.name]
+        request_id = record_request_id(record)
+        if request_id is not None:
+            parts.append(f"[{request_id}]")
+        parts.append(record.getMessage())
+        parts.extend(f"{key}={value}" for key, value in record_fields(record).items())
+        text = " ".join(parts)
+        if record.exc_info:
+            text += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
+        return text
+
+
+def formatter_for(log_format: str) -> logging.Formatter:
+    """The formatter LOG_FORMAT names."""
+    return JsonFormatter() if log_format == "json" else TextFormatter()
+
+
+def configure_logging(
+    log_format: str, level: str, *, propagate: bool, loggers: tuple[str, ...] = LOGGERS
+) -> None:
+    """Send `loggers` to stderr in `log_format`, once per process; `propagate` lets records
+    reach the root logger too (the test suite's capture)."""
+    for name in loggers:
+        logger = logging.getLogger(name)
+        handler = next((h for h in logger.handlers if getattr(h, HANDLER_MARK, False)), None)
+        if handler is None:
+            handler = logging.StreamHandler(sys.stderr)
+            setattr(handler, HANDLER_MARK, True)
+            logger.addHandler(handler)
+        handler.setFormatter(formatter_for(log_format))
+        logger.setLevel(level)
+        logger.propagate = propagate

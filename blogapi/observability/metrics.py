@@ -1,0 +1,122 @@
+"""The app's Prometheus metrics, and their text exposition.
+
+Under gunicorn, gunicorn.conf.py sets PROMETHEUS_MULTIPROC_DIR before any worker imports this,
+so every worker (and a webhook worker given the same folder) writes its samples to files there
+and a scrape of any worker reads them all. Without it (a test, `flask run`) the metrics live in
+this process. What the database knows (queue depth, media stored) is read at each scrape.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client.core import Metric
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+# Seconds: from a replayed read (well under a millisecond) to a slow export.
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+TASK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+disable_created_metrics()  # the *_created series: a sample per series nobody graphs
+
+HTTP_REQUESTS = Counter(
+    "blogapi_http_requests",
+    "HTTP requests answered, by route template, method and status.",
+    ["route", "method", "status"],
+)
+HTTP_DURATION = Histogram(
+    "blogapi_http_request_duration_seconds",
+    "Seconds to answer an HTTP request (until the app returned its body), by route, method "
+    "and status.",
+    ["route", "method", "status"],
+    buckets=LATENCY_BUCKETS,
+)
+HTTP_IN_FLIGHT = Gauge(
+    "blogapi_http_requests_in_flight",
+    "HTTP requests being answered now.",
+    multiprocess_mode="livesum",
+)
+CACHE_LOOKUPS = Counter(
+    "blogapi_cache_lookups",
+    "Response cache lookups: `replay` answers before Flask, `public` inside it; hit or miss.",
+    ["cache", "result"],
+)
+SECURITY_EVENTS = Counter(
+    "blogapi_security_events",
+    "Audited security events by name: login_failed, rate_limited, refresh_token_reuse, ….",
+    ["event"],
+)
+DB_POOL = Gauge(
+    "blogapi_db_pool_connections",
+    "Database pool connections checked out (in_use) and beyond the pool's size (overflow).",
+    ["state"],
+    multiprocess_mode="livesum",
+)
+WEBHOOK_ATTEMPTS = Counter(
+    "blogapi_webhook_delivery_attempts",
+    "Webhook delivery attempts by outcome: delivered, retrying, failed (no retry left).",
+    ["outcome"],
+)
+WORKER_TASKS = Histogram(
+    "blogapi_worker_task_duration_seconds",
+    "Time a queue task took, by task and outcome (ok or error).",
+    ["task", "outcome"],
+    buckets=TASK_BUCKETS,
+)
+
+
+@contextmanager
+def timed_task(name: str) -> Iterator[None]:
+    """Time a queue task into WORKER_TASKS, as ok or error."""
+    started = time.perf_counter()
+    outcome = "error"
+    try:
+        yield
+        outcome = "ok"
+    finally:
+        WORKER_TASKS.labels(name, outcome).observe(time.perf_counter() - started)
+
+
+def multiprocess_dir() -> str | None:
+    """The folder every process writes its samples to, when metrics are shared."""
+    return os.environ.get(MULTIPROC_ENV) or None
+
+
+class Joined:
+    """A registry-like view: this process's (or every process's) metrics, then `extra`."""
+
+    def __init__(self, collect_extra: Iterable[Callable[[], Iterable[Metric]]]) -> None:
+        self.collect_extra = list(collect_extra)
+
+    def collect(self) -> Iterator[Metric]:
+        """Every metric family to expose."""
+        folder = multiprocess_dir()
+        if folder is None:
+            yield from REGISTRY.collect()
+        else:
+            from prometheus_client.multiprocess import MultiProcessCollector
+
+            yield from MultiProcessCollector(None, path=folder).collect()
+        for collect in self.collect_extra:
+            yield from collect()
+
+
+def exposition(collect_extra: Iterable[Callable[[], Iterable[Metric]]] = ()) -> bytes:
+    """The Prometheus text format of every metric, with what `collect_extra` reads now."""
+    joined: Any = Joined(collect_extra)  # generate_latest only calls .collect()
+    return generate_latest(joined)
+
+
+def forget_process(pid: int) -> None:
+    """Drop a dead process's live gauges (gunicorn's child_exit hook calls this)."""
+    if multiprocess_dir() is not None:
+        from prometheus_client.multiprocess import mark_process_dead
+
+        mark_process_dead(pid)

@@ -1,0 +1,81 @@
+"""What the database knows, read at each scrape: the webhook queue's depth and the media
+stored. Read, not counted, so every instance and worker agrees on it whichever one answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client.core import GaugeMetricFamily, Metric
+from sqlalchemy import case, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from blogapi.db.models import Media
+from blogapi.db.webhook_models import WebhookDelivery, WebhookEvent
+from blogapi.extensions import db
+from blogapi.timeutil import utcnow
+
+
+def queue_depth() -> dict[tuple[str, str], int]:
+    """Webhook work waiting, by stage (events not yet fanned out, deliveries pending) and by
+    whether it is due now or later (a scheduled go-live, a retry's backoff)."""
+    now = utcnow()
+    events = db.session.execute(
+        select(
+            func.count(), func.coalesce(func.sum(case((WebhookEvent.due_at <= now, 1), else_=0)), 0)
+        ).where(WebhookEvent.dispatched_at.is_(None))
+    ).one()
+    deliveries = db.session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((WebhookDelivery.next_attempt_at <= now, 1), else_=0)), 0),
+        ).where(WebhookDelivery.state == "pending")
+    ).one()
+    return {
+        ("events", "due"): int(events[1]),
+        ("events", "later"): int(events[0]) - int(events[1]),
+        ("deliveries", "due"): int(deliveries[1]),
+        ("deliveries", "later"): int(deliveries[0]) - int(deliveries[1]),
+    }
+
+
+def media_stored() -> tuple[int, int]:
+    """How many media items are stored, and their original files' bytes."""
+    count, size = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(Media.bytes), 0))
+    ).one()
+    return int(count), int(size)
+
+
+def collect_state() -> Iterator[Metric]:
+    """The database's gauges; `blogapi_database_up` 0 (and no others) when it does not answer."""
+    up = GaugeMetricFamily(
+        "blogapi_database_up", "Whether the database answered this scrape's questions."
+    )
+    try:
+        depth = queue_depth()
+        items, size = media_stored()
+    except SQLAlchemyError:
+        db.session.rollback()
+        up.add_metric([], 0)
+        yield up
+        return
+    finally:
+        db.session.rollback()  # read only: end the transaction the reads began
+    up.add_metric([], 1)
+    yield up
+    queue = GaugeMetricFamily(
+        "blogapi_webhook_queue_depth",
+        "Webhook work waiting: events not yet fanned out and deliveries pending, due now or later.",
+        labels=["stage", "when"],
+    )
+    for (stage, when), count in depth.items():
+        queue.add_metric([stage, when], count)
+    yield queue
+    stored = GaugeMetricFamily(
+        "blogapi_media_stored_bytes", "Bytes of the original media files stored."
+    )
+    stored.add_metric([], size)
+    yield stored
+    files = GaugeMetricFamily("blogapi_media_items", "Media items stored.")
+    files.add_metric([], items)
+    yield files

@@ -18,6 +18,7 @@ from flask import Flask, request
 from blogapi.observability.metrics import HTTP_DURATION, HTTP_IN_FLIGHT, HTTP_REQUESTS
 from blogapi.observability.request_ids import ENVIRON_KEY, HEADER, bind, request_id_for, unbind
 
+EXTENSION_KEY = "blogapi.observed_requests"
 ROUTE_KEY = "blogapi.route"
 USER_KEY = "blogapi.user_id"
 UNMATCHED = "unmatched"  # no route: 404s, 405s (a template always starts with "/")
@@ -51,8 +52,8 @@ class ObservedRequests:
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             sent.append(status)
-            headers.append((HEADER, request_id))
-            return start_response(status, headers, exc_info)
+            # A new list: a layer inside may keep the one it passed (the replay layer does).
+            return start_response(status, [*headers, (HEADER, request_id)], exc_info)
 
         HTTP_IN_FLIGHT.inc()
         try:
@@ -120,8 +121,10 @@ def note_user(user_id: int) -> None:
 def init_request_observation(app: Flask) -> None:
     """Wrap the app's whole WSGI chain; call last, after every other layer is in place."""
     app.url_value_preprocessor(note_route)
-    app.wsgi_app = ObservedRequests(  # type: ignore[method-assign]
+    layer = ObservedRequests(
         app.wsgi_app,
         trust_request_id=bool(app.config.get("TRUSTED_PROXIES", 0)),
         log=bool(app.config.get("ACCESS_LOG", True)),
     )
+    app.extensions[EXTENSION_KEY] = layer
+    app.wsgi_app = layer  # type: ignore[method-assign]

@@ -33,7 +33,23 @@ def timestamp(created: float) -> str:
 
 def record_request_id(record: logging.LogRecord) -> str | None:
     """The request id a record was logged under."""
-    return getattr(record, "request_id", None) or current_request_id()
+    return getattr(record, "request_id", None)
+
+
+def stamp_request_ids() -> None:
+    """Give every log record, from any library, the request id current when it is made (a
+    handler may format it later, after the request)."""
+    make_record = logging.getLogRecordFactory()
+    if getattr(make_record, HANDLER_MARK, False):
+        return
+
+    def stamped(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        record.request_id = current_request_id()
+        return record
+
+    setattr(stamped, HANDLER_MARK, True)
+    logging.setLogRecordFactory(stamped)
 
 
 def record_fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -91,6 +107,7 @@ def configure_logging(
 ) -> None:
     """Send `loggers` to stderr in `log_format`, once per process; `propagate` lets records
     reach the root logger too (the test suite's capture)."""
+    stamp_request_ids()
     for name in loggers:
         logger = logging.getLogger(name)
         handler = next((h for h in logger.handlers if getattr(h, HANDLER_MARK, False)), None)

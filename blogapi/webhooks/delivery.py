@@ -108,7 +108,7 @@ def deliver(delivery_id: int) -> Outcome | None:
                 "fields": {
                     "delivery_id": delivery_id,
                     "webhook_id": webhook.id,
-                    "event": msg_id,
+                    "event_id": msg_id,
                     "attempt": number,
                     "status_code": outcome.status_code,
                     "duration_ms": outcome.duration_ms,

@@ -164,12 +164,14 @@ class LiveWorker:
         threads: int = 4,
         poll: float = 0.2,
         log_path: Path | None = None,
+        extra_args: tuple[str, ...] = (),
     ):
         """Configure the worker; call start() or use it with `with`."""
         self.env = dict(env)
         self.threads = threads
         self.poll = poll
         self.log_path = log_path
+        self.extra_args = extra_args
         self.process: subprocess.Popen | None = None
 
     def start(self) -> LiveWorker:
@@ -184,6 +186,7 @@ class LiveWorker:
                 str(self.threads),
                 "--poll",
                 str(self.poll),
+                *self.extra_args,
             ],
             cwd=ROOT,
             env=self.env,

@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from types import FrameType
 
@@ -99,9 +101,17 @@ def main(argv: list[str] | None = None) -> int:
     if upgrade.returncode != 0 or children.stop_signal is not None:
         return exit_code(upgrade, children.stop_signal)
     children.running.clear()
-    children.start("worker")
-    server = children.start("run", "--host", options.host, "--port", str(options.port))
-    return supervise(children, server)
+    # The worker's metrics (webhook attempts, task times) join the server's at /metrics.
+    made = None
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="blogapi-metrics-")
+    try:
+        children.start("worker")
+        server = children.start("run", "--host", options.host, "--port", str(options.port))
+        return supervise(children, server)
+    finally:
+        if made:
+            shutil.rmtree(made, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from devtools.live import (
     migrate,
     production_env,
 )
+from devtools.server import HOST, free_port
 from devtools.webhooks import ADMIN_PASSWORD, create_admin, log_in, register_webhook
 from tests.support.accounts import PASSWORD
 from tests.support.live import sign_up_over_http
@@ -46,6 +47,7 @@ class Deployment:
     metrics_dir: Path
     admin: dict[str, str]
     receiver: Receiver
+    worker_metrics: str
 
     def scrape(self) -> Samples:
         """GET /metrics over HTTP from loopback, parsed."""
@@ -76,7 +78,14 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     )
     migrate(env)
     with ExitStack() as stack:
-        worker = stack.enter_context(LiveWorker(env, log_path=workdir / "worker.log"))
+        worker_port = free_port()
+        worker = stack.enter_context(
+            LiveWorker(
+                env,
+                log_path=workdir / "worker.log",
+                extra_args=("--metrics-port", str(worker_port)),
+            )
+        )
         with ThreadPoolExecutor(max_workers=1) as pool:
             admin = pool.submit(create_admin, env)
             server = stack.enter_context(
@@ -85,7 +94,13 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         receiver = start_receiver()
         stack.callback(receiver.server.stop)
         yield Deployment(
-            server, worker, workdir, metrics_dir, log_in(server.api, admin.result()), receiver
+            server,
+            worker,
+            workdir,
+            metrics_dir,
+            log_in(server.api, admin.result()),
+            receiver,
+            f"http://{HOST}:{worker_port}/metrics",
         )
 
 
@@ -143,6 +158,11 @@ def test_a_publish_is_followed_from_its_request_into_the_workers_log(deployment)
     task = "blogapi_worker_task_duration_seconds_count"
     assert value(samples, task, task="webhooks.deliver", outcome="ok") >= 1
     assert value(samples, "blogapi_security_events_total", event="login_failed") >= 1
+    # The worker's own endpoint (for a worker on a host of its own) reads the same folder.
+    own = parse(requests.get(deployment.worker_metrics, timeout=TIMEOUT).text)
+    assert value(own, task, task="webhooks.deliver", outcome="ok") == value(
+        samples, task, task="webhooks.deliver", outcome="ok"
+    )
 
     api_lines = app_lines(deployment.log_lines("gunicorn.log"))
     [publish_line] = [

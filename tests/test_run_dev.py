@@ -32,6 +32,12 @@ def command_line(pid: int) -> str:
         return ""
 
 
+def environment_of(pid: int) -> dict[str, str]:
+    """The environment process `pid` was started with."""
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(item.decode().partition("=")[::2] for item in raw if b"=" in item)
+
+
 def is_running(pid: int) -> bool:
     """Whether the process exists and has not ended (a zombie has ended)."""
     try:
@@ -79,6 +85,11 @@ def test_ctrl_c_stops_the_web_server_and_the_worker(tmp_path):
         assert any("manage.py worker" in command for command in commands), commands
         assert any("manage.py run" in command for command in commands), commands
         assert (tmp_path / "blogapi.db").exists()  # the embedded default, migrated first
+        # The server and the worker write their metrics to one folder, so /metrics has both.
+        folders = {environment_of(pid).get("PROMETHEUS_MULTIPROC_DIR") for pid in children}
+        assert len(folders) == 1 and None not in folders
+        metrics = requests.get(f"http://{HOST}:{port}/metrics", timeout=5)
+        assert metrics.status_code == 200 and "blogapi_http_requests_total" in metrics.text
 
         run.send_signal(signal.SIGINT)  # what Ctrl-C in a terminal sends
         # Sooner than run_dev's own deadline for killing a child that does not stop.
@@ -89,6 +100,7 @@ def test_ctrl_c_stops_the_web_server_and_the_worker(tmp_path):
         assert not [command_line(pid) for pid in children if is_running(pid)]
         with pytest.raises(requests.ConnectionError):
             requests.get(f"http://{HOST}:{port}/api/v1/health", timeout=2)
+        assert not Path(str(folders.pop())).exists()  # removed with the processes
     finally:
         if run.poll() is None:
             run.kill()

@@ -16,7 +16,8 @@ from typing import Any
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram, disable_created_metrics
 from prometheus_client.core import Metric
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest, start_http_server
+from prometheus_client.registry import Collector
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -89,7 +90,7 @@ def multiprocess_dir() -> str | None:
     return os.environ.get(MULTIPROC_ENV) or None
 
 
-class Joined:
+class Joined(Collector):
     """A registry-like view: this process's (or every process's) metrics, then `extra`."""
 
     def __init__(self, collect_extra: Iterable[Callable[[], Iterable[Metric]]]) -> None:
@@ -112,6 +113,12 @@ def exposition(collect_extra: Iterable[Callable[[], Iterable[Metric]]] = ()) -> 
     """The Prometheus text format of every metric, with what `collect_extra` reads now."""
     joined: Any = Joined(collect_extra)  # generate_latest only calls .collect()
     return generate_latest(joined)
+
+
+def serve_metrics(port: int, address: str) -> None:
+    """Answer GET /metrics on address:port from a thread (a process that serves no HTTP, the
+    webhook worker, on a host of its own)."""
+    start_http_server(port, address, registry=Joined([]))
 
 
 def forget_process(pid: int) -> None:

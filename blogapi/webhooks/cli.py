@@ -12,6 +12,7 @@ from blogapi.db.commands import admin_command
 from blogapi.db.webhook_models import Webhook, WebhookDelivery
 from blogapi.extensions import db
 from blogapi.observability.logs import configure_logging
+from blogapi.observability.metrics import serve_metrics
 from blogapi.timeutil import isoformat_z
 from blogapi.webhooks.worker import run_worker
 
@@ -31,7 +32,21 @@ from blogapi.webhooks.worker import run_worker
     show_default=True,
     help="Seconds between looks at the outbox.",
 )
-def worker_command(workers: int, poll: float) -> None:
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Serve this worker's Prometheus metrics on this port (DEPLOY.md, §10).",
+)
+@click.option(
+    "--metrics-address",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address --metrics-port listens on.",
+)
+def worker_command(
+    workers: int, poll: float, metrics_port: int | None, metrics_address: str
+) -> None:
     """Deliver webhooks: run until Ctrl-C (or SIGTERM).
 
     The queue is Redis when REDIS_URL is set, else a SQLite file in the instance folder. Run
@@ -43,6 +58,14 @@ def worker_command(workers: int, poll: float) -> None:
     configure_logging(config["LOG_FORMAT"], "INFO", propagate=False, loggers=("huey",))
     where = "Redis" if current_app.config.get("REDIS_URL") else current_app.config["QUEUE_FILE"]
     click.echo(f"blogapi worker: {workers} threads, queue on {where}", err=True)
+    if metrics_port is not None:
+        try:
+            serve_metrics(metrics_port, metrics_address)
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot serve metrics on {metrics_address}:{metrics_port}: {exc.strerror}"
+            ) from None
+        click.echo(f"metrics on http://{metrics_address}:{metrics_port}/metrics", err=True)
     run_worker(current_app._get_current_object(), workers=workers, poll=poll)  # type: ignore[attr-defined]
 
 

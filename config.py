@@ -382,6 +382,8 @@ class Config:
         )
         # The job queue (webhooks/queue.py) lives in REDIS_URL when set, else in this file.
         self.QUEUE_FILE = str(self.INSTANCE_DIR / "queue.db")
+        # GET /health/ready answers 503 while more webhook jobs than this are due and not done.
+        self.READY_MAX_BACKLOG = env_int("READY_MAX_BACKLOG", 1000, minimum=1)
         self.PASSWORD_HASH_PROFILE = "strong"
 
     def check_role(self) -> None:

@@ -430,6 +430,8 @@ class Config:
             "METRICS_ALLOW", env_list("METRICS_ALLOW") or METRICS_ALLOW_DEFAULT
         )
         self.METRICS_TOKEN = metrics_token(env_str("METRICS_TOKEN"))
+        # GET /health/ready answers 503 while more webhook jobs than this are due and not done.
+        self.READY_MAX_BACKLOG = env_int("READY_MAX_BACKLOG", 1000, minimum=1)
         self.PASSWORD_HASH_PROFILE = "strong"
 
     def check_role(self) -> None:

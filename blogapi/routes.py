@@ -29,7 +29,7 @@ from blogapi.security.jwks import JWKS_PATH, Jwks
 from blogapi.site.feed_resources import AtomFeed, JsonFeed, Robots, RssFeed, Sitemap, SitemapPart
 from blogapi.site.page_resources import AuthorPage, HomePage, PostPage, SiteAsset, TagPage
 from blogapi.web.api import make_api
-from blogapi.web.health import Health
+from blogapi.web.health import Health, Ready
 from blogapi.web.monitoring import Metrics
 from blogapi.web.urls import API_PREFIX
 from blogapi.webhooks.resources import (
@@ -66,6 +66,7 @@ class Route:
 
 ROUTES: tuple[Route, ...] = (
     Route(Health, "/health", "health"),
+    Route(Ready, "/health/ready", "health_ready"),
     Route(OpenApiDocument, "/openapi.json", "openapi"),
     Route(Register, "/auth/register", "auth_register"),
     Route(Login, "/auth/login", "auth_login"),

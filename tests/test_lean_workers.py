@@ -43,8 +43,9 @@ LOADED_ON_FIRST_USE = {
 # above were put off); a new eager import of a large library shows up here first.
 MAX_WEB_WORKER_MODULES = 1000
 
-# One process starts as a web worker does, reports, then binds the queue worker's tasks (as
-# `manage.py worker` does before it runs them) and reports again.
+# One process starts as a web worker does, reports, answers a readiness probe and reports, then
+# binds the queue worker's tasks (as `manage.py worker` does before it runs them) and reports
+# again.
 SCRIPT = """
 import sys
 from blogapi import create_app
@@ -56,6 +57,9 @@ def report():
     print(len(sys.modules), hashed, ' '.join(packages))
 
 app = create_app()
+report()
+probe = app.test_client().get('/api/v1/health/ready', base_url=app.config['SITE_URL'])
+assert 'checks' in probe.get_json(), probe.get_data()  # the readiness view answered
 report()
 bind_tasks(app, make_huey(app.config))
 report()
@@ -72,9 +76,9 @@ class Started:
 
 
 @pytest.fixture(scope="module")
-def web_then_queue_worker(tmp_path_factory) -> tuple[Started, Started]:
-    """A fresh production process on SQLite, without Redis: as a web worker, then as the
-    queue worker."""
+def web_then_queue_worker(tmp_path_factory) -> tuple[Started, Started, Started]:
+    """A fresh production process on SQLite, without Redis: as a web worker, after it answered
+    a readiness probe, then as the queue worker."""
     workdir = tmp_path_factory.mktemp("lean")
     env = production_env(
         f"sqlite:///{workdir / 'lean.db'}", BLOGAPI_INSTANCE_DIR=str(workdir), REDIS_URL=""
@@ -88,10 +92,10 @@ def web_then_queue_worker(tmp_path_factory) -> tuple[Started, Started]:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    web, queue = (line.split(" ", 2) for line in result.stdout.splitlines()[-2:])
+    lines = [line.split(" ", 2) for line in result.stdout.splitlines()[-3:]]
     return tuple(  # type: ignore[return-value]
         Started(int(modules), hashed == "True", set(packages.split()))
-        for modules, hashed, packages in (web, queue)
+        for modules, hashed, packages in lines
     )
 
 
@@ -106,7 +110,7 @@ def put_off(packages: set[str], needed_by_the_start: frozenset[str] = frozenset(
 def test_a_web_worker_starts_without_what_only_commands_and_first_uses_need(
     web_then_queue_worker,
 ):
-    web, _ = web_then_queue_worker
+    web, _, _ = web_then_queue_worker
     assert {"flask", "sqlalchemy", "blogapi"} <= web.packages  # the check sees what was imported
     assert put_off(web.packages) == []
     assert web.modules <= MAX_WEB_WORKER_MODULES
@@ -117,10 +121,17 @@ def test_a_web_worker_starts_without_what_only_commands_and_first_uses_need(
 def test_the_queue_worker_loads_huey_without_the_drivers_of_storages_it_does_not_use(
     web_then_queue_worker,
 ):
-    _, queue = web_then_queue_worker
+    _, _, queue = web_then_queue_worker
     assert "huey" in queue.packages
     assert put_off(queue.packages, frozenset({"huey"})) == []
     assert not queue.hashed_a_password
+
+
+def test_a_readiness_probe_reads_the_migrations_without_alembic_and_needs_no_redis(
+    web_then_queue_worker,
+):
+    _, probed, _ = web_then_queue_worker
+    assert put_off(probed.packages) == []
 
 
 def test_the_db_commands_are_listed_and_run_flask_migrate(runner):

@@ -1,4 +1,4 @@
-"""`make run` serves the API with a webhook worker beside it, and Ctrl-C stops both."""
+"""`make run` serves the API, ready, with a webhook worker beside it, and Ctrl-C stops both."""
 
 from __future__ import annotations
 
@@ -90,6 +90,10 @@ def test_ctrl_c_stops_the_web_server_and_the_worker(tmp_path):
         assert len(folders) == 1 and None not in folders
         metrics = requests.get(f"http://{HOST}:{port}/metrics", timeout=5)
         assert metrics.status_code == 200 and "blogapi_http_requests_total" in metrics.text
+        # The development database the documented set-up makes is ready for traffic.
+        ready = requests.get(f"http://{HOST}:{port}/api/v1/health/ready", timeout=10)
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"]["migrations"] == "ok"
 
         run.send_signal(signal.SIGINT)  # what Ctrl-C in a terminal sends
         # Sooner than run_dev's own deadline for killing a child that does not stop.

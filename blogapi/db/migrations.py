@@ -11,6 +11,8 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
 COMMAND = "db"
+# Where an app's migrations are, for what reads them without Flask-Migrate (db/revisions.py).
+DIRECTORY_KEY = "blogapi.migrations_directory"
 
 
 class LazyMigrate:
@@ -21,6 +23,7 @@ class LazyMigrate:
 
     def init_app(self, app: Flask, db: SQLAlchemy, directory: str) -> None:
         """Register the app's `db` command group; Flask-Migrate is bound when it is used."""
+        app.extensions[DIRECTORY_KEY] = directory
         app.cli.add_command(MigrationCommands(lambda: self.bind(app, db, directory)), COMMAND)
 
     def bind(self, app: Flask, db: SQLAlchemy, directory: str) -> click.Command:

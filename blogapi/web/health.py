@@ -1,7 +1,9 @@
-"""Health: is the API up, and can it reach its database?"""
+"""Health: is the API up and can it reach its database (liveness), and may it take traffic
+(readiness)? Probes are never rate limited: a load balancer asks often, from one address."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask_restful import Resource
@@ -9,10 +11,16 @@ from marshmallow import fields
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from blogapi.extensions import db
+from blogapi.extensions import db, limiter
 from blogapi.web.endpoint import Reply, endpoint
-from blogapi.web.errors import database_unavailable
+from blogapi.web.errors import database_unavailable, problem
 from blogapi.web.fields import StrictSchema
+from blogapi.web.readiness import readiness
+from blogapi.web.schemas import ProblemSchema
+
+NO_STORE = {"Cache-Control": "no-store"}
+RETRY_AFTER = "5"
+log = logging.getLogger("blogapi.health")
 
 
 class HealthSchema(StrictSchema):
@@ -24,6 +32,8 @@ class HealthSchema(StrictSchema):
 
 class Health(Resource):
     """GET /health for load balancers and monitors."""
+
+    decorators = [limiter.exempt]
 
     @endpoint(
         summary="Health",
@@ -41,3 +51,70 @@ class Health(Resource):
         finally:
             db.session.rollback()
         return {"status": "ok", "database": "ok"}
+
+
+class ReadyChecksSchema(StrictSchema):
+    """Each readiness check's result."""
+
+    database = fields.String(dump_only=True, required=True, metadata={"example": "ok"})
+    redis = fields.String(
+        dump_only=True,
+        required=True,
+        metadata={"example": "ok", "description": '"ok", or "not configured" without Redis.'},
+    )
+    migrations = fields.String(dump_only=True, required=True, metadata={"example": "ok"})
+    queue = fields.String(dump_only=True, required=True, metadata={"example": "ok"})
+
+
+class ReadySchema(StrictSchema):
+    """The instance may take traffic."""
+
+    status = fields.String(dump_only=True, required=True, metadata={"example": "ready"})
+    checks = fields.Nested(ReadyChecksSchema, dump_only=True, required=True)
+    backlog = fields.Integer(
+        dump_only=True,
+        required=True,
+        metadata={
+            "example": 0,
+            "description": "Webhook jobs due and not done (counted up to READY_MAX_BACKLOG + 1).",
+        },
+    )
+
+
+class Ready(Resource):
+    """GET /health/ready for load balancers and orchestrators' readiness probes."""
+
+    decorators = [limiter.exempt]
+
+    @endpoint(
+        summary="Readiness",
+        description="200 when this instance may take traffic: its database answers, its Redis "
+        "answers (when one is configured), the database is at the migration head of this "
+        "code, and the webhook work due and not done is at most READY_MAX_BACKLOG. Otherwise "
+        "503. Sent with Cache-Control: no-store.",
+        tag="service",
+        responses={
+            200: Reply(ReadySchema, "Ready; every check passed."),
+            503: Reply(
+                ProblemSchema,
+                "Not ready: `detail` names the failed checks, and the `checks` member gives each "
+                'check\'s result ("ok", "not configured", or why it failed), as in the 200 '
+                "reply; `backlog` is the webhook backlog (null when it could not be counted).",
+                ("Retry-After",),
+            ),
+        },
+    )
+    def get(self) -> Any:
+        """200 when every check passes, else a 503 problem naming those that failed."""
+        found = readiness()
+        if not found.failed:
+            body = {"status": "ready", "checks": found.checks, "backlog": found.backlog}
+            return body, 200, NO_STORE
+        reasons = "; ".join(f"{name}: {found.checks[name]}" for name in found.failed)
+        log.warning("not ready: %s", reasons)
+        return problem(
+            503,
+            f"Not ready: {', '.join(found.failed)}.",
+            headers={**NO_STORE, "Retry-After": RETRY_AFTER},
+            extra={"checks": found.checks, "backlog": found.backlog},
+        )

@@ -117,7 +117,9 @@ def redis_check(config: Any) -> str:
 
 
 def migrations_check(connection: Connection) -> str:
-    """ "ok" when the database records exactly the head revision of the code's migrations."""
+    """ "ok" when the database records the head revision of the code's migrations, or one this
+    code does not know: a newer release's, migrated first in a rolling deploy (DEPLOY.md §4),
+    whose schema the old code still works with until it is replaced."""
     directory = current_app.extensions.get(DIRECTORY_KEY)
     history = code_history(directory) if directory else None
     if history is None or not history.heads:
@@ -128,12 +130,10 @@ def migrations_check(connection: Connection) -> str:
             "the database records no migration revision: run manage.py db upgrade "
             "(or manage.py db stamp head for a schema built another way)"
         )
-    if stored == history.heads:
+    if stored == history.heads or not stored <= history.revisions:
         return OK
     at, head = ", ".join(sorted(stored)), ", ".join(sorted(history.heads))
-    if stored <= history.revisions:
-        return f"the database is at {at}, behind this code's {head}: run manage.py db upgrade"
-    return f"the database is at {at}, which this code's migrations (ending at {head}) do not know"
+    return f"the database is at {at}, behind this code's {head}: run manage.py db upgrade"
 
 
 def queue_check(backlog: int, limit: int) -> str:

@@ -10,28 +10,32 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.engine import Connection
 
 from blogapi.db.webhook_models import WebhookDelivery, WebhookEvent
 
 EVENTS = WebhookEvent.__table__
 DELIVERIES = WebhookDelivery.__table__
+WAITING_EVENT = EVENTS.c.dispatched_at.is_(None)  # not yet fanned out
+PENDING_DELIVERY = DELIVERIES.c.state == "pending"  # not yet delivered, failed or cancelled
+
+
+def event_due(now: datetime) -> ColumnElement[bool]:
+    """A waiting event whose time has come."""
+    return EVENTS.c.due_at <= now
+
+
+def delivery_due(now: datetime) -> ColumnElement[bool]:
+    """A pending delivery whose next attempt's time has come."""
+    return DELIVERIES.c.next_attempt_at <= now
 
 
 def due_backlog(connection: Connection, now: datetime, limit: int) -> int:
     """Webhook work due by `now` and not done, counted up to `limit`."""
-    events = (
-        select(EVENTS.c.id)
-        .where(EVENTS.c.dispatched_at.is_(None), EVENTS.c.due_at <= now)
-        .limit(limit)
-        .subquery()
-    )
+    events = select(EVENTS.c.id).where(WAITING_EVENT, event_due(now)).limit(limit).subquery()
     deliveries = (
-        select(DELIVERIES.c.id)
-        .where(DELIVERIES.c.state == "pending", DELIVERIES.c.next_attempt_at <= now)
-        .limit(limit)
-        .subquery()
+        select(DELIVERIES.c.id).where(PENDING_DELIVERY, delivery_due(now)).limit(limit).subquery()
     )
     counts = select(
         select(func.count()).select_from(events).scalar_subquery(),
@@ -39,3 +43,27 @@ def due_backlog(connection: Connection, now: datetime, limit: int) -> int:
     )
     due_events, due_deliveries = connection.execute(counts).one()
     return min(int(due_events) + int(due_deliveries), limit)
+
+
+def queue_depth(connection: Connection, now: datetime) -> dict[tuple[str, str], int]:
+    """All webhook work waiting, by stage (events, deliveries) and by whether it is due now or
+    later (a scheduled go-live, a retry's backoff): counted in full, for the metrics."""
+    due_in = [
+        (EVENTS, WAITING_EVENT, event_due(now)),
+        (DELIVERIES, PENDING_DELIVERY, delivery_due(now)),
+    ]
+    counts = [
+        connection.execute(
+            select(func.count(), func.coalesce(func.sum(case((due, 1), else_=0)), 0))
+            .select_from(table)
+            .where(waiting)
+        ).one()
+        for table, waiting, due in due_in
+    ]
+    (events, events_due), (deliveries, deliveries_due) = counts
+    return {
+        ("events", "due"): int(events_due),
+        ("events", "later"): int(events) - int(events_due),
+        ("deliveries", "due"): int(deliveries_due),
+        ("deliveries", "later"): int(deliveries) - int(deliveries_due),
+    }

@@ -6,36 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from prometheus_client.core import GaugeMetricFamily, Metric
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from blogapi.db.backlog import queue_depth
 from blogapi.db.models import Media
-from blogapi.db.webhook_models import WebhookDelivery, WebhookEvent
 from blogapi.extensions import db
 from blogapi.timeutil import utcnow
-
-
-def queue_depth() -> dict[tuple[str, str], int]:
-    """Webhook work waiting, by stage (events not yet fanned out, deliveries pending) and by
-    whether it is due now or later (a scheduled go-live, a retry's backoff)."""
-    now = utcnow()
-    events = db.session.execute(
-        select(
-            func.count(), func.coalesce(func.sum(case((WebhookEvent.due_at <= now, 1), else_=0)), 0)
-        ).where(WebhookEvent.dispatched_at.is_(None))
-    ).one()
-    deliveries = db.session.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(case((WebhookDelivery.next_attempt_at <= now, 1), else_=0)), 0),
-        ).where(WebhookDelivery.state == "pending")
-    ).one()
-    return {
-        ("events", "due"): int(events[1]),
-        ("events", "later"): int(events[0]) - int(events[1]),
-        ("deliveries", "due"): int(deliveries[1]),
-        ("deliveries", "later"): int(deliveries[0]) - int(deliveries[1]),
-    }
 
 
 def media_stored() -> tuple[int, int]:
@@ -52,7 +29,7 @@ def collect_state() -> Iterator[Metric]:
         "blogapi_database_up", "Whether the database answered this scrape's questions."
     )
     try:
-        depth = queue_depth()
+        depth = queue_depth(db.session.connection(), utcnow())
         items, size = media_stored()
     except SQLAlchemyError:
         db.session.rollback()

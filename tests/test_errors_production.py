@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 import config as settings
 from blogapi import create_app
 from blogapi.accounts.auth_resources import Me
+from blogapi.extensions import db
 from tests.support.accounts import bearer, register, sign_up
 from tests.support.apps import make_app
+from tests.support.logs import json_line
 from tests.support.personal_tokens import as_app
 from tests.support.posts import write_post
 from tests.support.problems import assert_problem
@@ -109,6 +112,32 @@ def test_an_unexpected_exception_is_a_500_without_internals(prod_app, monkeypatc
     assert_problem(response, 500)
     text = response.get_data(as_text=True)
     assert "secret internal" not in text and "Traceback" not in text and "RuntimeError" not in text
+
+
+def test_an_unexpected_database_error_is_logged_with_its_request_id_and_no_values(
+    prod_app, monkeypatch, caplog
+):
+    """A failing statement is logged as one JSON line, with the request id the client got and
+    the traceback, but not the values bound to the statement (here, the user's address)."""
+
+    def query_gone_wrong(self):
+        statement = text("SELECT id FROM users WHERE email = :email AND id = :id")
+        address = "@".join(("ada", "example.com"))  # a traceback quotes this line's source
+        db.session.execute(statement, {"email": address, "id": object()})
+
+    monkeypatch.setattr(Me, "get", query_gone_wrong)
+    caplog.set_level("ERROR", logger="blogapi")
+    client = prod_app.test_client()
+    register(client, "ada", "ada@example.com")
+    token = client.post(
+        f"{API}/auth/login", json={"username": "ada", "password": "correct horse battery staple"}
+    ).get_json()["access_token"]
+    response = client.get(f"{API}/auth/me", headers=bearer(token))
+    body = assert_problem(response, 500)
+    [line] = [json_line(r) for r in caplog.records if r.levelname == "ERROR"]
+    assert line["request_id"] == body["request_id"] == response.headers["X-Request-Id"]
+    assert "SELECT id FROM users" in line["error"]  # the operator sees what failed
+    assert "ada@example.com" not in line["error"] and token not in line["error"]
 
 
 def test_a_lost_database_is_503_and_health_says_so(tmp_path):

@@ -34,6 +34,9 @@ log = logging.getLogger("blogapi.db")
 def engine_options(config: dict[str, Any]) -> dict[str, Any]:
     """SQLALCHEMY_ENGINE_OPTIONS plus connect, statement and lock timeouts for the database."""
     options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    # An error's message names its statement, not the values bound to it (an email, a hash):
+    # the message reaches the logs with the traceback of an unexpected error.
+    options.setdefault("hide_parameters", True)
     uri = config.get("SQLALCHEMY_DATABASE_URI")
     if not uri:
         return options

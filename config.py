@@ -201,8 +201,8 @@ def site_url(value: str) -> str:
 
 
 def media_url(name: str, value: str) -> str:
-    """An absolute http(s) URL setting (MEDIA_PUBLIC_URL, MEDIA_S3_ENDPOINT_URL), without a
-    final `/`; empty stays empty."""
+    """An absolute http(s) URL setting (MEDIA_PUBLIC_URL, MEDIA_S3_ENDPOINT_URL,
+    OTEL_EXPORTER_OTLP_ENDPOINT), without a final `/`; empty stays empty."""
     if not value:
         return ""
     parts = urlsplit(value)
@@ -383,6 +383,12 @@ class Config:
         # The job queue (webhooks/queue.py) lives in REDIS_URL when set, else in this file.
         self.QUEUE_FILE = str(self.INSTANCE_DIR / "queue.db")
         self.PASSWORD_HASH_PROFILE = "strong"
+        # Traces (blogapi/observability/tracing.py), sent over OTLP/HTTP to this collector
+        # when set (the `otel` extra); the exporter reads the other OTEL_* variables itself.
+        self.OTEL_EXPORTER_OTLP_ENDPOINT = media_url(
+            "OTEL_EXPORTER_OTLP_ENDPOINT", env_str("OTEL_EXPORTER_OTLP_ENDPOINT")
+        )
+        self.OTEL_SERVICE_NAME = env_str("OTEL_SERVICE_NAME", "blogapi")
 
     def check_role(self) -> None:
         """Refuse a DEFAULT_ROLE that is not one of the roles."""
@@ -415,6 +421,8 @@ class TestingConfig(Config):
         self.RATELIMIT_ENABLED = False
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.PASSWORD_HASH_PROFILE = "fast"
+        # A developer's collector never sees the suite: tests trace through trace_into().
+        self.OTEL_EXPORTER_OTLP_ENDPOINT = ""
 
     def finalize(self) -> None:
         """Testing keeps its fixed secrets and needs nothing from the instance folder."""

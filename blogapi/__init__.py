@@ -16,6 +16,7 @@ from blogapi.db import triggers as _triggers  # noqa: F401  (create_all installs
 from blogapi.extensions import db, jwt, migrate
 from blogapi.indieauth.errors import init_indieauth
 from blogapi.micropub.errors import init_micropub
+from blogapi.observability.tracing import init_tracing
 from blogapi.routes import register_routes
 from blogapi.security.jwt import register_jwt_callbacks
 from blogapi.security.keys import register_signing_keys
@@ -59,6 +60,7 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     register_security_headers(app)
     run_checked(register_cors, app)
     cli.init_app(app)
+    run_checked(init_tracing, app)  # last: its span wraps the whole WSGI chain built above
     return app
 
 

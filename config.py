@@ -238,8 +238,8 @@ def site_url(value: str) -> str:
 
 
 def media_url(name: str, value: str) -> str:
-    """An absolute http(s) URL setting (MEDIA_PUBLIC_URL, MEDIA_S3_ENDPOINT_URL), without a
-    final `/`; empty stays empty."""
+    """An absolute http(s) URL setting (MEDIA_PUBLIC_URL, MEDIA_S3_ENDPOINT_URL,
+    OTEL_EXPORTER_OTLP_ENDPOINT), without a final `/`; empty stays empty."""
     if not value:
         return ""
     parts = urlsplit(value)
@@ -433,6 +433,12 @@ class Config:
         # GET /health/ready answers 503 while more webhook jobs than this are due and not done.
         self.READY_MAX_BACKLOG = env_int("READY_MAX_BACKLOG", 1000, minimum=1)
         self.PASSWORD_HASH_PROFILE = "strong"
+        # Traces (blogapi/observability/tracing.py), sent over OTLP/HTTP to this collector
+        # when set (the `otel` extra); the exporter reads the other OTEL_* variables itself.
+        self.OTEL_EXPORTER_OTLP_ENDPOINT = media_url(
+            "OTEL_EXPORTER_OTLP_ENDPOINT", env_str("OTEL_EXPORTER_OTLP_ENDPOINT")
+        )
+        self.OTEL_SERVICE_NAME = env_str("OTEL_SERVICE_NAME", "blogapi")
 
     def check_role(self) -> None:
         """Refuse a DEFAULT_ROLE that is not one of the roles."""
@@ -466,6 +472,8 @@ class TestingConfig(Config):
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.PASSWORD_HASH_PROFILE = "fast"
         self.ACCESS_LOG = env_bool("ACCESS_LOG", False)  # a test that reads it turns it on
+        # A developer's collector never sees the suite: tests trace through trace_into().
+        self.OTEL_EXPORTER_OTLP_ENDPOINT = ""
 
     def finalize(self) -> None:
         """Testing keeps its fixed secrets and needs nothing from the instance folder."""

@@ -18,6 +18,7 @@ from blogapi.micropub.errors import init_micropub
 from blogapi.observability.http_requests import init_request_observation
 from blogapi.observability.logs import configure_logging
 from blogapi.observability.pool import watch_pool
+from blogapi.observability.tracing import init_tracing
 from blogapi.routes import register_routes
 from blogapi.security.jwt import register_jwt_callbacks
 from blogapi.security.keys import register_signing_keys
@@ -61,7 +62,8 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     register_security_headers(app)
     run_checked(register_cors, app)
     cli.init_app(app)
-    init_request_observation(app)  # outermost: sees every answer, replayed or not
+    init_request_observation(app)  # sees every answer, replayed or not
+    run_checked(init_tracing, app)  # last: its span wraps the whole WSGI chain built above
     return app
 
 

@@ -106,6 +106,22 @@ def test_bad_media_settings_are_refused_naming_the_variable(env, settings_given,
         settings.load_config("development")
 
 
+def test_traces_are_off_until_a_collector_is_named(env):
+    env.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
+    env.delenv("OTEL_SERVICE_NAME", raising=False)
+    config = settings.load_config("development")
+    assert (config.OTEL_EXPORTER_OTLP_ENDPOINT, config.OTEL_SERVICE_NAME) == ("", "blogapi")
+    env.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector.internal:4318/")
+    env.setenv("OTEL_SERVICE_NAME", "blog-eu-1")
+    config = settings.load_config("development")
+    assert config.OTEL_EXPORTER_OTLP_ENDPOINT == "http://collector.internal:4318"
+    assert config.OTEL_SERVICE_NAME == "blog-eu-1"
+    assert settings.TestingConfig().OTEL_EXPORTER_OTLP_ENDPOINT == ""  # the suite never sends
+    env.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "collector.internal:4318")
+    with pytest.raises(settings.ConfigError, match="OTEL_EXPORTER_OTLP_ENDPOINT"):
+        settings.load_config("development")
+
+
 def test_every_variable_is_read(env):
     env.setenv("JWT_ACCESS_TOKEN_EXPIRES", "5")
     env.setenv("JWT_REFRESH_TOKEN_EXPIRES", "60")

@@ -38,6 +38,7 @@ LOADED_ON_FIRST_USE = {
     "text_unidecode": "the first non-ASCII title or tag",
     "boto3": "MEDIA_STORAGE=s3",
     "botocore": "MEDIA_STORAGE=s3",
+    "opentelemetry": "OTEL_EXPORTER_OTLP_ENDPOINT",
 }
 # What a started web worker imports today is about 920 modules (1,410 before the libraries
 # above were put off); a new eager import of a large library shows up here first.

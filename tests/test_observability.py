@@ -71,12 +71,16 @@ def test_every_answer_carries_a_request_id_and_a_problem_names_it(client, author
     assert missing.get_json()["request_id"] == missing.headers["X-Request-Id"]
 
 
-def test_a_replayed_read_gets_its_own_request_id(client, author):
+def test_a_replayed_read_gets_its_own_request_id_and_access_line(client, author, logged):
     post = published_post(client, author, title="Read twice")
     first = client.get(f"{API}/posts/{post['slug']}")
     second = client.get(f"{API}/posts/{post['slug']}")
     assert first.get_data() == second.get_data()
     assert first.headers["X-Request-Id"] != second.headers["X-Request-Id"]
+    access = {line["request_id"]: line for line in lines(logged, "blogapi.access")}
+    replayed = access[second.headers["X-Request-Id"]]
+    assert replayed["replayed"] is True and replayed["path"] == f"{API}/posts/<string:ident>"
+    assert "replayed" not in access[first.headers["X-Request-Id"]]
 
 
 def test_a_clients_own_request_id_is_not_trusted_without_a_proxy(client):

@@ -19,7 +19,8 @@ from blogapi.observability.metrics import HTTP_DURATION, HTTP_IN_FLIGHT, HTTP_RE
 from blogapi.observability.request_ids import ENVIRON_KEY, HEADER, bind, request_id_for, unbind
 
 EXTENSION_KEY = "blogapi.observed_requests"
-ROUTE_KEY = "blogapi.route"
+ROUTE_KEY = "blogapi.route"  # the route template the request matched (UNMATCHED: none)
+REPLAYED_KEY = "blogapi.replayed"  # set when the replay layer answered, before Flask
 USER_KEY = "blogapi.user_id"
 UNMATCHED = "unmatched"  # no route: 404s, 405s (a template always starts with "/")
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -92,10 +93,13 @@ class ObservedRequests:
             }
             if USER_KEY in environ:
                 fields["user_id"] = environ[USER_KEY]
+            if REPLAYED_KEY in environ:
+                fields["replayed"] = True
             access_log.info("%s %s %s", method, route, status, extra={"fields": fields})
 
     def route_of(self, environ: dict[str, Any]) -> str:
-        """The route template Flask matched, or the one it matched for this GET path before."""
+        """The route template Flask matched, or the one it matched for this GET path before
+        (left in the environ for the layers outside this one: the trace's span)."""
         route = environ.get(ROUTE_KEY)
         path = environ.get("PATH_INFO", "")
         if route is not None:
@@ -104,7 +108,8 @@ class ObservedRequests:
                     self.routes.clear()
                 self.routes[path] = route
             return str(route)
-        return self.routes.get(path, UNMATCHED)
+        route = environ[ROUTE_KEY] = self.routes.get(path, UNMATCHED)
+        return route
 
 
 def note_route(_endpoint: str | None, _values: dict[str, Any] | None) -> None:

@@ -17,6 +17,8 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
+from blogapi.observability.tracing import outbound_span
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 # Names that only resolve inside a network: refused without asking any resolver.
@@ -269,7 +271,32 @@ def fetch(
     allow_private: bool,
 ) -> Fetched:
     """One HTTP exchange with a public address, within timeout seconds in all, reading at
-    most max_bytes of body; a redirect is returned as it came."""
+    most max_bytes of body; a redirect is returned as it came (traced when the app is)."""
+    with outbound_span(method, url) as answered:
+        fetched = exchange(
+            url,
+            method=method,
+            body=body,
+            headers=headers,
+            timeout=timeout,
+            max_bytes=max_bytes,
+            allow_private=allow_private,
+        )
+        answered(fetched.status)
+        return fetched
+
+
+def exchange(
+    url: str,
+    *,
+    method: str,
+    body: bytes | None,
+    headers: Mapping[str, str],
+    timeout: float,
+    max_bytes: int,
+    allow_private: bool,
+) -> Fetched:
+    """fetch(), untraced."""
     check_url(url, allow_private=allow_private)
     parts = urlsplit(url)
     host, port = host_and_port(url)

@@ -31,7 +31,7 @@ from werkzeug.exceptions import HTTPException
 from blogapi.db.content_version import QUERY, as_version, read_row
 from blogapi.db.models import RevokedToken, User
 from blogapi.extensions import VERIFIED_TOKENS_KEY, db, limiter
-from blogapi.observability.http_requests import USER_KEY
+from blogapi.observability.http_requests import REPLAYED_KEY, USER_KEY
 from blogapi.observability.metrics import CACHE_LOOKUPS
 from blogapi.timeutil import utcnow
 from blogapi.web.public_cache import OFFERS_REPLAY, STORABLE, VERSION, VersionedCache
@@ -106,6 +106,7 @@ class FastReads:
         replay: Replay | None = self.entries.get(key, state, utcnow())
         if replay is not None:
             REPLAYED.inc()
+            environ[REPLAYED_KEY] = True
             start_response(replay.status, list(replay.headers))
             return [replay.body]
         NOT_REPLAYED.inc()

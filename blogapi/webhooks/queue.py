@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 
 from blogapi.observability.metrics import timed_task
+from blogapi.observability.tracing import task_span
 from blogapi.timeutil import utcnow
 from blogapi.webhooks.delivery import deliver
 from blogapi.webhooks.maintenance import prune
 
 if TYPE_CHECKING:
     from huey import Huey
+
+DELIVERY_ID = "blogapi.webhook.delivery_id"  # the span attribute naming a task's delivery
 
 
 def import_huey(unused_drivers: Iterable[str]) -> None:
@@ -63,12 +66,13 @@ def bind_tasks(app: Flask, huey: Huey) -> Queue:
 
     @huey.task(name="webhooks.deliver")  # type: ignore[untyped-decorator]
     def deliver_task(delivery_id: int) -> None:
-        with timed_task("webhooks.deliver"), app.app_context():
+        span = task_span("webhooks.deliver", **{DELIVERY_ID: delivery_id})
+        with timed_task("webhooks.deliver"), app.app_context(), span:
             deliver(delivery_id)
 
     @huey.periodic_task(crontab(minute="*/10"), name="webhooks.prune")  # type: ignore[untyped-decorator]
     def prune_task() -> None:
-        with timed_task("webhooks.prune"), app.app_context():
+        with timed_task("webhooks.prune"), app.app_context(), task_span("webhooks.prune"):
             prune(utcnow())
 
     def enqueue(delivery_id: int, when: datetime) -> None:

@@ -10,6 +10,7 @@ import time
 from flask import Flask
 
 from blogapi.extensions import db
+from blogapi.observability.tracing import untraced
 from blogapi.webhooks.queue import Queue, bind_tasks, make_huey
 from blogapi.webhooks.relay import relay_round
 
@@ -33,7 +34,7 @@ class Relay(threading.Thread):
         while not self.stopping.wait(wait):
             sweep = time.monotonic() - last_sweep >= SWEEP_EVERY
             try:
-                with self.app.app_context():
+                with self.app.app_context(), untraced():
                     try:
                         relay_round(self.queue.enqueue, sweep=sweep)
                     finally:

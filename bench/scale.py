@@ -12,6 +12,7 @@ counts lost and duplicated deliveries. See bench/README.md.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -177,12 +178,24 @@ def percentile(values: list[float], fraction: float) -> float:
 UNAVAILABLE = re.compile(r"database unavailable: (.+)$")
 
 
+def json_record(line: str) -> dict | None:
+    """A log line the app wrote as JSON (LOG_FORMAT=json, production's), else None."""
+    if not line.startswith("{"):
+        return None
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
 def unavailable_causes(logs: list[Path]) -> Counter:
     """Why the instances answered 503: the driver's reason logged with each one."""
     causes: Counter = Counter()
     for log in logs:
         for line in log.read_text(errors="replace").splitlines():
-            found = UNAVAILABLE.search(line)
+            record = json_record(line)
+            found = UNAVAILABLE.search(str(record.get("message", "")) if record else line)
             if found:
                 causes[found.group(1).strip()] += 1
     return causes
@@ -195,19 +208,32 @@ TRACEBACK_END = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit)\w*)(?::|$
 TRACEBACK_STARTS = ("unhandled error", "Exception on ", "Error handling request")
 
 
+def last_exception(traceback_lines: list[str]) -> str:
+    """The last exception named in a traceback (of a chain: the one raised last)."""
+    found = [m.group(1) for m in map(TRACEBACK_END.match, traceback_lines) if m]
+    return found[-1] if found else ""
+
+
 def server_error_causes(logs: list[Path]) -> Counter:
-    """Why the instances answered 500: the last exception of each logged traceback's chain."""
+    """Why the instances answered 500: the last exception of each logged traceback's chain,
+    from the app's JSON lines (the traceback in `error`) or text lines (gunicorn's)."""
     causes: Counter = Counter()
     for log in logs:
         last: str | None = None
         for line in [*log.read_text(errors="replace").splitlines(), "[end]"]:
-            if line.startswith(("[", "{", "database unavailable")):  # the next log record
-                if last:
+            record = json_record(line)
+            if record is not None or line.startswith(("[", "database unavailable")):
+                if last:  # the next log record ends a text traceback
                     causes[last] += 1
-                last = "" if any(start in line for start in TRACEBACK_STARTS) else None
+                last = None
+                text = str(record.get("message", "")) if record else line
+                if any(start in text for start in TRACEBACK_STARTS):
+                    if record is None:
+                        last = ""
+                    elif cause := last_exception(str(record.get("error", "")).splitlines()):
+                        causes[cause] += 1
             elif last is not None:
-                found = TRACEBACK_END.match(line)
-                last = found.group(1) if found else last
+                last = last_exception([line]) or last
     return causes
 
 

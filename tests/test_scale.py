@@ -3,6 +3,7 @@ and a webhook whose every acknowledged change is delivered."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from bench.scale import server_error_causes
+from bench.scale import server_error_causes, unavailable_causes
 from devtools.binaries import find_pg_bindir
 from devtools.live import ROOT
 from tests.support.prerequisites import unavailable
@@ -61,3 +62,25 @@ def test_the_report_names_the_exception_behind_each_500(tmp_path):
     assert server_error_causes([log]) == Counter(
         {"sqlalchemy.exc.OperationalError": 1, "KeyError": 1}
     )
+
+
+def test_the_report_reads_the_causes_from_json_log_lines(tmp_path):
+    log = tmp_path / "i0.log"
+    refused = "OperationalError: connection failed: Connection refused"
+    lines = [
+        {"level": "ERROR", "message": f"database unavailable: {refused}", "request_id": "a1"},
+        {"level": "ERROR", "message": f"database unavailable: {refused}", "request_id": "b2"},
+        {
+            "level": "ERROR",
+            "message": "unhandled error",
+            "request_id": "c3",
+            "error": "Traceback (most recent call last):\n"
+            '  File "blogapi/posts/resources.py", line 96, in get\n'
+            "KeyError: 'title'\n\nThe above exception was the direct cause of the following "
+            "exception:\n\nTraceback (most recent call last):\nValueError: no title",
+        },
+        {"level": "INFO", "message": "GET /api/v1/posts 200", "request_id": "d4"},
+    ]
+    log.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert unavailable_causes([log]) == Counter({refused: 2})
+    assert server_error_causes([log]) == Counter({"ValueError": 1})

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+
+NO_ANSWER = "network"  # the status of a request that got no HTTP answer
 
 
 @dataclass
@@ -32,21 +35,47 @@ class Ledger:
         self.posts: dict[int, PostRecord] = {}
         self.logged_out_tokens: list[str] = []
         self.registered: list[str] = []
+        # Every request's [instance, sent, answered]: when the instances' metrics were read,
+        # which requests were in flight. One without an answer stays open (answered = inf).
+        self.spans: list[list[float]] = []
 
-    def enter(self, phase: str) -> None:
-        """Start a new phase of the run."""
+    def enter(self, phase: str) -> float:
+        """Start a new phase of the run; the moment it started."""
         with self.lock:
             now = time.monotonic()
             self.ended[self.phase] = now
             self.phase = phase
             self.started[phase] = now
+            return now
 
-    def outcome(self, phase: str, action: str, status: int | str, millis: float) -> None:
+    def begin(self, instance: int) -> tuple[int, str]:
+        """A request is about to go to `instance`: its ticket, and the phase it counts in."""
+        with self.lock:
+            # Taken under the lock enter() takes, so a request counts in a phase if and only
+            # if it was sent after that phase's start.
+            self.spans.append([instance, time.monotonic(), math.inf])
+            return len(self.spans) - 1, self.phase
+
+    def outcome(
+        self, phase: str, action: str, status: int | str, millis: float, ticket: int | None = None
+    ) -> None:
         """Count one request's outcome in the phase it started in."""
         with self.lock:
             self.statuses[phase][f"{action} {status}"] += 1
             self.statuses[phase][f"status {status}"] += 1
             self.latencies[phase].append(millis)
+            if ticket is not None and status != NO_ANSWER:
+                self.spans[ticket][2] = time.monotonic()
+
+    def in_flight(self, instance: int, since: float, until: float) -> int:
+        """Requests to `instance` in flight at some moment from `since` to `until`: sent
+        before `until`, answered after `since` (or never)."""
+        with self.lock:
+            return sum(
+                1
+                for target, sent, answered in self.spans
+                if target == instance and sent < until and answered > since
+            )
 
     def acked_post(self, post_id: int, state: dict) -> None:
         """A 201/200 told the client this is the post's content now."""

@@ -6,12 +6,15 @@ Starts PostgreSQL and Redis on loopback, restarts each once mid-run, kills a wor
 checks from the database that every acknowledged write is there. A webhook subscribed to
 post.published and post.updated, served by two `manage.py worker` processes (one of them killed
 and restarted mid-run too), must deliver every change the clients saw acknowledged: the report
-counts lost and duplicated deliveries. See bench/README.md.
+counts lost and duplicated deliveries. Every instance's /metrics is scraped as each phase
+begins, and the instances' counts must agree with the clients' (bench/scale_agreement.py).
+See bench/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -27,7 +30,9 @@ from pathlib import Path
 import requests
 
 from bench.ledger import Ledger
+from bench.scale_agreement import Boundary, Comparison, compare, percentile
 from bench.scale_clients import Writer
+from bench.scale_metrics import Scraper
 from devtools.binaries import ensure_redis_installed
 from devtools.live import (
     OPEN_REGISTRATION,
@@ -43,18 +48,35 @@ from devtools.webhook_receiver import WebhookReceiver
 from devtools.webhooks import admin_webhook, read_outbox
 
 PHASES = ["warm-up", "postgres restart", "steady", "redis restart", "worker killed", "cool-down"]
+# The clients' last steps, begun before the deadline, are finished after it ("end"); the last
+# scrape comes once they have all stopped ("done").
+TAIL, DONE = "end", "done"
 WEBHOOK_EVENTS = ["post.published", "post.updated"]
 DRAIN_SECONDS = 90  # after the load: a queue job lost with Redis comes back within ~35 s
 
 
+class Phases:
+    """Switches the clients to a new phase and scrapes every instance's /metrics there."""
+
+    def __init__(self, ledger: Ledger, servers: list[LiveServer]) -> None:
+        self.ledger = ledger
+        self.scraper = Scraper([s.url for s in servers])
+        self.boundaries: list[Boundary] = []
+
+    def begin(self, phase: str) -> None:
+        """Start `phase`: the clients count what they send from now on in it."""
+        at = self.ledger.enter(phase)
+        self.boundaries.append(Boundary(phase, at, self.scraper.scrape_all()))
+
+
 def run_load(apis: list[str], ledger: Ledger, clients: int, seconds: float, faults) -> list[Writer]:
-    """Drive `clients` writers for `seconds`, calling `faults(ledger, elapsed)` meanwhile."""
+    """Drive `clients` writers for `seconds`, calling `faults(deadline)` meanwhile."""
     deadline = time.monotonic() + seconds
     writers = [Writer(apis, ledger, seed) for seed in range(clients)]
     threads = [threading.Thread(target=w.run, args=(deadline,), daemon=True) for w in writers]
     for thread in threads:
         thread.start()
-    faults(ledger, deadline)
+    faults(deadline)
     for thread in threads:
         thread.join(timeout=60)
     return writers
@@ -66,15 +88,16 @@ def fault_plan(
     servers: list[LiveServer],
     seconds: float,
     kill_webhook_worker: Callable[[], None],
+    phases: Phases,
 ):
     """Restart PostgreSQL, then Redis, then kill a web worker and a webhook worker, at fixed
-    fractions of the run."""
+    fractions of the run; each phase begins (and the instances are scraped) before its fault."""
 
     def kill_workers() -> None:
         os.kill(servers[0].worker_pids()[0], signal.SIGKILL)
         kill_webhook_worker()
 
-    def faults(ledger: Ledger, deadline: float) -> None:
+    def faults(deadline: float) -> None:
         start = deadline - seconds
         steps = [
             (0.15, "postgres restart", lambda: (pg.stop(), time.sleep(2), pg.start_again())),
@@ -85,11 +108,11 @@ def fault_plan(
         ]
         for fraction, phase, action in steps:
             time.sleep(max(0.0, start + fraction * seconds - time.monotonic()))
-            ledger.enter(phase)
+            phases.begin(phase)
             print(f"{time.monotonic() - start:6.1f}s {phase}", flush=True)
             action()
         time.sleep(max(0.0, deadline - time.monotonic()))
-        ledger.enter("end")
+        phases.begin(TAIL)
 
     return faults
 
@@ -168,13 +191,18 @@ def verify_webhooks(writers: list[Writer], receiver: WebhookReceiver, database_u
     }
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    """A simple percentile of a list of numbers."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] if ordered else 0.0
-
-
 UNAVAILABLE = re.compile(r"database unavailable: (.+)$")
+
+
+def json_record(line: str) -> dict | None:
+    """A log line the app wrote as JSON (LOG_FORMAT=json, production's), else None."""
+    if not line.startswith("{"):
+        return None
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def unavailable_causes(logs: list[Path]) -> Counter:
@@ -182,7 +210,8 @@ def unavailable_causes(logs: list[Path]) -> Counter:
     causes: Counter = Counter()
     for log in logs:
         for line in log.read_text(errors="replace").splitlines():
-            found = UNAVAILABLE.search(line)
+            record = json_record(line)
+            found = UNAVAILABLE.search(str(record.get("message", "")) if record else line)
             if found:
                 causes[found.group(1).strip()] += 1
     return causes
@@ -195,19 +224,32 @@ TRACEBACK_END = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit)\w*)(?::|$
 TRACEBACK_STARTS = ("unhandled error", "Exception on ", "Error handling request")
 
 
+def last_exception(traceback_lines: list[str]) -> str:
+    """The last exception named in a traceback (of a chain: the one raised last)."""
+    found = [m.group(1) for m in map(TRACEBACK_END.match, traceback_lines) if m]
+    return found[-1] if found else ""
+
+
 def server_error_causes(logs: list[Path]) -> Counter:
-    """Why the instances answered 500: the last exception of each logged traceback's chain."""
+    """Why the instances answered 500: the last exception of each logged traceback's chain,
+    from the app's JSON lines (the traceback in `error`) or text lines (gunicorn's)."""
     causes: Counter = Counter()
     for log in logs:
         last: str | None = None
         for line in [*log.read_text(errors="replace").splitlines(), "[end]"]:
-            if line.startswith(("[", "{", "database unavailable")):  # the next log record
-                if last:
+            record = json_record(line)
+            if record is not None or line.startswith(("[", "database unavailable")):
+                if last:  # the next log record ends a text traceback
                     causes[last] += 1
-                last = "" if any(start in line for start in TRACEBACK_STARTS) else None
+                last = None
+                text = str(record.get("message", "")) if record else line
+                if any(start in text for start in TRACEBACK_STARTS):
+                    if record is None:
+                        last = ""
+                    elif cause := last_exception(str(record.get("error", "")).splitlines()):
+                        causes[cause] += 1
             elif last is not None:
-                found = TRACEBACK_END.match(line)
-                last = found.group(1) if found else last
+                last = last_exception([line]) or last
     return causes
 
 
@@ -218,8 +260,10 @@ def report(
     causes: Counter,
     crashes: Counter | None = None,
     hooks: dict | None = None,
+    sides: Comparison | None = None,
 ) -> str:
-    """Per-phase throughput, latency and status counts, as Markdown."""
+    """Per-phase throughput, latency and status counts, the clients' and the instances', as
+    Markdown."""
     lines = [
         f"Scale test: {args.instances} instances x {args.workers} workers, {args.clients} clients, "
         f"{args.seconds:.0f}s on PostgreSQL and Redis (restarted once each; one web worker and "
@@ -228,7 +272,7 @@ def report(
         "| phase | requests | req/s | p50 ms | p99 ms | 2xx | 4xx | 503 | 500 | network errors |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for phase in PHASES:
+    for phase in [*PHASES, TAIL]:
         counts = ledger.statuses.get(phase, {})
         latencies = ledger.latencies.get(phase, [])
         duration = ledger.ended.get(phase, 0) - ledger.started.get(phase, 0) or 1
@@ -236,10 +280,13 @@ def report(
         ok = sum(v for k, v in by.items() if k.isdigit() and 200 <= int(k) < 300)
         client = sum(v for k, v in by.items() if k.isdigit() and 400 <= int(k) < 500)
         lines.append(
-            f"| {phase} | {len(latencies)} | {len(latencies) / duration:.0f} | "
-            f"{percentile(latencies, 0.5):.1f} | {percentile(latencies, 0.99):.1f} | {ok} | "
+            f"| {'after the deadline' if phase == TAIL else phase} | {len(latencies)} | "
+            f"{len(latencies) / duration:.0f} | {percentile(latencies, 0.5) or 0:.1f} | "
+            f"{percentile(latencies, 0.99) or 0:.1f} | {ok} | "
             f"{client} | {by.get('503', 0)} | {by.get('500', 0)} | {by.get('network', 0)} |"
         )
+    if sides is not None:
+        lines += ["", *sides.lines()]
     lines += [
         "",
         f"Acknowledged posts checked in the database: {result['posts_checked']}, lost or wrong: "
@@ -277,7 +324,8 @@ def report(
     lines += [
         "",
         "A request counts in the phase it started in: requests in flight when PostgreSQL stops "
-        "or a worker is killed show in the phase before.",
+        "or a worker is killed show in the phase before. The clients finish the step they are "
+        "in when time is up: those requests show as after the deadline.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -302,7 +350,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the scale test; exit 1 if anything acknowledged (a write, a logout, a webhook
-    delivery) was lost or any 500 was seen."""
+    delivery) was lost, any 500 was seen, or the instances' metrics disagree with the
+    clients."""
     args = parse_args(argv)
     if not ensure_redis_installed():
         print("scale: redis-server is not available", file=sys.stderr)
@@ -323,7 +372,12 @@ def main(argv: list[str] | None = None) -> int:
             WEBHOOK_ALLOW_PRIVATE="true",  # the receiver is on loopback
             WEBHOOK_RETRY_DELAYS="1,2,5,10,30",
             **OPEN_REGISTRATION,  # the writers sign themselves up
+            METRICS_ENABLED="true",
+            METRICS_ALLOW="127.0.0.0/8",
         )
+        # Each instance makes its own metrics folder: a shared one would count every instance
+        # in each instance's scrape.
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         migrate(env)
         logs = [Path(tmp) / f"i{n}.log" for n in range(args.instances)]
         servers = [LiveServer(env, workers=args.workers, log_path=log).start() for log in logs]
@@ -338,13 +392,21 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             ledger = Ledger()
-            ledger.enter("warm-up")
+            phases = Phases(ledger, servers)
+            phases.begin("warm-up")  # before the first client request
             writers = run_load(
                 [s.api for s in servers],
                 ledger,
                 args.clients,
                 args.seconds,
-                fault_plan(pg, redis, servers, args.seconds, kill_webhook_worker),
+                fault_plan(pg, redis, servers, args.seconds, kill_webhook_worker, phases),
+            )
+            phases.begin(DONE)  # after the last
+            sides = compare(
+                ledger,
+                phases.boundaries,
+                sum(s.health_checks for s in servers),
+                [*PHASES, TAIL],
             )
             result = verify(pg, "blogapi_scale", ledger, servers[-1].api)
             drain(receiver, pg.url, args.drain)
@@ -362,11 +424,21 @@ def main(argv: list[str] | None = None) -> int:
             keep.mkdir(parents=True, exist_ok=True)
             for log in logs:
                 shutil.copy(log, keep / log.name)
-    text = report(ledger, result, args, causes, crashes, hooks)
+    text = report(ledger, result, args, causes, crashes, hooks, sides)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)
     print(text)
-    failed = result["lost"] or result["logouts_not_holding"] or server_errors or hooks["lost"]
+    if sides.problems:
+        print("scale: THE INSTANCES' METRICS DISAGREE WITH THE CLIENTS:", file=sys.stderr)
+        for problem in sides.problems:
+            print(f"  {problem}", file=sys.stderr)
+    failed = (
+        result["lost"]
+        or result["logouts_not_holding"]
+        or server_errors
+        or hooks["lost"]
+        or sides.problems
+    )
     return 1 if failed else 0
 
 

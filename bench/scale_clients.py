@@ -9,7 +9,7 @@ from collections import Counter
 
 import requests
 
-from bench.ledger import Ledger
+from bench.ledger import NO_ANSWER, Ledger
 
 PASSWORD = "scale test passphrase 42"
 RETRYABLE = {429, 502, 503, 504}
@@ -32,22 +32,22 @@ class Writer:
 
     def call(self, action: str, method: str, path: str, **kwargs) -> requests.Response | None:
         """One request to a random instance; None when the network failed."""
-        api = self.random.choice(self.apis)
-        phase = self.ledger.phase
+        instance = self.random.randrange(len(self.apis))
         headers = kwargs.pop("headers", {})
         if self.token:
             headers.setdefault("Authorization", f"Bearer {self.token}")
+        ticket, phase = self.ledger.begin(instance)
         start = time.perf_counter()
         try:
             response = self.session.request(
-                method, f"{api}{path}", headers=headers, timeout=15, **kwargs
+                method, f"{self.apis[instance]}{path}", headers=headers, timeout=15, **kwargs
             )
         except requests.RequestException:
-            self.ledger.outcome(phase, action, "network", (time.perf_counter() - start) * 1000)
+            millis = (time.perf_counter() - start) * 1000
+            self.ledger.outcome(phase, action, NO_ANSWER, millis, ticket)
             return None
-        self.ledger.outcome(
-            phase, action, response.status_code, (time.perf_counter() - start) * 1000
-        )
+        millis = (time.perf_counter() - start) * 1000
+        self.ledger.outcome(phase, action, response.status_code, millis, ticket)
         return response
 
     def retrying(self, action: str, method: str, path: str, tries: int = 20, **kwargs):

@@ -97,6 +97,7 @@ class LiveServer:
         self.api = f"{self.url}/api/v1"
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
+        self.health_checks = 0  # answered while waiting for it to start: the app counted them
 
     def start(self, timeout: float = 60) -> LiveServer:
         """Start gunicorn and wait until /health answers."""
@@ -122,10 +123,13 @@ class LiveServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
             try:
-                if requests.get(f"{self.url}{self.health_path}", timeout=5).status_code == 200:
-                    return self
+                status = requests.get(f"{self.url}{self.health_path}", timeout=5).status_code
             except requests.RequestException:
                 pass
+            else:
+                self.health_checks += 1
+                if status == 200:
+                    return self
             time.sleep(0.1)
         self.stop()
         raise RuntimeError("gunicorn did not become healthy in time")

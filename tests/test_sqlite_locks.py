@@ -78,9 +78,13 @@ def test_the_busy_timeout_applies_to_sqlite_files_only():
     # SQLite has no server that can restart under a pooled connection, so no ping either.
     settings = {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True}, "DATABASE_BUSY_TIMEOUT": 7}
     on_file = engine_options({**settings, "SQLALCHEMY_DATABASE_URI": "sqlite:////srv/blog.db"})
-    assert on_file == {"pool_pre_ping": False, "connect_args": {"timeout": 7}}
+    assert on_file == {
+        "pool_pre_ping": False,
+        "hide_parameters": True,
+        "connect_args": {"timeout": 7},
+    }
     in_memory = engine_options({**settings, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    assert in_memory == {"pool_pre_ping": False}
+    assert in_memory == {"pool_pre_ping": False, "hide_parameters": True}
 
 
 @pytest.mark.parametrize(("setting", "level"), [("NORMAL", 1), ("FULL", 2)])

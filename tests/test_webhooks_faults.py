@@ -285,6 +285,12 @@ def test_every_acknowledged_change_made_one_event_and_every_event_was_delivered(
         60,
         "every event row delivered",
     )
+    # A receiver has its POST a moment before the worker records the answer it got.
+    wait_until(
+        lambda: read_outbox(cluster.database_url, EVENTS).deliveries["pending"] == 0,
+        30,
+        "every delivery recorded",
+    )
     outbox = read_outbox(cluster.database_url, EVENTS)
     # Exactly one event per acknowledged change; a write whose answer never came may have
     # made its event or not, and nothing else made any.

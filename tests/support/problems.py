@@ -20,4 +20,13 @@ def assert_problem(response: Any, status: int | None = None) -> dict[str, Any]:
     assert isinstance(body["detail"], str) and body["detail"]
     if response.status_code == 401:
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert body["request_id"] == response.headers["X-Request-Id"], shown
+    return body
+
+
+def comparable(response: Any) -> dict[str, Any]:
+    """A problem's body without its request id: what one client could compare with another's
+    (two requests never share an id)."""
+    body = assert_problem(response)
+    del body["request_id"]
     return body

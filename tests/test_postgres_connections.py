@@ -195,7 +195,10 @@ def test_timeouts_and_pings_only_apply_to_postgresql_and_yield_to_the_url():
         "connect_args": {"connect_timeout": 3, "options": "-c statement_timeout=30000"},
     }
     on_sqlite = engine_options({**settings, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    assert on_sqlite == {"pool_pre_ping": False, "hide_parameters": True}  # no server behind a file: no ping to pay for
+    assert on_sqlite == {
+        "pool_pre_ping": False,
+        "hide_parameters": True,
+    }  # no server behind a file: no ping to pay for
     in_the_url = engine_options(
         {**settings, "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@h/b?connect_timeout=9"}
     )

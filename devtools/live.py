@@ -45,7 +45,7 @@ def production_env(database_url: str, **extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("BLOGAPI_", "JWT_", "RATELIMIT", "TEST_", "OTEL_"))
+        if not key.startswith(("BLOGAPI_", "JWT_", "RATELIMIT", "TEST_", "OTEL_", "PROMETHEUS_"))
         and key not in SHELL_ONLY
     }
     env.update(

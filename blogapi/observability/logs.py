@@ -25,10 +25,16 @@ HANDLER_MARK = "blogapi_handler"
 BASE_KEYS = ("time", "level", "logger", "message", "request_id")
 
 
+_second: list[Any] = [None, ""]  # the last whole second formatted, and its text
+
+
 def timestamp(created: float) -> str:
-    """A record's time as ISO 8601 UTC with milliseconds."""
-    moment = datetime.fromtimestamp(created, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """A record's time as ISO 8601 UTC with milliseconds (the second's text made once)."""
+    second = int(created)
+    if _second[0] != second:
+        _second[1] = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        _second[0] = second
+    return f"{_second[1]}{int((created - second) * 1000):03d}Z"
 
 
 def record_request_id(record: logging.LogRecord) -> str | None:

@@ -3,8 +3,9 @@ line and problem body of the request (and to the webhook work it causes)."""
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -26,9 +27,39 @@ def current_request_id() -> str | None:
     return _current.get()
 
 
+class RandomIds:
+    """Random 128-bit ids, their bytes read from the system 256 ids at a time (one system
+    call a request was a measurable part of a replayed read); a forked child reads its own."""
+
+    BATCH = 256
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pool = b""
+        self.used = 0
+        os.register_at_fork(after_in_child=self.forget)
+
+    def forget(self) -> None:
+        """Drop the bytes a parent read: its children must not repeat its ids."""
+        self.pool, self.used = b"", 0
+        self.lock = threading.Lock()
+
+    def next(self) -> str:
+        """A new id: 32 hex digits."""
+        with self.lock:
+            if self.used == len(self.pool):
+                self.pool, self.used = os.urandom(16 * self.BATCH), 0
+            start = self.used
+            self.used += 16
+            return self.pool[start : start + 16].hex()
+
+
+_ids = RandomIds()
+
+
 def new_request_id() -> str:
     """A fresh random id: 32 hex digits."""
-    return uuid.uuid4().hex
+    return _ids.next()
 
 
 def request_id_for(environ: dict[str, Any], trust_header: bool) -> str:

@@ -4,6 +4,7 @@ object per log line with no secret in it, and metrics Prometheus can parse."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -328,3 +329,23 @@ def test_metrics_turned_off_are_not_found_and_allow_lists_networks():
         assert client.get("/metrics").status_code == 403  # loopback is no longer in the list
     finally:
         dispose(lan)
+
+
+@pytest.mark.database_agnostic
+def test_a_forked_worker_never_repeats_its_parents_request_ids_or_files_under_its_pid():
+    """gunicorn forks its workers: each must draw its own ids and file its own samples."""
+    from blogapi.observability.metrics import process_id
+    from blogapi.observability.request_ids import new_request_id
+
+    new_request_id()  # the parent holds a batch of random bytes now
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child's own coverage is not collected)
+        os.write(write, f"{new_request_id()} {process_id() == os.getpid()}".encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    with os.fdopen(read) as answer:
+        child_id, own_pid = answer.read().split()
+    assert own_pid == "True"
+    assert child_id != new_request_id() and HEX_ID.match(child_id)

@@ -105,6 +105,7 @@ def test_a_tiny_run_of_this_tree_against_itself(tmp_path):
             "--seconds=1",
             "--rounds=1",
             "--warmup=0",
+            "--quiet=0",  # the suite may run beside it: no waiting
             # This tree on every side: the machinery, not a comparison (no git worktree).
             f"--base-tree={ROOT}",
             f"--output={tmp_path / 'observability.md'}",

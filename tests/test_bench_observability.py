@@ -80,7 +80,7 @@ def test_the_report_gives_each_side_its_ratio_to_before_and_the_budget():
     assert "| replayed | 3,000 | 2,940 | 0.980 | 3,000 | 1.000 | met |" in text
     assert "| replayed | 2,000 | 1,800 | 0.900 | 1,980 | 0.990 | **not met** |" in text
     assert "| 300 / 350 / 300 |" in text  # worker CPU per request, medians
-    assert "1: 2,000 / 1,800 / 1,950 (0.900)" in text
+    assert "1: 2,000 / 1,800 / 1,950 (0.900, 0.975)" in text
     assert "after 1,000 lines, 0.2 MB (250 B a line)" in text
     assert "not to /dev/null" in text
 
@@ -121,11 +121,9 @@ def test_a_tiny_run_of_this_tree_against_itself(tmp_path):
             assert measured.wrk.non_2xx == 0 and measured.wrk.errors == 0
             assert measured.cpu_us > 0
     # The access log reaches the stderr file, one line a request; switched off, nothing does.
-    served = sum(
-        result.runs[key][AFTER][0].wrk.requests_per_second * args.seconds
-        for key in ("list", "list-304")
-    )
+    served = sum(result.runs[key][AFTER][0].wrk.requests for key in ("list", "list-304"))
     lines, size = result.logs[AFTER]
-    assert served * 0.9 <= lines <= served * 1.1 and size > 100 * lines
+    # wrk stops with requests in flight: the server may answer (and log) up to one more each
+    assert served <= lines <= served + 2 * args.connections and size > 100 * lines
     assert result.logs[LOG_OFF] == (0, 0)
     assert (tmp_path / "observability.md").read_text() == report(args, [result]) + "\n"

@@ -69,6 +69,13 @@ bench-webhooks: $(STAMP)
 	scripts/install-system-deps
 	$(PY) -m bench.webhooks $(WEBHOOKS_BENCH_ARGS)
 
+## Observability overhead (bench/README.md, "Observability"): the hot path on the code before any
+## instrumentation (a temporary git worktree of 4704f34), with it, and with the access log off;
+## installs wrk; about 8 minutes on SQLite. Both: OBSERVABILITY_BENCH_ARGS="--database both".
+.PHONY: bench-observability
+bench-observability: $(STAMP)
+	$(PY) -m bench.observability $(OBSERVABILITY_BENCH_ARGS)
+
 ## Scale test on PostgreSQL and Redis under faults (bench/README.md): ~2.5 minutes.
 scale: $(STAMP)
 	scripts/install-system-deps

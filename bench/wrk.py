@@ -20,6 +20,7 @@ class WrkResult:
     p99_ms: float
     non_2xx: int
     errors: int
+    requests: int = 0  # answered in the run (wrk's "N requests in …")
 
 
 def to_ms(text: str) -> float:
@@ -29,7 +30,8 @@ def to_ms(text: str) -> float:
 
 
 def parse(output: str) -> WrkResult:
-    """Pull requests/s, p50, p99, non-2xx and socket errors out of `wrk --latency` output."""
+    """Pull requests/s, p50, p99, non-2xx, socket errors and the requests answered out of
+    `wrk --latency` output."""
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     p50 = to_ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1))
     p99 = to_ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))
@@ -43,6 +45,7 @@ def parse(output: str) -> WrkResult:
         p99_ms=p99,
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
         errors=sum(int(n) for n in errors.groups()) if errors else 0,
+        requests=int(re.search(r"(\d+) requests in", output).group(1)),
     )
 
 

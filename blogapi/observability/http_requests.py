@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 from flask import Flask, request
 
-from blogapi.observability.logs import HANDLER_MARK, JsonFormatter, timestamp
+from blogapi.observability.logs import HANDLER_MARK, JsonFormatter, line_fields
 from blogapi.observability.metrics import HTTP_DURATION, HTTP_IN_FLIGHT, HTTP_REQUESTS
 from blogapi.observability.request_ids import ENVIRON_KEY, HEADER, bind, request_id_for, unbind
 
@@ -148,14 +148,9 @@ def direct_json_writer() -> Callable[..., None] | None:
     def write(
         method: str, route: str, status: str, fields: dict[str, Any], request_id: str | None
     ) -> None:
-        line = {
-            "time": timestamp(time.time()),
-            "level": "INFO",
-            "logger": access_log.name,
-            "message": f"{method} {route} {status}",
-            "request_id": request_id,
-            **fields,
-        }
+        line = line_fields(
+            time.time(), "INFO", access_log.name, f"{method} {route} {status}", request_id, fields
+        )
         data = orjson.dumps(line) + b"\n"
         with handler.lock or nullcontext():
             stream.flush()  # lines logging wrote before this one come first

@@ -66,21 +66,40 @@ def record_fields(record: logging.LogRecord) -> dict[str, Any]:
     return {key: value for key, value in fields.items() if key not in BASE_KEYS}
 
 
+def line_fields(
+    created: float,
+    level: str,
+    logger: str,
+    message: str,
+    request_id: str | None,
+    fields: dict[str, Any],
+) -> dict[str, Any]:
+    """The keys of one JSON line: time, level, logger, message, request_id, then the fields."""
+    line: dict[str, Any] = {
+        "time": timestamp(created),
+        "level": level,
+        "logger": logger,
+        "message": message,
+    }
+    if request_id is not None:
+        line["request_id"] = request_id
+    line.update(fields)
+    return line
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per record, on one line."""
 
     def format(self, record: logging.LogRecord) -> str:
         """time, level, logger, message, request_id, the record's fields, and any error."""
-        line: dict[str, Any] = {
-            "time": timestamp(record.created),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        request_id = record_request_id(record)
-        if request_id is not None:
-            line["request_id"] = request_id
-        line.update(record_fields(record))
+        line = line_fields(
+            record.created,
+            record.levelname,
+            record.name,
+            record.getMessage(),
+            record_request_id(record),
+            record_fields(record),
+        )
         if record.exc_info:
             line["error"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
         return orjson.dumps(line, default=str).decode()

@@ -101,26 +101,36 @@ def attempt(mail_id: int, lease: datetime, now: datetime, transport: Transport) 
         return None
     number, template = mail.attempts, mail.template
     with request_id_bound(mail.request_id):  # its lines join the request that caused it
-        outcome = send_one(mail, transport, now)
+        outcome, error = send_one(mail, transport, now)
         MAIL_MESSAGES.labels(outcome).inc()
-        log.info(
-            "mail: attempt %d of message %d (%s): %s",
+        log.log(
+            logging.WARNING if error else logging.INFO,
+            "mail: attempt %d of message %d (%s): %s%s",
             number,
             mail_id,
             template,
             outcome,
-            extra={"fields": {"mail_id": mail_id, "template": template, "attempt": number}},
+            f" ({error})" if error else "",
+            extra={
+                "fields": {
+                    "mail_id": mail_id,
+                    "template": template,
+                    "attempt": number,
+                    "outcome": outcome,
+                }
+            },
         )
     return outcome
 
 
-def send_one(mail: OutgoingMail, transport: Transport, now: datetime) -> str:
-    """Prepare, compose and send a message this caller holds, and record the outcome."""
+def send_one(mail: OutgoingMail, transport: Transport, now: datetime) -> tuple[str, str | None]:
+    """Prepare, compose and send a message this caller holds, and record it; the outcome,
+    and why the attempt failed if it did."""
     mail_id, template = mail.id, mail.template
     try:
         context = prepared_context(mail)
         if context is None:
-            return finish(mail_id, "skipped", now)
+            return finish(mail_id, "skipped", now), None
         message = compose(
             template, mail.to_address, context, current_app.config, message_id=mail.message_id
         )
@@ -129,13 +139,14 @@ def send_one(mail: OutgoingMail, transport: Transport, now: datetime) -> str:
     except Exception as error:  # a preparer's or a template's bug: logged, and retried
         db.session.rollback()
         log.exception("mail: message %d (%s) could not be prepared", mail_id, template)
-        return retry_or_fail(mail_id, f"preparing failed: {error!r}", now)
+        reason = f"preparing failed: {error!r}"
+        return retry_or_fail(mail_id, reason, now), reason
     try:
         transport.send(message)
     except SendFailed as failure:
-        return retry_or_fail(mail_id, str(failure), now, permanent=failure.permanent)
+        return retry_or_fail(mail_id, str(failure), now, permanent=failure.permanent), str(failure)
     # Its own commit, and nothing between it and the server's yes that could undo it.
-    return finish(mail_id, "sent", now)
+    return finish(mail_id, "sent", now), None
 
 
 def finish(mail_id: int, status: str, now: datetime, error: str | None = None) -> str:

@@ -128,7 +128,7 @@ def accept_login(expected: tuple[str, str], server: SmtpServer) -> Any:
     ) -> AuthResult:
         tried = (data.login.decode(), data.password.decode())
         server.logins.append(tried)
-        return AuthResult(success=tried == expected)
+        return AuthResult(success=tried == expected, handled=False)  # else no 535 is sent
 
     return authenticate
 

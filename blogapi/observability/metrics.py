@@ -83,6 +83,11 @@ WEBHOOK_ATTEMPTS = Counter(
     "Webhook delivery attempts by outcome: delivered, retrying, failed (no retry left).",
     ["outcome"],
 )
+MAIL_MESSAGES = Counter(
+    "blogapi_mail_messages",
+    "Mail send attempts by outcome: sent, retrying, failed (refused or no retry left), skipped.",
+    ["outcome"],
+)
 WORKER_TASKS = Histogram(
     "blogapi_worker_task_duration_seconds",
     "Time a queue task took, by task and outcome (ok or error).",

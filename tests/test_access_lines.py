@@ -4,6 +4,7 @@ memory, written out when the buffer fills, every second, before any other line, 
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 import textwrap
@@ -12,6 +13,8 @@ from pathlib import Path
 import orjson
 import pytest
 
+from blogapi.observability.access_lines import AccessLines
+from blogapi.observability.logs import AppHandler, JsonFormatter
 from devtools.live import ROOT, production_env
 
 SCRIPT = textwrap.dedent(
@@ -69,3 +72,34 @@ def test_a_workers_access_lines_are_gathered_and_all_written_in_order(tmp_path: 
     order = [line["logger"] for line in lines]
     assert order.index("blogapi.story") == 205
     assert order[206:] == ["blogapi.access"] * 3
+
+
+@pytest.mark.database_agnostic
+@pytest.mark.parametrize("user_id, replayed", [(None, False), (7, False), (None, True)])
+def test_a_gathered_line_is_the_line_the_json_formatter_writes(tmp_path: Path, user_id, replayed):
+    """The layer writes its lines itself: key for key, in order, the formatter's own."""
+    with (tmp_path / "log").open("w") as stream:
+        handler = AppHandler(stream)
+        handler.setFormatter(JsonFormatter())
+        lines = AccessLines(handler, stream, stream.fileno())
+        series = ("/api/v1/posts/<string:ident>", "GET", "200")
+        lines.add(series, "req-1", 0.0021357, '203.0.113.9"', user_id, replayed)
+        lines.flush()
+    [gathered] = (tmp_path / "log").read_text().splitlines()
+    fields: dict[str, object] = {
+        "method": "GET", "path": series[0], "status": 200, "duration_ms": 2.14,
+        "client": '203.0.113.9"',
+    }  # fmt: skip
+    if user_id is not None:
+        fields["user_id"] = user_id
+    if replayed:
+        fields["replayed"] = True
+    record = logging.getLogger("blogapi.access").makeRecord(
+        "blogapi.access", logging.INFO, "", 0, "%s %s %s", ("GET", series[0], "200"), None,
+        extra={"fields": fields},
+    )  # fmt: skip
+    record.request_id = "req-1"
+    formatted = orjson.loads(JsonFormatter().format(record))
+    written = orjson.loads(gathered)
+    assert list(written) == list(formatted)
+    assert {**written, "time": None} == {**formatted, "time": None}

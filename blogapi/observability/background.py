@@ -42,13 +42,9 @@ class Chores:
         self.chores = [ref for ref in self.chores if ref() is not None]
         self.chores.append(weakref.WeakMethod(chore))
 
-    def ensure_running(self) -> None:
-        """Start this process's thread unless it runs already."""
-        if not self.running:
-            self.start()
-
     def start(self) -> None:
-        """Start the thread, once however many requests ask at the same moment."""
+        """Start this process's thread (callers check `running` first), once however many
+        requests ask at the same moment."""
         with self.lock:
             if self.running:
                 return

@@ -10,15 +10,15 @@ which route template a request matched and which user it was made by.
 
 from __future__ import annotations
 
+import itertools
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, request
 
-from blogapi.observability.access_lines import direct_access_lines
+from blogapi.observability.access_lines import direct_access_lines, status_number
 from blogapi.observability.background import CHORES
 from blogapi.observability.metrics import HTTP_DURATION, HTTP_IN_FLIGHT
 from blogapi.observability.request_ids import ENVIRON_KEY, HEADER, bind, request_id_for, unbind
@@ -42,24 +42,24 @@ class InFlight:
     replayed read."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.count = 0
+        # next() on a count is atomic, so no lock: threads storing their numbers out of order
+        # leave the difference off by those threads until the next request sets it right.
+        self.begun_count, self.answered_count = itertools.count(1), itertools.count(1)
+        self.begun = self.answered = 0
         self.published: int | None = None
         CHORES.add(self.publish)
 
     def begin(self) -> None:
         """A request came in."""
-        with self.lock:
-            self.count += 1
+        self.begun = next(self.begun_count)
 
     def end(self) -> None:
         """A request was answered."""
-        with self.lock:
-            self.count -= 1
+        self.answered = next(self.answered_count)
 
     def publish(self) -> None:
         """Write the count to the gauge, if it changed since the last time."""
-        count = self.count
+        count = max(self.begun - self.answered, 0)
         if count != self.published:
             HTTP_IN_FLIGHT.set(count)
             self.published = count
@@ -86,7 +86,8 @@ class ObservedRequests:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
-        CHORES.ensure_running()
+        if not CHORES.running:
+            CHORES.start()
         request_id = request_id_for(environ, self.trust_request_id)
         environ[ENVIRON_KEY] = request_id
         token = bind(request_id)
@@ -121,28 +122,32 @@ class ObservedRequests:
                 route, method, status
             )
         series.observe(seconds)
-        if self.log and access_log.isEnabledFor(logging.INFO):
-            fields = {
-                "method": method,
-                "path": route,
-                "status": int(status) if status.isdigit() else 500,
-                "duration_ms": round(seconds * 1000, 2),
-                "client": environ.get("REMOTE_ADDR"),
-            }
-            if USER_KEY in environ:
-                fields["user_id"] = environ[USER_KEY]
-            if REPLAYED_KEY in environ:
-                fields["replayed"] = True
-            if self.lines is not None:
-                self.lines.add(method, route, status, fields, environ.get(ENVIRON_KEY))
-                return
-            # makeRecord and handle, as Logger.info would, less its search of the stack for
-            # the caller's file and line, which no line of ours shows.
-            record = access_log.makeRecord(
-                access_log.name, logging.INFO, "", 0, "%s %s %s", (method, route, status), None,
-                extra={"fields": fields},
+        if not self.log or not access_log.isEnabledFor(logging.INFO):
+            return
+        if self.lines is not None:
+            self.lines.add(
+                (route, method, status), environ.get(ENVIRON_KEY), seconds,
+                environ.get("REMOTE_ADDR"), environ.get(USER_KEY), REPLAYED_KEY in environ,
             )  # fmt: skip
-            access_log.handle(record)
+            return
+        fields = {
+            "method": method,
+            "path": route,
+            "status": status_number(status),
+            "duration_ms": round(seconds * 1000, 2),
+            "client": environ.get("REMOTE_ADDR"),
+        }
+        if USER_KEY in environ:
+            fields["user_id"] = environ[USER_KEY]
+        if REPLAYED_KEY in environ:
+            fields["replayed"] = True
+        # makeRecord and handle, as Logger.info would, less its search of the stack for
+        # the caller's file and line, which no line of ours shows.
+        record = access_log.makeRecord(
+            access_log.name, logging.INFO, "", 0, "%s %s %s", (method, route, status), None,
+            extra={"fields": fields},
+        )  # fmt: skip
+        access_log.handle(record)
 
     def publish(self) -> None:
         """Bring this process's live figures up to date (a scrape, before it reads them)."""

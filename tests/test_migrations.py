@@ -32,6 +32,7 @@ TABLES = {
     "personal_tokens",
     "authorization_codes",
     "revoked_tokens",
+    "account_tokens",
     "webhooks",
     "webhook_events",
     "webhook_deliveries",

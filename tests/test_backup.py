@@ -214,7 +214,7 @@ def test_export_then_import_reproduces_every_row_and_login(app, runner, client, 
     lines = export_to(runner, tmp_path / "blog.jsonl")
     assert stat.S_IMODE(os.stat(tmp_path / "blog.jsonl").st_mode) == 0o600  # password hashes
     header = json.loads(lines[0])
-    assert header["type"] == "header" and header["format"] == 8
+    assert header["type"] == "header" and header["format"] == 9
     kinds = [json.loads(line)["type"] for line in lines[1:]]
     order = [
         *("user", "tag", "media", "file", "post", "revision", "revoked_token", "personal_token"),

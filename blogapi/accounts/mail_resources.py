@@ -9,8 +9,8 @@ from flask_restful import Resource
 
 from blogapi.accounts.mail_flows import (
     ask_password_reset,
-    reset_with_token,
     resend_verification,
+    reset_with_token,
     verify_address,
 )
 from blogapi.accounts.mailing import require_mail
@@ -34,7 +34,7 @@ from blogapi.web.endpoint import Reply, endpoint
 from blogapi.web.errors import ApiError
 
 ACCEPTED = Reply(AcceptedSchema, "Taken; the message goes out from the worker.")
-MAIL_OFF = "Mail is turned off (MAIL_URL=none)."
+MAIL_OFF = " 503 when mail is turned off (MAIL_URL=none)."
 BAD_TOKEN = "The token is unknown, malformed, used, expired or of another kind (one answer)."
 ON_ITS_WAY = (
     "If an account has this address, a message with a link to reset its password is on its way."
@@ -71,12 +71,12 @@ class ForgotPassword(Resource):
         summary="Forgot my password",
         description="Mails a link to reset the password to the account with this address. The "
         "answer is the same, in the same time, whether or not an account has it. Rate-limited "
-        "per client address and per email address (FORGOT_RATE_LIMIT).",
+        "per client address and per email address (FORGOT_RATE_LIMIT)." + MAIL_OFF,
         tag="auth",
         body=ForgotPasswordSchema,
         example={"email": "ada@example.com"},
         limits=(forgot_per_email, forgot_per_address),
-        responses={202: ACCEPTED, 503: MAIL_OFF},
+        responses={202: ACCEPTED},
         extra={"security": []},
     )
     def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
@@ -99,11 +99,11 @@ class ResetPassword(Resource):
         description="Spends the token of a reset link (single use, PASSWORD_RESET_EXPIRES "
         "minutes) and sets the new password (the registration policy, else 422). Revokes "
         "every token of the user, personal access tokens included, mails a notice, and returns "
-        "a new pair. Any bad token is the same 400.",
+        "a new pair. Any bad token is the same 400." + MAIL_OFF,
         tag="auth",
         body=PasswordResetSchema,
         limits=(per_address,),
-        responses={200: Reply(TokenPairSchema, "A new token pair."), 400: BAD_TOKEN, 503: MAIL_OFF},
+        responses={200: Reply(TokenPairSchema, "A new token pair."), 400: BAD_TOKEN},
         extra={"security": []},
     )
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -120,7 +120,7 @@ class VerifyEmail(Resource):
         summary="Verify my email address",
         description="Spends the token of a verification link: the address is verified, and a "
         "pending address becomes the account's email (409 if another account has it by then). "
-        "Any bad token is the same 400.",
+        "Any bad token is the same 400." + MAIL_OFF,
         tag="auth",
         body=TokenSchema,
         limits=(per_address,),
@@ -128,7 +128,6 @@ class VerifyEmail(Resource):
             200: Reply(PrivateUserSchema, "The account, its address verified."),
             400: BAD_TOKEN,
             409: "Another account has the address now.",
-            503: MAIL_OFF,
         },
         extra={"security": []},
     )
@@ -146,11 +145,11 @@ class ResendVerification(Resource):
         summary="Resend the verification link",
         description="Mails a new link to the pending address, else to the unverified email; "
         "older links stop working. With nothing to verify, 202 and no message. Rate-limited "
-        "per user and client address (FORGOT_RATE_LIMIT).",
+        "per user and client address (FORGOT_RATE_LIMIT)." + MAIL_OFF,
         tag="auth",
         auth=ACCESS,
         limits=per_user(forgot_limit, "email-resend", also_per_address=True),
-        responses={202: ACCEPTED, 503: MAIL_OFF},
+        responses={202: ACCEPTED},
     )
     def post(self) -> tuple[dict[str, Any], int]:
         """Stage the message, or say there is nothing to verify."""

@@ -47,13 +47,12 @@ def form_doc(summary: str, description: str, fields: list[str], done: str) -> di
     body = {"type": "object", "properties": properties, "required": fields}
     return {
         "summary": summary,
-        "description": description,
+        "description": description + " 503 when mail is off.",
         "tag": "site",
         "responses": {
             200: Reply(PAGE, done, media_type=HTML),
             400: "A link that is invalid or has expired (a page for browsers).",
             403: "A form that is stale or not posted from this site's page.",
-            503: "Mail is turned off (MAIL_URL=none).",
         },
         "extra": {
             "requestBody": {
@@ -70,12 +69,12 @@ def get_doc(summary: str, description: str) -> dict[str, Any]:
     """What the OpenAPI document says of a form's GET."""
     return {
         "summary": summary,
-        "description": description + " GET shows the form and spends nothing.",
+        "description": description + " GET shows the form and spends nothing; 503 when mail "
+        "is off.",
         "tag": "site",
         "responses": {
             200: Reply(PAGE, "The form.", media_type=HTML),
             400: "A link that is invalid or has expired (a page for browsers).",
-            503: "Mail is turned off (MAIL_URL=none).",
         },
         "extra": {
             "parameters": [

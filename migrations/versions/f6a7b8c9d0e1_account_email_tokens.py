@@ -23,20 +23,17 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("email_verified", sa.Boolean(), nullable=False, server_default=sa.true())
-        )
-        batch_op.add_column(sa.Column("pending_email", sa.String(length=254), nullable=True))
-        batch_op.add_column(sa.Column("pending_email_key", sa.String(length=254), nullable=True))
-        batch_op.create_index(
-            batch_op.f("ix_users_pending_email_key"), ["pending_email_key"], unique=False
-        )
-    # Existing rows got true above; rows made from now on start unverified.
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.alter_column(
-            "email_verified", existing_type=sa.Boolean(), server_default=sa.false()
-        )
+    # Plain ALTER TABLE, not batch mode: rebuilding users on SQLite would fail its foreign
+    # keys and drop its triggers.
+    op.add_column(
+        "users",
+        sa.Column("email_verified", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column("users", sa.Column("pending_email", sa.String(length=254), nullable=True))
+    op.add_column("users", sa.Column("pending_email_key", sa.String(length=254), nullable=True))
+    op.create_index("ix_users_pending_email_key", "users", ["pending_email_key"], unique=False)
+    # The accounts there are now predate verification; rows made from now on start unverified.
+    op.execute(sa.text("UPDATE users SET email_verified = :yes").bindparams(yes=True))
     op.create_table(
         "account_tokens",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -64,8 +61,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_account_tokens_expires_at"))
         batch_op.drop_index(batch_op.f("ix_account_tokens_user_id"))
     op.drop_table("account_tokens")
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_users_pending_email_key"))
-        batch_op.drop_column("pending_email_key")
-        batch_op.drop_column("pending_email")
-        batch_op.drop_column("email_verified")
+    op.drop_index("ix_users_pending_email_key", table_name="users")
+    for column in ("pending_email_key", "pending_email", "email_verified"):
+        op.drop_column("users", column)

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
-from tests.support.mail import SmtpServer, html_part, text_part
 
 from blogapi.db.account_models import AccountToken
 from blogapi.db.models import User
@@ -31,6 +30,7 @@ from tests.support.account_mail import (
 )
 from tests.support.accounts import bearer
 from tests.support.apps import dispose, make_app
+from tests.support.mail import SmtpServer, html_part, text_part
 from tests.support.personal_tokens import make_token
 from tests.support.problems import assert_problem, comparable
 

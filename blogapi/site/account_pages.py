@@ -33,11 +33,12 @@ MISMATCH = "The two passwords differ; type the same new password twice."
 
 def account_page(template: str, status: int = 200, **context: Any) -> Response:
     """A page of these forms: the pages' headers, never cached, and no Referer carrying the
-    token away."""
+    token to another site (same-origin, not no-referrer: with no-referrer a browser posts the
+    form with `Origin: null`, which the form check refuses)."""
     html = render_template(template, **template_helpers(), **context)
     response = page_headers(Response(html, status=status, mimetype=HTML))
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 
@@ -128,7 +129,7 @@ class ResetPasswordPage(Resource):
             try:
                 reset_with_token(token, password, field="password")
             except ValidationError as refused:
-                problems = [str(message) for message in refused.messages_dict.get("password", [])]
+                problems = [str(m) for m in refused.normalized_messages().get("password", [])]
             else:
                 return account_page("account_done.html", title="Password set", done="reset")
         return account_page(

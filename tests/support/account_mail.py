@@ -6,12 +6,12 @@ from __future__ import annotations
 from email.message import EmailMessage
 from typing import Any
 
-from blogapi.mail.sending import send_due_mail
 from flask import Flask
 from flask.testing import FlaskClient
-from tests.support.mail import SmtpServer, first_link, text_part, token_of
 
+from blogapi.mail.sending import send_due_mail
 from tests.support.accounts import PASSWORD, login, register
+from tests.support.mail import SmtpServer, first_link, text_part, token_of
 
 API = "/api/v1"
 NEW_PASSWORD = "a brand new passphrase"

@@ -11,9 +11,11 @@ import ipaddress
 import os
 import re
 import secrets
+from dataclasses import dataclass, field
 from datetime import timedelta
+from email.utils import formataddr, parseaddr
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from dotenv import load_dotenv
 from flask.helpers import get_load_dotenv
@@ -302,6 +304,72 @@ def trusted_hosts(names: list[str], site: str, *, default_to_site: bool) -> list
     return names
 
 
+@dataclass(frozen=True)
+class MailServer:
+    """Where MAIL_URL sends mail: smtps (TLS from the start) or smtp (STARTTLS or plain)."""
+
+    host: str
+    port: int
+    ssl: bool
+    starttls: bool
+    username: str = ""
+    password: str = field(default="", repr=False)
+
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def parse_mail_url(value: str) -> MailServer:
+    """MAIL_URL as `smtp://user:pass@host:587?starttls=true` or `smtps://user:pass@host:465`;
+    the errors never repeat the URL, which may hold a password."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError("MAIL_URL must be smtp://host…, smtps://host… or none")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigError("MAIL_URL has a port that is not a number from 1 to 65535") from None
+    if parts.path not in ("", "/") or parts.fragment:
+        raise ConfigError("MAIL_URL takes no path or fragment: smtp://user:pass@host:port")
+    query = parse_qs(parts.query, keep_blank_values=True)
+    if set(query) - {"starttls"} or len(query.get("starttls", [])) > 1:
+        raise ConfigError("MAIL_URL knows one option, ?starttls=true or ?starttls=false")
+    asked = query.get("starttls", [""])[0].lower()
+    if asked not in ("", "true", "false"):
+        raise ConfigError("MAIL_URL's starttls must be true or false")
+    ssl = parts.scheme == "smtps"
+    starttls = asked == "true" or (not asked and port == 587)
+    if ssl and starttls:
+        raise ConfigError("MAIL_URL: smtps:// is TLS already; starttls=true goes with smtp://")
+    username, password = unquote(parts.username or ""), unquote(parts.password or "")
+    if username and not (ssl or starttls) and parts.hostname not in LOOPBACK_HOSTS:
+        raise ConfigError(
+            "MAIL_URL would send its password unencrypted: use smtps:// or ?starttls=true"
+        )
+    default_port = 465 if ssl else 587 if starttls else 25
+    return MailServer(parts.hostname, port or default_port, ssl, starttls, username, password)
+
+
+def mail_url(value: str) -> str:
+    """MAIL_URL checked: empty (development writes files), `none` (mail off), or a server."""
+    if not value or value.lower() == "none":
+        return value.lower()
+    parse_mail_url(value)
+    return value
+
+
+def mail_from(value: str, site_title: str, site: str) -> str:
+    """MAIL_FROM checked (one address, with or without a name), by default the blog's title
+    at noreply@ the SITE_URL's host."""
+    if not value:
+        host = urlsplit(site).hostname if site else None
+        return formataddr((" ".join(site_title.split()), f"noreply@{host or 'localhost'}"))
+    address = parseaddr(value)[1]
+    if any(ord(ch) < 32 for ch in value) or "@" not in address or address.startswith("@"):
+        raise ConfigError("MAIL_FROM must be one address, e.g. Blog <noreply@blog.example.com>")
+    return value
+
+
 class Config:
     """Settings shared by every environment; subclasses adjust them."""
 
@@ -447,6 +515,11 @@ class Config:
             "OTEL_EXPORTER_OTLP_ENDPOINT", env_str("OTEL_EXPORTER_OTLP_ENDPOINT")
         )
         self.OTEL_SERVICE_NAME = env_str("OTEL_SERVICE_NAME", "blogapi")
+        # Mail (blogapi/mail): an SMTP server, `none` (off), or unset: files in MAIL_DIR.
+        self.MAIL_URL = mail_url(env_str("MAIL_URL"))
+        self.MAIL_FROM = mail_from(env_str("MAIL_FROM"), self.SITE_TITLE, self.SITE_URL)
+        self.MAIL_TIMEOUT = env_int("MAIL_TIMEOUT", 10, minimum=1)
+        self.MAIL_DIR = str(self.INSTANCE_DIR / "mail")
 
     def check_role(self) -> None:
         """Refuse a DEFAULT_ROLE that is not one of the roles."""
@@ -509,6 +582,11 @@ class ProductionConfig(Config):
             raise ConfigError(
                 "SITE_URL is not set; production needs the blog's public address, "
                 "e.g. https://blog.example.com"
+            )
+        if not self.MAIL_URL:
+            raise ConfigError(
+                "MAIL_URL is not set; production needs an SMTP server, e.g. "
+                "smtp://user:pass@smtp.example.com:587?starttls=true (or MAIL_URL=none: no mail)"
             )
         super().finalize()
 

@@ -258,8 +258,8 @@ class Comparison:
         """The report's section on the instances' figures, as Markdown lines."""
         lines = [
             "From both sides, clients / instances: the instances' figures are what their "
-            "/metrics counted (blogapi_http_requests_total, "
-            "blogapi_http_request_duration_seconds) between the scrapes of every instance "
+            "/metrics counted (blogapi_http_request_duration_seconds: its _count and "
+            "buckets) between the scrapes of every instance "
             "taken as each phase began (and once more after the clients stopped), summed over "
             "instances, less the harness's own requests: its scrapes (counted on /metrics, "
             "the column below) and health checks (none during the load).",

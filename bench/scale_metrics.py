@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-REQUESTS = "blogapi_http_requests_total"
+REQUESTS = "blogapi_http_request_duration_seconds_count"
 DURATION_BUCKET = "blogapi_http_request_duration_seconds_bucket"
 IN_FLIGHT = "blogapi_http_requests_in_flight"
 # What the harness itself sends the instances, by the route template they count it under.

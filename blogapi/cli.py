@@ -8,6 +8,7 @@ from blogapi.accounts import cli as account_commands
 from blogapi.accounts import tokens_cli as token_commands
 from blogapi.backup import cli as backup_commands
 from blogapi.backup import seed_cli as seed_commands
+from blogapi.mail import cli as mail_commands
 from blogapi.media import cli as media_commands
 from blogapi.posts.history import cli as history_commands
 from blogapi.posts.search import cli as search_commands
@@ -22,6 +23,7 @@ FEATURES = (
     history_commands,
     media_commands,
     webhook_commands,
+    mail_commands,
 )
 
 

@@ -54,6 +54,8 @@ def production_env(database_url: str, **extra: str) -> dict[str, str]:
         JWT_SECRET_KEY=secrets.token_urlsafe(48),
         DATABASE_URL=database_url,
         SITE_URL=LOOPBACK_SITE,
+        # Mail off unless a test points MAIL_URL at its own SMTP server.
+        MAIL_URL="none",
         PYTHONPATH=str(ROOT),
         # Uploaded media in a folder of this instance's own, never the checkout's instance/.
         MEDIA_ROOT=tempfile.mkdtemp(prefix="blogapi-live-media-"),

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from tests.support.accounts import Account, sign_up
 from tests.support.apps import dispose, make_app
+from tests.support.mail import SmtpServer, start_smtp_server
 from tests.support.s3 import s3_settings, stop_s3
 from tests.support.webhooks import Receiver, start_receiver
 
@@ -102,3 +103,12 @@ def receiver() -> Iterator[Receiver]:
     found = start_receiver()
     yield found
     found.server.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 keeping what it receives; point MAIL_URL at
+    `smtp_server.url` and read `smtp_server.messages`."""
+    server = start_smtp_server()
+    yield server
+    server.stop()

@@ -24,7 +24,9 @@ SITE = "https://blog.example"
 def env(monkeypatch, tmp_path):
     """A clean environment with the instance folder in a temporary directory."""
     for name in list(__import__("os").environ):
-        if name.startswith(("JWT_", "BLOGAPI_", "RATELIMIT", "LOGIN_RATE", "MEDIA_")) or name in {
+        if name.startswith(
+            ("JWT_", "BLOGAPI_", "RATELIMIT", "LOGIN_RATE", "MEDIA_", "MAIL_")
+        ) or name in {
             "SECRET_KEY",
             "DATABASE_URL",
             "REGISTRATION_OPEN",
@@ -47,6 +49,7 @@ def production(env):
     env.setenv("SECRET_KEY", STRONG)
     env.setenv("JWT_SECRET_KEY", STRONG[::-1])
     env.setenv("SITE_URL", SITE)
+    env.setenv("MAIL_URL", "none")
     return env
 
 
@@ -430,6 +433,7 @@ def test_a_server_reads_dotenv_where_the_environment_says_nothing(hostile_dotenv
     env.setenv("SECRET_KEY", STRONG)
     env.setenv("JWT_SECRET_KEY", STRONG[::-1])
     env.setenv("SITE_URL", SITE)
+    env.setenv("MAIL_URL", "none")
     config = settings.load_config()  # BLOGAPI_ENV comes from .env too
     assert (config.ENV_NAME, config.DEFAULT_ROLE, config.REGISTRATION_OPEN) == (
         "production",

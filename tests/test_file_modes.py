@@ -48,6 +48,7 @@ def manage(env: str, *args: str, stdin: str | None = None) -> None:
             "SECRET_KEY": secrets.token_urlsafe(48),
             "JWT_SECRET_KEY": secrets.token_urlsafe(48),
             "SITE_URL": LOOPBACK_SITE,
+            "MAIL_URL": "none",
         }
     result = subprocess.run(
         [sys.executable, "manage.py", *args],

@@ -37,11 +37,13 @@ TABLES = {
     "webhook_events",
     "webhook_deliveries",
     "webhook_attempts",
+    "mail_outbox",
     "alembic_version",
 }
 WEBHOOK_TABLES = {"webhooks", "webhook_events", "webhook_deliveries", "webhook_attempts"}
+MAIL_TABLES = {"mail_outbox"}
 # Tables of migrations after the ones the data tests below go back to.
-LATER_TABLES = WEBHOOK_TABLES | {"account_tokens"}
+LATER_TABLES = WEBHOOK_TABLES | MAIL_TABLES | {"account_tokens"}
 # SQLite's full-text index: the FTS5 table and the shadow tables FTS5 keeps its data in.
 FTS5_PARTS = ("", "_data", "_idx", "_docsize", "_config")
 SEARCH_TABLES = {"sqlite": {f"posts_fts{part}" for part in FTS5_PARTS}}

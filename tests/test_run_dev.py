@@ -89,7 +89,8 @@ def test_ctrl_c_stops_the_web_server_and_the_worker(tmp_path):
         folders = {environment_of(pid).get("PROMETHEUS_MULTIPROC_DIR") for pid in children}
         assert len(folders) == 1 and None not in folders
         metrics = requests.get(f"http://{HOST}:{port}/metrics", timeout=5)
-        assert metrics.status_code == 200 and "blogapi_http_requests_total" in metrics.text
+        assert metrics.status_code == 200
+        assert "blogapi_http_request_duration_seconds_count" in metrics.text
         # The development database the documented set-up makes is ready for traffic.
         ready = requests.get(f"http://{HOST}:{port}/api/v1/health/ready", timeout=10)
         assert ready.status_code == 200, ready.text

@@ -1,5 +1,7 @@
 """Every HTTP request observed from the outside of the app: its request id set and returned,
-its answer counted and timed in the metrics, and one access log line written.
+its answer counted and timed in the metrics, and one access log line written. The work is kept
+small, since a replayed read does little else: the process's chores (background.py) do what can
+wait a second.
 
 The layer wraps the whole WSGI chain, so the answers the replay layer gives before Flask
 (blogapi/web/fast_reads.py) are seen like every other. Flask tells it, through the environ,
@@ -9,17 +11,16 @@ which route template a request matched and which user it was made by.
 from __future__ import annotations
 
 import logging
-import os
+import threading
 import time
 from collections.abc import Callable, Iterable
-from contextlib import nullcontext
 from typing import Any
 
-import orjson
 from flask import Flask, request
 
-from blogapi.observability.logs import HANDLER_MARK, JsonFormatter, line_fields
-from blogapi.observability.metrics import HTTP_DURATION, HTTP_IN_FLIGHT, HTTP_REQUESTS
+from blogapi.observability.access_lines import direct_access_lines
+from blogapi.observability.background import CHORES
+from blogapi.observability.metrics import HTTP_DURATION, HTTP_IN_FLIGHT
 from blogapi.observability.request_ids import ENVIRON_KEY, HEADER, bind, request_id_for, unbind
 
 EXTENSION_KEY = "blogapi.observed_requests"
@@ -34,6 +35,39 @@ access_log = logging.getLogger("blogapi.access")
 StartResponse = Callable[..., Any]
 
 
+class InFlight:
+    """Requests this process is answering now (one count for every app in it). The gauge is
+    published by the process's chores (a second apart) and by each scrape for its own process,
+    not at every request: two writes to the shared file per request were a twentieth of a
+    replayed read."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.count = 0
+        self.published: int | None = None
+        CHORES.add(self.publish)
+
+    def begin(self) -> None:
+        """A request came in."""
+        with self.lock:
+            self.count += 1
+
+    def end(self) -> None:
+        """A request was answered."""
+        with self.lock:
+            self.count -= 1
+
+    def publish(self) -> None:
+        """Write the count to the gauge, if it changed since the last time."""
+        count = self.count
+        if count != self.published:
+            HTTP_IN_FLIGHT.set(count)
+            self.published = count
+
+
+IN_FLIGHT = InFlight()
+
+
 class ObservedRequests:
     """The outermost WSGI layer: request ids, request metrics and the access log."""
 
@@ -43,14 +77,16 @@ class ObservedRequests:
         self.wsgi_app = wsgi_app
         self.trust_request_id = trust_request_id
         self.log = log
-        self.write_line = direct_json_writer()
+        self.lines = direct_access_lines() if log else None
+        self.in_flight = IN_FLIGHT
         # The route each GET path matched when Flask answered it: a replayed answer never
         # reaches Flask, and it only ever replays a path this process has routed.
         self.routes: dict[str, str] = {}
-        self.series: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+        self.series: dict[tuple[str, str, str], Any] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
+        CHORES.ensure_running()
         request_id = request_id_for(environ, self.trust_request_id)
         environ[ENVIRON_KEY] = request_id
         token = bind(request_id)
@@ -61,14 +97,14 @@ class ObservedRequests:
             # A new list: a layer inside may keep the one it passed (the replay layer does).
             return start_response(status, [*headers, (HEADER, request_id)], exc_info)
 
-        HTTP_IN_FLIGHT.inc()
+        self.in_flight.begin()
         try:
             result = self.wsgi_app(environ, start)
         except BaseException:
             sent.append("500 Internal Server Error")  # the server answers it
             raise
         finally:
-            HTTP_IN_FLIGHT.dec()
+            self.in_flight.end()
             self.observe(environ, sent[-1] if sent else "500", time.perf_counter() - started)
             unbind(token)
         return result
@@ -81,13 +117,10 @@ class ObservedRequests:
         route = self.route_of(environ)
         series = self.series.get((route, method, status))
         if series is None:
-            series = (
-                HTTP_REQUESTS.labels(route, method, status),
-                HTTP_DURATION.labels(route, method, status),
+            series = self.series[(route, method, status)] = HTTP_DURATION.labels(
+                route, method, status
             )
-            self.series[(route, method, status)] = series
-        series[0].inc()
-        series[1].observe(seconds)
+        series.observe(seconds)
         if self.log and access_log.isEnabledFor(logging.INFO):
             fields = {
                 "method": method,
@@ -100,8 +133,8 @@ class ObservedRequests:
                 fields["user_id"] = environ[USER_KEY]
             if REPLAYED_KEY in environ:
                 fields["replayed"] = True
-            if self.write_line is not None:
-                self.write_line(method, route, status, fields, environ.get(ENVIRON_KEY))
+            if self.lines is not None:
+                self.lines.add(method, route, status, fields, environ.get(ENVIRON_KEY))
                 return
             # makeRecord and handle, as Logger.info would, less its search of the stack for
             # the caller's file and line, which no line of ours shows.
@@ -110,6 +143,10 @@ class ObservedRequests:
                 extra={"fields": fields},
             )  # fmt: skip
             access_log.handle(record)
+
+    def publish(self) -> None:
+        """Bring this process's live figures up to date (a scrape, before it reads them)."""
+        self.in_flight.publish()
 
     def route_of(self, environ: dict[str, Any]) -> str:
         """The route template Flask matched, or the one it matched for this GET path before
@@ -124,40 +161,6 @@ class ObservedRequests:
             return str(route)
         route = environ[ROUTE_KEY] = self.routes.get(path, UNMATCHED)
         return route
-
-
-def direct_json_writer() -> Callable[..., None] | None:
-    """When access lines would only reach the app's own JSON handler (production), a writer
-    that makes the same line itself and writes it in one system call: through logging's
-    record, dispatch and formatter a line cost a fifth of a replayed read. None otherwise
-    (text lines, extra handlers, the test suite's capture), and logging writes them."""
-    parent = logging.getLogger("blogapi")
-    if access_log.handlers or access_log.filters or not access_log.propagate:
-        return None
-    if parent.propagate or parent.filters or len(parent.handlers) != 1:
-        return None
-    handler = parent.handlers[0]
-    if not getattr(handler, HANDLER_MARK, False) or type(handler.formatter) is not JsonFormatter:
-        return None
-    stream: Any = getattr(handler, "stream", None)
-    try:
-        fd = stream.fileno()
-    except (AttributeError, OSError, ValueError):  # no stream, or not a file
-        return None
-
-    def write(
-        method: str, route: str, status: str, fields: dict[str, Any], request_id: str | None
-    ) -> None:
-        line = line_fields(
-            time.time(), "INFO", access_log.name, f"{method} {route} {status}", request_id, fields
-        )
-        data = orjson.dumps(line) + b"\n"
-        with handler.lock or nullcontext():
-            stream.flush()  # lines logging wrote before this one come first
-            while data:
-                data = data[os.write(fd, data) :]
-
-    return write
 
 
 def note_route(_endpoint: str | None, _values: dict[str, Any] | None) -> None:

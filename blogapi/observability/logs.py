@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+import weakref
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -122,6 +124,22 @@ class TextFormatter(logging.Formatter):
         return text
 
 
+class AppHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The app's own handler: a stream handler that first lets lines written around it (the
+    request layer's gathered access lines) go out, so the stream reads in order."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self.write_first: weakref.WeakMethod[Callable[[], None]] | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write what waits to go first, then the record."""
+        pending = self.write_first() if self.write_first is not None else None
+        if pending is not None:
+            pending()
+        super().emit(record)
+
+
 def formatter_for(log_format: str) -> logging.Formatter:
     """The formatter LOG_FORMAT names."""
     return JsonFormatter() if log_format == "json" else TextFormatter()
@@ -137,7 +155,7 @@ def configure_logging(
         logger = logging.getLogger(name)
         handler = next((h for h in logger.handlers if getattr(h, HANDLER_MARK, False)), None)
         if handler is None:
-            handler = logging.StreamHandler(sys.stderr)
+            handler = AppHandler(sys.stderr)
             setattr(handler, HANDLER_MARK, True)
             logger.addHandler(handler)
         handler.setFormatter(formatter_for(log_format))

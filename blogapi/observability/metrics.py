@@ -49,21 +49,17 @@ def process_id() -> int:
 if os.environ.get(MULTIPROC_ENV):
     values.ValueClass = values.MultiProcessValue(process_identifier=process_id)
 
-HTTP_REQUESTS = Counter(
-    "blogapi_http_requests",
-    "HTTP requests answered, by route template, method and status.",
-    ["route", "method", "status"],
-)
 HTTP_DURATION = Histogram(
     "blogapi_http_request_duration_seconds",
     "Seconds to answer an HTTP request (until the app returned its body), by route, method "
-    "and status.",
+    "and status; its _count is the number of requests answered.",
     ["route", "method", "status"],
     buckets=LATENCY_BUCKETS,
 )
 HTTP_IN_FLIGHT = Gauge(
     "blogapi_http_requests_in_flight",
-    "HTTP requests being answered now.",
+    "HTTP requests being answered now (each process's count as of its last second, the "
+    "scraped process's as of the scrape).",
     multiprocess_mode="livesum",
 )
 CACHE_LOOKUPS = Counter(
@@ -85,6 +81,11 @@ DB_POOL = Gauge(
 WEBHOOK_ATTEMPTS = Counter(
     "blogapi_webhook_delivery_attempts",
     "Webhook delivery attempts by outcome: delivered, retrying, failed (no retry left).",
+    ["outcome"],
+)
+MAIL_MESSAGES = Counter(
+    "blogapi_mail_messages",
+    "Mail send attempts by outcome: sent, retrying, failed (refused or no retry left), skipped.",
     ["outcome"],
 )
 WORKER_TASKS = Histogram(

@@ -47,11 +47,11 @@ from blogapi.webhooks.worker import run_worker
 def worker_command(
     workers: int, poll: float, metrics_port: int | None, metrics_address: str
 ) -> None:
-    """Deliver webhooks: run until Ctrl-C (or SIGTERM).
+    """Deliver webhooks and send mail: run until Ctrl-C (or SIGTERM).
 
     The queue is Redis when REDIS_URL is set, else a SQLite file in the instance folder. Run
-    as many workers, on as many hosts, as you like: each event is fanned out once and each
-    delivery is sent by one worker at a time.
+    as many workers, on as many hosts, as you like: each event is fanned out once, and each
+    delivery and each message is sent by one worker at a time.
     """
     config = current_app.config
     # The queue library's own lines (a job failed, the consumer stopped) in the app's shape.

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
+from blogapi.mail.worker import send_job
 from blogapi.observability.metrics import timed_task
 from blogapi.observability.tracing import task_span
 from blogapi.timeutil import utcnow
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from huey import Huey
 
 DELIVERY_ID = "blogapi.webhook.delivery_id"  # the span attribute naming a task's delivery
+MAIL_ID = "blogapi.mail.id"  # the span attribute naming a task's message
 
 
 def import_huey(unused_drivers: Iterable[str]) -> None:
@@ -58,10 +60,11 @@ class Queue:
 
     huey: Huey
     enqueue: Callable[[int, datetime], None]
+    enqueue_mail: Callable[[int, datetime], None]
 
 
 def bind_tasks(app: Flask, huey: Huey) -> Queue:
-    """Register the delivery job and the periodic clean-up on `huey`, running in `app`."""
+    """Register the delivery and mail jobs and the periodic clean-up on `huey`, in `app`."""
     from huey import crontab
 
     @huey.task(name="webhooks.deliver")  # type: ignore[untyped-decorator]
@@ -75,10 +78,19 @@ def bind_tasks(app: Flask, huey: Huey) -> Queue:
         with timed_task("webhooks.prune"), app.app_context(), task_span("webhooks.prune"):
             prune(utcnow())
 
+    @huey.task(name="mail.send")  # type: ignore[untyped-decorator]
+    def mail_task(mail_id: int, lease: datetime) -> None:
+        span = task_span("mail.send", **{MAIL_ID: mail_id})
+        with timed_task("mail.send"), app.app_context(), span:
+            send_job(mail_id, lease)
+
     def enqueue(delivery_id: int, when: datetime) -> None:
         if when > utcnow():
             deliver_task.schedule((delivery_id,), eta=when)
         else:
             deliver_task(delivery_id)
 
-    return Queue(huey, enqueue)
+    def enqueue_mail(mail_id: int, lease: datetime) -> None:
+        mail_task(mail_id, lease)
+
+    return Queue(huey, enqueue, enqueue_mail)

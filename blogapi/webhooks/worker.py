@@ -1,5 +1,6 @@
-"""`manage.py worker`: Huey's consumer (delivery jobs on a pool of threads, retries at their
-time, the periodic clean-up) and, beside it, the relay thread that feeds it from the outbox."""
+"""`manage.py worker`: Huey's consumer (webhook delivery and mail jobs on a pool of threads,
+retries at their time, the periodic clean-up) and, beside it, the relay thread that feeds it
+from the webhook outbox and the mail outbox."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 from flask import Flask
 
 from blogapi.extensions import db
+from blogapi.mail.worker import claim_round
 from blogapi.observability.tracing import untraced
 from blogapi.webhooks.queue import Queue, bind_tasks, make_huey
 from blogapi.webhooks.relay import relay_round
@@ -37,6 +39,7 @@ class Relay(threading.Thread):
                 with self.app.app_context(), untraced():
                     try:
                         relay_round(self.queue.enqueue, sweep=sweep)
+                        claim_round(self.queue.enqueue_mail)
                     finally:
                         db.session.rollback()
             except Exception as error:  # the loop must outlive any outage

@@ -46,6 +46,7 @@ def make_app(testing: bool = True, **overrides: Any) -> Flask:
     config = TestingConfig()
     config.TESTING = testing
     overrides.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="blogapi-media-"))
+    overrides.setdefault("MAIL_DIR", named_temp_folder("blogapi-mail-"))
     app = create_app(config, **overrides)
     with app.app_context():
         reset_database()
@@ -64,20 +65,23 @@ def app_on(url: str, **overrides: Any) -> Flask:
     """A TestingConfig app on the database at url, as it is (no tables made or emptied), its
     media in a new folder of its own unless overrides say where."""
     # Named, not made: the storage makes the folder at its first file, dispose() removes it.
-    overrides.setdefault(
-        "MEDIA_ROOT", str(Path(tempfile.gettempdir()) / f"blogapi-media-{uuid.uuid4().hex}")
-    )
+    overrides.setdefault("MEDIA_ROOT", named_temp_folder("blogapi-media-"))
+    overrides.setdefault("MAIL_DIR", named_temp_folder("blogapi-mail-"))
     return create_app(TestingConfig(), SQLALCHEMY_DATABASE_URI=url, **overrides)
+
+
+def named_temp_folder(prefix: str) -> str:
+    """A new folder's path in the temporary folder, not made yet (its first file makes it)."""
+    return str(Path(tempfile.gettempdir()) / f"{prefix}{uuid.uuid4().hex}")
 
 
 def dispose(app: Flask) -> None:
     """Close the app's database connections (so its database can be dropped), and remove its
-    media folder when the suite made it."""
+    media and mail folders when the suite made them."""
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
-    media_root = Path(app.config["MEDIA_ROOT"])
-    if media_root.name.startswith("blogapi-media-") and media_root.parent == Path(
-        tempfile.gettempdir()
-    ):
-        shutil.rmtree(media_root, ignore_errors=True)
+    for key, prefix in (("MEDIA_ROOT", "blogapi-media-"), ("MAIL_DIR", "blogapi-mail-")):
+        folder = Path(app.config[key])
+        if folder.name.startswith(prefix) and folder.parent == Path(tempfile.gettempdir()):
+            shutil.rmtree(folder, ignore_errors=True)

@@ -428,6 +428,14 @@ class Config:
         self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
         self.LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "5 per minute")
         self.POST_WRITE_RATE_LIMIT = env_str("POST_WRITE_RATE_LIMIT", "60 per minute")
+        # Accounts by email (blogapi/accounts/mail_flows.py): how long a mailed link works,
+        # whether login needs a verified address, and how often one may ask for a reset link.
+        self.PASSWORD_RESET_EXPIRES = timedelta(
+            minutes=env_int("PASSWORD_RESET_EXPIRES", 30, minimum=1)
+        )
+        self.EMAIL_VERIFY_EXPIRES = timedelta(hours=env_int("EMAIL_VERIFY_EXPIRES", 48, minimum=1))
+        self.REQUIRE_VERIFIED_EMAIL = env_bool("REQUIRE_VERIFIED_EMAIL", False)
+        self.FORGOT_RATE_LIMIT = env_str("FORGOT_RATE_LIMIT", "3 per hour")
         # A deployment that names its Redis once (REDIS_URL) shares its limits there too.
         self.REDIS_URL = env_str("REDIS_URL")
         self.RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", self.REDIS_URL or "memory://")

@@ -11,6 +11,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from blogapi import cli
+from blogapi.accounts.mail_flows import init_mail_flows
 from blogapi.db import triggers as _triggers  # noqa: F401  (create_all installs the triggers too)
 from blogapi.extensions import db, jwt, migrate
 from blogapi.indieauth.errors import init_indieauth
@@ -61,6 +62,7 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     init_indieauth(app)
     init_webhooks(app)
     init_mail(app)
+    init_mail_flows(app)
     register_security_headers(app)
     run_checked(register_cors, app)
     cli.init_app(app)

@@ -8,6 +8,12 @@ from flask import Flask
 from flask_restful import Resource
 
 from blogapi.accounts.auth_resources import Login, Logout, Me, Password, Register, TokenRefresh
+from blogapi.accounts.mail_resources import (
+    ForgotPassword,
+    ResendVerification,
+    ResetPassword,
+    VerifyEmail,
+)
 from blogapi.accounts.token_resources import TokenItem, TokenList
 from blogapi.accounts.user_resources import UserItem, UserList
 from blogapi.docs.openapi import init_openapi
@@ -26,6 +32,7 @@ from blogapi.posts.history.resources import (
 )
 from blogapi.posts.resources import PostItem, PostList, PostPublish, PostUnpublish, TagList
 from blogapi.security.jwks import JWKS_PATH, Jwks
+from blogapi.site.account_pages import ResetPasswordPage, VerifyEmailPage
 from blogapi.site.feed_resources import AtomFeed, JsonFeed, Robots, RssFeed, Sitemap, SitemapPart
 from blogapi.site.page_resources import AuthorPage, HomePage, PostPage, SiteAsset, TagPage
 from blogapi.web.api import make_api
@@ -74,6 +81,10 @@ ROUTES: tuple[Route, ...] = (
     Route(Logout, "/auth/logout", "auth_logout"),
     Route(Me, "/auth/me", "auth_me"),
     Route(Password, "/auth/password", "auth_password"),
+    Route(ForgotPassword, "/auth/password/forgot", "auth_password_forgot"),
+    Route(ResetPassword, "/auth/password/reset", "auth_password_reset"),
+    Route(VerifyEmail, "/auth/email/verify", "auth_email_verify"),
+    Route(ResendVerification, "/auth/email/resend", "auth_email_resend"),
     Route(TokenList, "/auth/tokens", "auth_token_list"),
     Route(TokenItem, f"/auth/tokens/{TOKEN_ID}", "auth_token_item"),
     Route(UserList, "/users", "user_list"),
@@ -127,6 +138,8 @@ ROUTES: tuple[Route, ...] = (
     Route(PostPage, "/posts/<string:slug>", "site_post", at_site_root=True),
     Route(TagPage, "/tags/<string:slug>", "site_tag", at_site_root=True),
     Route(AuthorPage, "/authors/<string:username>", "site_author", at_site_root=True),
+    Route(ResetPasswordPage, "/reset-password", "site_reset_password", at_site_root=True),
+    Route(VerifyEmailPage, "/verify-email", "site_verify_email", at_site_root=True),
     Route(SiteAsset, "/assets/<path:filename>", "site_asset", at_site_root=True, documented=False),
 )
 

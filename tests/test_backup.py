@@ -136,12 +136,17 @@ def patch(client, account, post, **changes) -> None:
     assert response.status_code == 200, response.get_json()
 
 
+NOT_EXPORTED = ("account_tokens", "mail_outbox")
+
+
 def stored(app) -> dict[str, list[dict]]:
     """Every row of every table; revisions with their bodies whole instead of their ids and
     stored form (an import numbers and stores them again), and no count of changes (a cache
     key that edits raise more than an import does)."""
     rows = all_rows(app)
     del rows["content_version"]
+    for table in NOT_EXPORTED:  # one-time tokens and mail stay behind
+        rows.pop(table, None)
     with app.app_context():
         query = select(PostRevision).order_by(PostRevision.post_id, PostRevision.number)
         rows["post_revisions"] = [
@@ -214,7 +219,7 @@ def test_export_then_import_reproduces_every_row_and_login(app, runner, client, 
     lines = export_to(runner, tmp_path / "blog.jsonl")
     assert stat.S_IMODE(os.stat(tmp_path / "blog.jsonl").st_mode) == 0o600  # password hashes
     header = json.loads(lines[0])
-    assert header["type"] == "header" and header["format"] == 8
+    assert header["type"] == "header" and header["format"] == 9
     kinds = [json.loads(line)["type"] for line in lines[1:]]
     order = [
         *("user", "tag", "media", "file", "post", "revision", "revoked_token", "personal_token"),

@@ -69,7 +69,9 @@ def create_user_command(name: str, email: str, role: str, password_stdin: bool) 
         )
         raise click.UsageError(problems) from None
     try:
-        user = create_user(data["username"], data["email"], data["password"], role=role)
+        user = create_user(
+            data["username"], data["email"], data["password"], role=role, verified=True
+        )
     except ApiError as exc:
         fail(taken_message(exc, data))
     audit("user_created", user=user, role=role)

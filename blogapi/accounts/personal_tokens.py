@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, or_, select
 
+from blogapi.accounts.mailing import notice
 from blogapi.db.models import PersonalToken, User
 from blogapi.extensions import db
 from blogapi.security.audit import audit
@@ -63,12 +64,18 @@ def create_token(
         client_id=client_id,
     )
     db.session.add(token)
+    notice(user, "token_created", token_name=name, scopes=token.scopes, expires_at=expiry(token))
     if not commit:
         db.session.flush()  # its id, for the caller's rows
         return token, secret
     db.session.commit()
     token_created(user, token)
     return token, secret
+
+
+def expiry(token: PersonalToken) -> str | None:
+    """When the token stops working, as the notice says it (None: never)."""
+    return None if token.expires_at is None else f"{token.expires_at:%Y-%m-%d %H:%M} UTC"
 
 
 def token_created(user: User, token: PersonalToken) -> None:

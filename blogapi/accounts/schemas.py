@@ -92,6 +92,32 @@ class MeUpdateSchema(StrictSchema):
     bio = TrimmedString(validate=validate.Length(max=1000))
 
 
+class ForgotPasswordSchema(StrictSchema):
+    """POST /auth/password/forgot."""
+
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+
+
+class TokenSchema(StrictSchema):
+    """POST /auth/email/verify: the token of a mailed link."""
+
+    token = fields.String(
+        required=True, metadata={"description": "The token of the link in the message."}
+    )
+
+
+class PasswordResetSchema(TokenSchema):
+    """POST /auth/password/reset."""
+
+    new_password = password_field()
+
+
+class AcceptedSchema(StrictSchema):
+    """A request taken: what happens next."""
+
+    detail = fields.String(dump_only=True, required=True)
+
+
 class AdminUserUpdateSchema(StrictSchema):
     """PATCH /users/{username}: what an admin may change."""
 
@@ -115,6 +141,20 @@ class PrivateUserSchema(PublicUserSchema):
     id = fields.Integer(dump_only=True, required=True)
     email = fields.String(dump_only=True, required=True)
     active = fields.Boolean(dump_only=True, required=True)
+    email_verified = fields.Boolean(
+        dump_only=True,
+        required=True,
+        metadata={"description": "Whether `email` was proven by a link mailed to it."},
+    )
+    pending_email = fields.String(
+        dump_only=True,
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "An address asked for with PATCH /auth/me: it becomes `email` when "
+            "the link mailed to it is followed."
+        },
+    )
     updated_at = UTCDateTimeField(dump_only=True, required=True)
 
 

@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from blogapi.accounts.email_tokens import void_tokens
+from blogapi.accounts.mailing import RESET, notice, require_mail, send_verification
 from blogapi.accounts.schemas import check_password
 from blogapi.db.models import User, email_key, username_key
 from blogapi.db.sqlite import take_sqlite_write_lock
@@ -58,9 +60,16 @@ def conflict(errors: dict[str, list[str]]) -> ApiError:
 
 
 def create_user(
-    username: str, email: str, password: str, role: str, display_name: str | None = None
+    username: str,
+    email: str,
+    password: str,
+    role: str,
+    display_name: str | None = None,
+    *,
+    verified: bool = False,
 ) -> User:
-    """Add and commit a user; 409 when the username or email is taken, even in a race."""
+    """Add and commit a user (unless `verified`, with a verification message to its address);
+    409 when the username or email is taken, even in a race."""
     errors = taken_fields(username, email)
     if errors:
         raise conflict(errors)
@@ -70,9 +79,13 @@ def create_user(
         password_hash=hasher().hash(password),
         display_name=display_name or username,
         role=role,
+        email_verified=verified,
     )
     db.session.add(user)
     try:
+        if not verified:
+            db.session.flush()  # its id, for the token
+            send_verification(user, email)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -81,9 +94,11 @@ def create_user(
 
 
 def set_password(user: User, password: str) -> None:
-    """Store a new password and revoke every token issued before it (caller commits)."""
+    """Store a new password, revoke every token issued before it and void the reset links
+    mailed before it (caller commits): every password change goes through here."""
     user.password_hash = hasher().hash(password)
     user.revoke_all_tokens()
+    void_tokens(user, RESET)
 
 
 def other_admins_locked(user: User) -> int:
@@ -141,11 +156,11 @@ def change_account(user: User, wanted: dict[str, Any], *, by: str | None = None)
 
 
 def update_profile(user: User, changes: dict[str, Any]) -> None:
-    """Change the caller's email, display name or bio and commit; 409 when the email is taken."""
+    """Change the caller's display name or bio, ask for a new email, and commit; 409 when the
+    email is another account's."""
+    changes = dict(changes)
     if "email" in changes:
-        errors = taken_fields(None, changes["email"], exclude_id=user.id)
-        if errors:
-            raise conflict(errors)
+        ask_email_change(user, changes.pop("email"))
     for field, value in changes.items():
         setattr(user, field, value)
     try:
@@ -153,6 +168,23 @@ def update_profile(user: User, changes: dict[str, Any]) -> None:
     except IntegrityError:
         db.session.rollback()
         raise conflict({"email": ["This email is already registered."]}) from None
+
+
+def ask_email_change(user: User, address: str) -> None:
+    """Keep `address` as the user's pending email, mail it a verification link and tell the
+    current address (caller commits): the address moves only when the link is followed. The
+    user's own address (in any case) cancels a pending change instead; 503 without mail."""
+    if email_key(address) == user.email_key:
+        user.email = address  # the same mailbox, perhaps spelled in another case
+        user.pending_email = None
+        return
+    require_mail()
+    errors = taken_fields(None, address, exclude_id=user.id)
+    if errors:
+        raise conflict(errors)
+    user.pending_email = address
+    send_verification(user, address)
+    notice(user, "email_change_asked", new_address=address)
 
 
 def change_password(user: User, current: str, new: str) -> None:
@@ -164,6 +196,7 @@ def change_password(user: User, current: str, new: str) -> None:
         raise ApiError(401, "The current password is wrong.")
     check_password(new, user.username, user.email, "new_password")
     set_password(user, new)
+    notice(user, "password_changed")
     db.session.commit()
     audit("password_changed", user=user)
 
@@ -172,5 +205,6 @@ def reset_password(user: User, password: str) -> None:
     """An admin sets a user's password (already checked against the policy): every token the
     user holds is revoked; commit."""
     set_password(user, password)
+    notice(user, "password_changed")
     db.session.commit()
     audit("password_reset", user=user)

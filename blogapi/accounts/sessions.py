@@ -23,6 +23,10 @@ from blogapi.security.revocation import refresh_token_reused, revocation_for
 from blogapi.web.errors import ApiError
 
 BAD_CREDENTIALS = "Invalid username or password."
+UNVERIFIED = (
+    "This account's email address is not verified yet: follow the link in the verification "
+    "message, or ask for a password reset (its link proves the address too)."
+)
 REUSED = "This refresh token was already used; every session has been revoked."
 
 
@@ -62,6 +66,9 @@ def check_credentials(name: str, password: str) -> User:
     if not user.active:
         audit("login_refused_inactive", user=user)
         raise ApiError(403, "This account is deactivated.")
+    if current_app.config["REQUIRE_VERIFIED_EMAIL"] and not user.email_verified:
+        audit("login_refused_unverified", user=user)
+        raise ApiError(403, UNVERIFIED)
     if new_hash:
         user.password_hash = new_hash
         db.session.commit()

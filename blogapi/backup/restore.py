@@ -273,6 +273,8 @@ class Importer:
         if kind == "user":
             data["username_key"] = username_key(data["username"])
             data["email_key"] = email_key(data["email"])
+            pending = data["pending_email"]
+            data["pending_email_key"] = None if pending is None else email_key(pending)
         if kind == "tag":
             self.tag_names[data["id"]] = data["name"]
         if kind == "media":

@@ -20,7 +20,7 @@ from blogapi.security.personal_tokens import SCOPES
 from blogapi.security.roles import ROLES
 from blogapi.web.fields import StrictSchema, UTCDateTimeField
 
-FORMAT = 8  # bump when a record changes shape; import refuses formats it does not know
+FORMAT = 9  # bump when a record changes shape; import refuses formats it does not know
 # 2: posts carry tag_names, their own spelling of each tag; a format 1 file's posts take the
 # tag records' names, the one spelling stored then.
 # 3: posts carry deleted_at and deleted_by_id (the trash), and revision records follow the
@@ -34,7 +34,10 @@ FORMAT = 8  # bump when a record changes shape; import refuses formats it does n
 # to (null for a token its writer made). A format 6 file's tokens have none.
 # 8: webhook records (secrets sealed as stored), then the webhook events still to be fanned
 # out or delivered, then their pending deliveries (webhook_records.py). Older files have none.
-READABLE_FORMATS = (1, 2, 3, 4, 5, 6, 7, 8)
+# 9: user records carry email_verified and pending_email (an address change waiting for its
+# link). An older file's users are taken as verified, as the migration took existing accounts;
+# one-time tokens and mail are never exported: links mailed before an export die with it.
+READABLE_FORMATS = (1, 2, 3, 4, 5, 6, 7, 8, 9)
 KINDS = (
     "user",
     "tag",
@@ -107,6 +110,10 @@ class UserRecord(StrictSchema):
     bio = text(0, 1000)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     active = fields.Boolean(required=True, truthy={True}, falsy={False})
+    email_verified = fields.Boolean(load_default=True, truthy={True}, falsy={False})
+    pending_email = fields.Email(
+        load_default=None, allow_none=True, validate=validate.Length(max=254)
+    )
     token_version = required_id()
     created_at = timestamp()
     updated_at = timestamp()

@@ -5,17 +5,16 @@ Stateless: any instance can check it."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Response, current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from blogapi.indieauth.authorization import AuthRequest
 from blogapi.web.errors import ApiError
+from blogapi.web.form_guard import fingerprint, same_origin_post
 
 SALT = "blogapi.indieauth.consent"
 FORM_LIFETIME = 15 * 60  # seconds a writer has to fill the form in
@@ -43,11 +42,6 @@ def browser_value() -> str:
     return current if 20 <= len(current) <= 100 else secrets.token_urlsafe(32)
 
 
-def fingerprint(value: str) -> str:
-    """What the signed form keeps of the cookie's value."""
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
 def form_token(auth: AuthRequest, client_name: str, value: str) -> str:
     """The signed token the consent form carries."""
     payload = {"r": auth.as_dict(), "n": client_name, "b": fingerprint(value)}
@@ -66,15 +60,6 @@ def set_cookie(response: Response, value: str) -> Response:
         samesite="Strict",
     )
     return response
-
-
-def same_origin_post() -> bool:
-    """Whether the browser says the POST comes from our own pages (absent headers: yes, the
-    cookie check decides)."""
-    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
-        return False
-    sent = request.headers.get("Origin")  # its host: a TLS proxy may change the scheme we see
-    return sent is None or urlsplit(sent).netloc.lower() == request.host.lower()
 
 
 def checked_form(token: str | None) -> tuple[AuthRequest, str]:

@@ -35,8 +35,8 @@ SCRIPT = textwrap.dedent(
     seen["after 1"] = stderr_size()
     ask(9)
     seen["after 10"] = stderr_size()
-    ask(190)
-    seen["after 200"] = stderr_size()
+    ask(290)
+    seen["after 300"] = stderr_size()
     time.sleep(2.5)
     seen["a while later"] = stderr_size()
     ask(5)
@@ -63,15 +63,15 @@ def test_a_workers_access_lines_are_gathered_and_all_written_in_order(tmp_path: 
     access = [line for line in lines if line["logger"] == "blogapi.access"]
 
     assert seen["after 10"] == seen["after 1"]  # gathered, not written one by one
-    assert seen["after 10"] < seen["after 200"] < len(written)  # a full buffer went out
-    assert written[: seen["a while later"]].count(b'"blogapi.access"') == 200  # the round
-    assert len(access) == 208 and len({line["request_id"] for line in access}) == 208
+    assert seen["after 10"] < seen["after 300"] < len(written)  # a full buffer went out
+    assert written[: seen["a while later"]].count(b'"blogapi.access"') == 300  # the round
+    assert len(access) == 308 and len({line["request_id"] for line in access}) == 308
     assert {(line["path"], line["status"]) for line in access} == {("unmatched", 404)}
     # The warning went out after the access lines of the requests before it, and the last
     # three lines left at exit.
     order = [line["logger"] for line in lines]
-    assert order.index("blogapi.story") == 205
-    assert order[206:] == ["blogapi.access"] * 3
+    assert order.index("blogapi.story") == 305
+    assert order[306:] == ["blogapi.access"] * 3
 
 
 @pytest.mark.database_agnostic

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from blogapi.accounts.addresses import new_address
 from blogapi.security.password_policy import password_problems
 from blogapi.security.personal_tokens import SCOPES
 from blogapi.security.roles import ROLES
@@ -29,6 +30,11 @@ PASSWORD_MAX = 1024
 ROLE = validate.OneOf(ROLES)
 
 
+def email_field(**kwargs: Any) -> fields.Email:
+    """A new email address: well formed, unable to pass for another, and one mail can reach."""
+    return fields.Email(validate=[validate.Length(max=254), new_address], **kwargs)
+
+
 def password_field(**kwargs: Any) -> fields.String:
     """A write-only password field; the policy is checked where the username is known."""
     return fields.String(
@@ -47,7 +53,7 @@ class RegisterSchema(StrictSchema):
     """POST /auth/register."""
 
     username = TrimmedString(required=True, validate=USERNAME)
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = email_field(required=True)
     password = password_field()
     display_name = TrimmedString(validate=[validate.Length(max=100), one_line])
 
@@ -87,7 +93,7 @@ class PasswordChangeSchema(StrictSchema):
 class MeUpdateSchema(StrictSchema):
     """PATCH /auth/me: the fields a user may change about themselves."""
 
-    email = fields.Email(validate=validate.Length(max=254))
+    email = email_field()
     display_name = TrimmedString(validate=[validate.Length(max=100), one_line])
     bio = TrimmedString(validate=validate.Length(max=1000))
 
@@ -95,7 +101,7 @@ class MeUpdateSchema(StrictSchema):
 class ForgotPasswordSchema(StrictSchema):
     """POST /auth/password/forgot."""
 
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = email_field(required=True)
 
 
 class TokenSchema(StrictSchema):

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from blogapi.mail.outbox import check_address
 from blogapi.security.password_policy import password_problems
 from blogapi.security.personal_tokens import SCOPES
 from blogapi.security.roles import ROLES
@@ -36,6 +37,20 @@ def password_field(**kwargs: Any) -> fields.String:
     )
 
 
+class MailAddress(fields.Email):
+    """An email address mail can go to: marshmallow's Email also takes non-ASCII local parts
+    (straße@…) that the mailer refuses, which would fail later, inside the request."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        """The address, or the field's one error."""
+        address = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            check_address(address)
+        except ValueError:
+            raise self.make_error("invalid") from None
+        return address
+
+
 def check_password(password: str, username: str, email: str, field: str) -> None:
     """Raise a field error when the password breaks the policy."""
     problems = password_problems(password, username=username, email=email)
@@ -47,7 +62,7 @@ class RegisterSchema(StrictSchema):
     """POST /auth/register."""
 
     username = TrimmedString(required=True, validate=USERNAME)
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = MailAddress(required=True, validate=validate.Length(max=254))
     password = password_field()
     display_name = TrimmedString(validate=[validate.Length(max=100), one_line])
 
@@ -87,7 +102,7 @@ class PasswordChangeSchema(StrictSchema):
 class MeUpdateSchema(StrictSchema):
     """PATCH /auth/me: the fields a user may change about themselves."""
 
-    email = fields.Email(validate=validate.Length(max=254))
+    email = MailAddress(validate=validate.Length(max=254))
     display_name = TrimmedString(validate=[validate.Length(max=100), one_line])
     bio = TrimmedString(validate=validate.Length(max=1000))
 
@@ -95,7 +110,7 @@ class MeUpdateSchema(StrictSchema):
 class ForgotPasswordSchema(StrictSchema):
     """POST /auth/password/forgot."""
 
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = MailAddress(required=True, validate=validate.Length(max=254))
 
 
 class TokenSchema(StrictSchema):

@@ -506,7 +506,7 @@ class Config:
             "METRICS_ALLOW", env_list("METRICS_ALLOW") or METRICS_ALLOW_DEFAULT
         )
         self.METRICS_TOKEN = metrics_token(env_str("METRICS_TOKEN"))
-        # GET /health/ready answers 503 while more webhook jobs than this are due and not done.
+        # GET /health/ready answers 503 while more jobs (webhooks, mail) than this are due.
         self.READY_MAX_BACKLOG = env_int("READY_MAX_BACKLOG", 1000, minimum=1)
         self.PASSWORD_HASH_PROFILE = "strong"
         # Traces (blogapi/observability/tracing.py), sent over OTLP/HTTP to this collector

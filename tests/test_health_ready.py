@@ -8,7 +8,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,16 +18,19 @@ from sqlalchemy import text
 
 from blogapi.db.revisions import code_history
 from blogapi.extensions import db, limiter
+from blogapi.mail.sending import send_due_mail
+from blogapi.timeutil import utcnow
 from blogapi.webhooks.delivery import deliver
 from blogapi.webhooks.relay import relay_round
 from config import Config, ConfigError
 from devtools.binaries import ensure_redis_installed
 from devtools.live import ROOT
 from devtools.redis_server import RedisServer
-from tests.support.accounts import Account
+from tests.support.accounts import Account, register
 from tests.support.apps import app_on, dispose, make_app
 from tests.support.contract import ContractClient
 from tests.support.databases import fresh_database, suite_admin_url, upgrade
+from tests.support.metrics import Samples, parse, value
 from tests.support.posts import new_post, publish, published_post
 from tests.support.prerequisites import unavailable
 from tests.support.problems import assert_problem
@@ -184,6 +187,8 @@ def test_webhook_work_piling_up_past_the_limit_is_not_ready(
     )
     assert made.status_code == 201, made.get_json()
     receiver.secret = made.get_json()["secret"]
+    with app.app_context():
+        send_due_mail()  # the accounts' verification mail (into .eml files): not webhook work
     # Two go-lives due now, and one scheduled for later (which waits on purpose).
     for title in ("One", "Two"):
         published_post(client, author, title=title)
@@ -195,7 +200,7 @@ def test_webhook_work_piling_up_past_the_limit_is_not_ready(
     published_post(client, author, title="Three")
     body = not_ready(client.get(READY), "queue")
     assert body["backlog"] == 3  # one past the limit: counting stops there
-    assert "more than 2 webhook jobs" in body["checks"]["queue"]
+    assert "more than 2 jobs (webhooks and mail)" in body["checks"]["queue"]
 
     # The worker fans the events out; the queue holds the three deliveries, not yet sent.
     queued: list[int] = []
@@ -209,6 +214,46 @@ def test_webhook_work_piling_up_past_the_limit_is_not_ready(
             deliver(delivery_id)
     assert len(receiver.received) == 3
     assert client.get(READY).get_json() == {"status": "ready", "checks": ALL_OK, "backlog": 0}
+
+
+def test_mail_not_sent_counts_in_the_backlog_until_the_worker_sends_it(smtp_server):
+    app = make_app(MAIL_URL=smtp_server.url, READY_MAX_BACKLOG=2)
+    stamp(app, *HEAD)
+    try:
+        client = app.test_client()
+        for name in ("ada", "grace"):  # each registration stages a verification message
+            assert register(client, name, f"{name}@example.com").status_code == 201
+        assert client.get(READY).get_json()["backlog"] == 2
+
+        assert register(client, "linus", "linus@example.com").status_code == 201
+        body = not_ready(client.get(READY), "queue")  # no worker has sent them
+        assert body["backlog"] == 3
+        assert "more than 2 jobs (webhooks and mail)" in body["checks"]["queue"]
+        assert value(scrape(client), "blogapi_mail_queue_depth", when="due") == 3
+
+        smtp_server.stop()  # the worker tries: each message waits for its retry, not due now
+        with app.app_context():
+            assert send_due_mail() == 0
+        assert client.get(READY).get_json() == {"status": "ready", "checks": ALL_OK, "backlog": 0}
+        waiting = scrape(client)
+        assert value(waiting, "blogapi_mail_queue_depth", when="due") == 0
+        assert value(waiting, "blogapi_mail_queue_depth", when="later") == 3
+
+        smtp_server.start()
+        with app.app_context():
+            assert send_due_mail(now=utcnow() + timedelta(minutes=1)) == 3
+        assert len(smtp_server.wait_for(3)) == 3
+        assert value(scrape(client), "blogapi_mail_queue_depth", when="later") == 0
+    finally:
+        unstamp(app)
+        dispose(app)
+
+
+def scrape(client: FlaskClient) -> Samples:
+    """GET /metrics from loopback, parsed."""
+    response = client.get("/metrics")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return parse(response.get_data(as_text=True))
 
 
 def closed_port() -> int:

@@ -6,32 +6,56 @@ scroll on a 360 px phone)."""
 from __future__ import annotations
 
 import json
+import secrets
 
 import pytest
 import requests
 
 from devtools.chromium import CHROMIUM_ARGS
-from devtools.live import OPEN_REGISTRATION, LiveServer, fresh_database_url, migrate, production_env
+from devtools.live import (
+    OPEN_REGISTRATION,
+    LiveServer,
+    LiveWorker,
+    fresh_database_url,
+    migrate,
+    production_env,
+)
 from devtools.screenshots import SCHEMES, shoot, write_demo_post
 from tests.support.browser import RECORD_VIOLATIONS, axe_violations, nu_messages, serious
+from tests.support.mail import first_link, start_smtp_server, text_part
 from tests.support.prerequisites import chromium_path
 from tests.support.site import BROWSER, HOSTILE_TITLE, RTL_TITLE
 
 pytestmark = [pytest.mark.slow, pytest.mark.database_agnostic]
+ERROR_PAGES = {"missing": 404, "reset-bad-link": 400}  # the pages that are not 200
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """One production server with a rich post, an RTL and emoji title and a hostile one; the
-    paths of the pages to check."""
+    """One production server with a rich post, an RTL and emoji title and a hostile one, and
+    its worker mailing to an SMTP server (for the pages a mailed link opens); the paths of the
+    pages to check and the status each answers with."""
     workdir = tmp_path_factory.mktemp("site")
+    instance = workdir / "instance"
+    instance.mkdir()
+    smtp = start_smtp_server()
     env = production_env(
-        fresh_database_url(workdir), RATELIMIT_ENABLED="false", **OPEN_REGISTRATION
+        fresh_database_url(workdir),
+        RATELIMIT_ENABLED="false",
+        BLOGAPI_INSTANCE_DIR=str(instance),
+        MAIL_URL=f"{smtp.url}?starttls=false",
+        **OPEN_REGISTRATION,
     )
     migrate(env)
-    with LiveServer(env, log_path=workdir / "gunicorn.log") as server:
+    server = LiveServer(env, log_path=workdir / "gunicorn.log")
+    with server, LiveWorker(server.env, log_path=workdir / "worker.log"):
         rich = write_demo_post(server.api, title=RTL_TITLE)
         hostile = write_demo_post(server.api, "mallory", title=HOSTILE_TITLE, tags=["Café"])
+        forgot = requests.post(
+            f"{server.api}/auth/password/forgot", json={"email": "ada@example.com"}, timeout=30
+        )
+        assert forgot.status_code == 202, forgot.text
+        mailed = {str(m["Subject"]).split(" ")[0]: m for m in smtp.wait_for(3, timeout=30)}
         paths = {
             "home": "/",
             "post": f"/posts/{rich['slug']}",
@@ -39,8 +63,18 @@ def site(tmp_path_factory):
             "tag": "/tags/web-development",
             "author": "/authors/ada",
             "missing": "/posts/no-such-post",
+            "reset": site_path(mailed["Reset"]),
+            "reset-bad-link": "/reset-password?token=" + secrets.token_urlsafe(32),
+            "verify": site_path(mailed["Confirm"]),
         }
         yield server, paths
+    smtp.stop()
+
+
+def site_path(message) -> str:
+    """The path of the link a message holds (the page it opens)."""
+    link = first_link(text_part(message))
+    return link[link.index("/", len("http://")) :]
 
 
 def test_the_nu_html_checker_finds_no_error_on_any_page(site, tmp_path):
@@ -48,7 +82,7 @@ def test_the_nu_html_checker_finds_no_error_on_any_page(site, tmp_path):
     files = []
     for name, path in paths.items():
         response = requests.get(server.url + path, headers=BROWSER, timeout=30)
-        assert response.status_code == (404 if name == "missing" else 200), (name, response.text)
+        assert response.status_code == ERROR_PAGES.get(name, 200), (name, response.text)
         assert response.headers["Content-Type"] == "text/html; charset=utf-8"
         files.append(tmp_path / f"{name}.html")
         files[-1].write_bytes(response.content)
@@ -97,9 +131,10 @@ def test_axe_finds_no_serious_violation_and_the_browser_stays_on_the_site(site, 
         assert seen["csp"] == [], (name, seen)
         assert seen["scroll_width"] <= 360, (name, seen)
         assert seen["stylesheet"] == "0px", (name, seen)  # the stylesheet was applied
-    missing_page = [m for m in console if "404" in m]
-    assert len(missing_page) == 1, console  # the 404 page itself, and nothing else
-    assert [m for m in console if m not in missing_page] == [], console
+    # The error pages' own statuses (a browser logs each), and nothing else.
+    error_pages = [m for m in console if any(str(s) in m for s in ERROR_PAGES.values())]
+    assert len(error_pages) == len(ERROR_PAGES), console
+    assert [m for m in console if m not in error_pages] == [], console
     assert outside == []
 
 

@@ -1,10 +1,10 @@
-"""The webhook backlog: work that is due and not yet done.
+"""The worker's backlog: work that is due and not yet done.
 
-Due events not yet fanned out (the relay's work) and pending deliveries whose attempt is due
-(the queue's), those being attempted right now included. Work that waits on purpose is not
-counted: a scheduled post's go-live and a retry whose time has not come. Each is counted only
-up to a limit, so that asking stays cheap however large the backlog grows (both indexes
-serve these ranges)."""
+Due webhook events not yet fanned out (the relay's work), pending deliveries whose attempt is
+due (the queue's), and mail due and not sent (the outbox's), those being attempted right now
+included. Work that waits on purpose is not counted: a scheduled post's go-live and a retry
+whose time has not come. Each is counted only up to a limit, so that asking stays cheap
+however large the backlog grows (the indexes serve these ranges)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,15 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.engine import Connection
 
+from blogapi.db.mail_models import OutgoingMail
 from blogapi.db.webhook_models import WebhookDelivery, WebhookEvent
 
 EVENTS = WebhookEvent.__table__
 DELIVERIES = WebhookDelivery.__table__
 WAITING_EVENT = EVENTS.c.dispatched_at.is_(None)  # not yet fanned out
 PENDING_DELIVERY = DELIVERIES.c.state == "pending"  # not yet delivered, failed or cancelled
+OUTBOX = OutgoingMail.__table__
+PENDING_MAIL = OUTBOX.c.status == "pending"  # not yet sent, skipped or failed
 
 
 def event_due(now: datetime) -> ColumnElement[bool]:
@@ -32,17 +35,19 @@ def delivery_due(now: datetime) -> ColumnElement[bool]:
 
 
 def due_backlog(connection: Connection, now: datetime, limit: int) -> int:
-    """Webhook work due by `now` and not done, counted up to `limit`."""
-    events = select(EVENTS.c.id).where(WAITING_EVENT, event_due(now)).limit(limit).subquery()
-    deliveries = (
-        select(DELIVERIES.c.id).where(PENDING_DELIVERY, delivery_due(now)).limit(limit).subquery()
-    )
+    """Webhook work and mail due by `now` and not done, counted up to `limit`."""
+    due = [
+        select(EVENTS.c.id).where(WAITING_EVENT, event_due(now)),
+        select(DELIVERIES.c.id).where(PENDING_DELIVERY, delivery_due(now)),
+        select(OUTBOX.c.id).where(PENDING_MAIL, OUTBOX.c.due_at <= now),
+    ]
     counts = select(
-        select(func.count()).select_from(events).scalar_subquery(),
-        select(func.count()).select_from(deliveries).scalar_subquery(),
+        *(
+            select(func.count()).select_from(query.limit(limit).subquery()).scalar_subquery()
+            for query in due
+        )
     )
-    due_events, due_deliveries = connection.execute(counts).one()
-    return min(int(due_events) + int(due_deliveries), limit)
+    return min(sum(int(count) for count in connection.execute(counts).one()), limit)
 
 
 def queue_depth(connection: Connection, now: datetime) -> dict[tuple[str, str], int]:
@@ -67,3 +72,13 @@ def queue_depth(connection: Connection, now: datetime) -> dict[tuple[str, str], 
         ("deliveries", "due"): int(deliveries_due),
         ("deliveries", "later"): int(deliveries) - int(deliveries_due),
     }
+
+
+def mail_depth(connection: Connection, now: datetime) -> dict[str, int]:
+    """Mail waiting to be sent, due now or later (a retry's backoff): for the metrics."""
+    waiting, due = connection.execute(
+        select(func.count(), func.coalesce(func.sum(case((OUTBOX.c.due_at <= now, 1), else_=0)), 0))
+        .select_from(OUTBOX)
+        .where(PENDING_MAIL)
+    ).one()
+    return {"due": int(due), "later": int(waiting) - int(due)}

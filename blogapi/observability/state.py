@@ -1,5 +1,6 @@
-"""What the database knows, read at each scrape: the webhook queue's depth and the media
-stored. Read, not counted, so every instance and worker agrees on it whichever one answers."""
+"""What the database knows, read at each scrape: the webhook queue's and the mail outbox's
+depth and the media stored. Read, not counted, so every instance and worker agrees on it
+whichever one answers."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from blogapi.db.backlog import queue_depth
+from blogapi.db.backlog import mail_depth, queue_depth
 from blogapi.db.models import Media
 from blogapi.extensions import db
 from blogapi.timeutil import utcnow
@@ -29,7 +30,9 @@ def collect_state() -> Iterator[Metric]:
         "blogapi_database_up", "Whether the database answered this scrape's questions."
     )
     try:
-        depth = queue_depth(db.session.connection(), utcnow())
+        now = utcnow()
+        depth = queue_depth(db.session.connection(), now)
+        mail = mail_depth(db.session.connection(), now)
         items, size = media_stored()
     except SQLAlchemyError:
         db.session.rollback()
@@ -48,6 +51,14 @@ def collect_state() -> Iterator[Metric]:
     for (stage, when), count in depth.items():
         queue.add_metric([stage, when], count)
     yield queue
+    outbox = GaugeMetricFamily(
+        "blogapi_mail_queue_depth",
+        "Mail waiting to be sent by the worker, due now or later (a retry's backoff).",
+        labels=["when"],
+    )
+    for when, count in mail.items():
+        outbox.add_metric([when], count)
+    yield outbox
     stored = GaugeMetricFamily(
         "blogapi_media_stored_bytes", "Bytes of the original media files stored."
     )

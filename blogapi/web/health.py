@@ -76,7 +76,8 @@ class ReadySchema(StrictSchema):
         required=True,
         metadata={
             "example": 0,
-            "description": "Webhook jobs due and not done (counted up to READY_MAX_BACKLOG + 1).",
+            "description": "Jobs due and not done, webhooks and mail (counted up to "
+            "READY_MAX_BACKLOG + 1).",
         },
     )
 
@@ -90,8 +91,8 @@ class Ready(Resource):
         summary="Readiness",
         description="200 when this instance may take traffic: its database answers, its Redis "
         "answers (when one is configured), the database is at the migration head of this "
-        "code, and the webhook work due and not done is at most READY_MAX_BACKLOG. Otherwise "
-        "503. Sent with Cache-Control: no-store.",
+        "code, and the webhook work and mail due and not done is at most READY_MAX_BACKLOG. "
+        "Otherwise 503. Sent with Cache-Control: no-store.",
         tag="service",
         responses={
             200: Reply(ReadySchema, "Ready; every check passed."),
@@ -99,7 +100,7 @@ class Ready(Resource):
                 ProblemSchema,
                 "Not ready: `detail` names the failed checks, and the `checks` member gives each "
                 'check\'s result ("ok", "not configured", or why it failed), as in the 200 '
-                "reply; `backlog` is the webhook backlog (null when it could not be counted).",
+                "reply; `backlog` is the worker's backlog (null when it could not be counted).",
                 ("Retry-After",),
             ),
         },

@@ -1,6 +1,7 @@
 """Readiness: may this instance take traffic? Its database answers, its Redis answers (when it
-has one), the database is at the migration head its code ends at, and the webhook work that
-is due and not done stays within READY_MAX_BACKLOG. Each check is bounded in time."""
+has one), the database is at the migration head its code ends at, and the worker's jobs
+(webhook work and mail) that are due and not done stay within READY_MAX_BACKLOG. Each check
+is bounded in time."""
 
 from __future__ import annotations
 
@@ -141,6 +142,6 @@ def queue_check(backlog: int, limit: int) -> str:
     if backlog <= limit:
         return OK
     return (
-        f"more than {limit} webhook jobs are due and not done (READY_MAX_BACKLOG): "
+        f"more than {limit} jobs (webhooks and mail) are due and not done (READY_MAX_BACKLOG): "
         "is a worker running, and keeping up?"
     )

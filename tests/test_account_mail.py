@@ -154,6 +154,17 @@ def test_an_unknown_address_gets_the_same_answer_and_no_message(app, client, smt
     assert [to_of(m) for m in smtp_server.messages] == ["ada@example.com"] * 2
 
 
+def test_a_reset_link_goes_to_the_address_the_account_holds_not_the_one_typed(
+    app, client, smtp_server
+):
+    signed_up(client, "ada")
+    run_worker(app)
+    smtp_server.wait_for(1)
+    assert forgot(client, "ADA@Example.COM").status_code == 202
+    run_worker(app)
+    assert to_of(smtp_server.wait_for(2)[1]) == "ada@example.com"
+
+
 def test_a_deactivated_account_gets_no_reset_message(app, client, smtp_server):
     signed_up(client, "ada")
     with app.app_context():

@@ -50,6 +50,8 @@ def prepare_reset(mail: Any) -> dict[str, Any] | None:
         return None
     lifetime: timedelta = current_app.config["PASSWORD_RESET_EXPIRES"]
     token = mint(user, RESET, user.email, lifetime)
+    # To the address the account holds: the typed one only matched it, case folded.
+    mail.to_address = user.email
     minutes = int(lifetime.total_seconds() // 60)
     link = account_link("/reset-password", token)
     return {**person(user), "token": token, "link": link, "minutes": minutes}

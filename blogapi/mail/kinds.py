@@ -16,7 +16,8 @@ PREPARERS: dict[str, Preparer] = {}
 def register_preparer(template: str, prepare: Preparer) -> None:
     """Have `prepare` fill the context of each `template` message before its first attempt
     (in the worker, in the app context and a transaction): it returns the context to add (kept
-    for every retry) or None to skip the message."""
+    for every retry) or None to skip the message. It may also readdress the message (set its
+    `to_address`), which is kept with the context."""
     PREPARERS[template] = prepare
 
 

@@ -7,16 +7,16 @@ address the account no longer has) is one and the same 400, so a guess learns no
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select, update
 
 from blogapi.db.account_models import AccountToken
 from blogapi.db.models import User
+from blogapi.db.single_use import spend_once
 from blogapi.extensions import db
+from blogapi.security.personal_tokens import digest  # how a secret is stored and looked up
 from blogapi.timeutil import utcnow
 from blogapi.web.errors import ApiError
 
@@ -30,11 +30,6 @@ def bad_token() -> ApiError:
     return ApiError(400, BAD_TOKEN)
 
 
-def token_digest(token: str) -> str:
-    """How a token is stored and looked up."""
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def mint(user: User, purpose: str, email: str, lifetime: timedelta) -> str:
     """Stage a new token of `purpose` for `user`, mailed to `email` (caller commits); its
     secret, which is never stored."""
@@ -44,7 +39,7 @@ def mint(user: User, purpose: str, email: str, lifetime: timedelta) -> str:
         AccountToken(
             user_id=user.id,
             purpose=purpose,
-            token_hash=token_digest(secret),
+            token_hash=digest(secret),
             email=email,
             created_at=now,
             expires_at=now + lifetime,
@@ -57,9 +52,7 @@ def live_token(secret: object, purpose: str, now: datetime | None = None) -> Acc
     """The unspent, unexpired token of `purpose` whose secret this is, or the one 400."""
     if not isinstance(secret, str) or not 0 < len(secret) <= MAX_TOKEN_LENGTH:
         raise bad_token()
-    found = db.session.scalar(
-        select(AccountToken).where(AccountToken.token_hash == token_digest(secret))
-    )
+    found = db.session.scalar(select(AccountToken).where(AccountToken.token_hash == digest(secret)))
     moment = now or utcnow()
     if (
         found is None
@@ -74,15 +67,7 @@ def live_token(secret: object, purpose: str, now: datetime | None = None) -> Acc
 
 def spend(token: AccountToken) -> None:
     """Mark the token used (caller commits); the one 400 when another request spent it first."""
-    spent = cast(
-        CursorResult[Any],
-        db.session.execute(
-            update(AccountToken)
-            .where(AccountToken.id == token.id, AccountToken.used_at.is_(None))
-            .values(used_at=utcnow())
-        ),
-    )
-    if spent.rowcount != 1:
+    if not spend_once(db.session, AccountToken, token.id):
         db.session.rollback()
         raise bad_token()
 

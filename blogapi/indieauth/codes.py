@@ -19,6 +19,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, select, update
 
 from blogapi.db.models import AuthorizationCode, PersonalToken, User
+from blogapi.db.single_use import spend_once
 from blogapi.extensions import db
 from blogapi.indieauth.authorization import AuthRequest
 from blogapi.security.audit import audit
@@ -83,15 +84,7 @@ def spend_code(
     )
     if found is None:
         raise grant_error("This code is not valid.")
-    claimed = cast(
-        CursorResult[Any],
-        db.session.execute(
-            update(AuthorizationCode)
-            .where(AuthorizationCode.id == found.id, AuthorizationCode.used_at.is_(None))
-            .values(used_at=utcnow())
-        ),
-    )
-    if claimed.rowcount != 1:
+    if not spend_once(db.session, AuthorizationCode, found.id):
         db.session.rollback()
         replayed(found.id)
         raise grant_error(REPLAYED)

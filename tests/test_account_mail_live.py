@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -25,6 +25,7 @@ from devtools.live import OPEN_REGISTRATION, LiveServer, LiveWorker, fresh_datab
 from devtools.live import production_env as base_env
 from devtools.redis_server import RedisServer
 from tests.support.accounts import PASSWORD, bearer
+from tests.support.live import eventually
 from tests.support.mail import SmtpServer, first_link, start_smtp_server, text_part, token_of
 from tests.support.prerequisites import unavailable
 from tests.support.site import BROWSER
@@ -108,17 +109,6 @@ class Deployment:
         """The link as a URL of this server (asserted to point at it)."""
         assert link.startswith(f"{self.server.url}/"), link
         return link
-
-
-def eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll `check` until it returns something true; that value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"not within {timeout} s: {what}")
 
 
 def link_in(message: EmailMessage) -> str:

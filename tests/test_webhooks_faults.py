@@ -24,7 +24,7 @@ from devtools.live import OPEN_REGISTRATION, LiveServer, LiveWorker, migrate, pr
 from devtools.postgres_server import PostgresServer
 from devtools.redis_server import RedisServer
 from devtools.webhooks import admin_webhook, read_outbox
-from tests.support.live import sign_up_over_http
+from tests.support.live import eventually, sign_up_over_http
 from tests.support.prerequisites import unavailable
 from tests.support.webhooks import Receiver, start_receiver
 
@@ -138,21 +138,11 @@ def received_for(receiver: Receiver, post_id: int, kind: str = "post.published")
         ]
 
 
-def wait_until(check, timeout: float, what: str) -> None:
-    """Poll `check()` until it is true, or fail saying `what` did not happen."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"not within {timeout} s: {what}")
-
-
 def wait_delivered(cluster: Cluster, post_ids: list[int], timeout: float) -> None:
     """Wait until each post's go-live reached the receiver, signed as it should be."""
     missing = lambda: [p for p in post_ids if not received_for(cluster.receiver, p)]  # noqa: E731
     try:
-        wait_until(lambda: not missing(), timeout, "every acknowledged publish delivered")
+        eventually(lambda: not missing(), timeout, "every acknowledged publish delivered")
     except AssertionError as error:
         exits = [w.process.poll() for w in cluster.workers if w.process is not None]
         raise AssertionError(
@@ -203,15 +193,15 @@ def test_a_worker_killed_mid_delivery_leaves_it_to_the_other_worker(cluster):
     cluster.receiver.sleep = 3.0
     post_id = cluster.writer.publish(cluster.servers[0].api)
     assert post_id is not None, cluster.writer.refused
-    wait_until(lambda: received_for(cluster.receiver, post_id), 30, "the first attempt arrived")
+    eventually(lambda: received_for(cluster.receiver, post_id), 30, "the first attempt arrived")
     first.kill()  # while the receiver still holds the request
     cluster.receiver.sleep = 0.0
     cluster.worker("worker2")
     cluster.worker("worker1-again")  # two workers again for the faults that follow
     # The lease (30 s) runs out, a relay's sweep takes the delivery back, a worker sends it.
-    wait_until(lambda: len(received_for(cluster.receiver, post_id)) >= 2, 75, "a second attempt")
+    eventually(lambda: len(received_for(cluster.receiver, post_id)) >= 2, 75, "a second attempt")
     (uid,) = set(received_for(cluster.receiver, post_id))
-    wait_until(lambda: len(cluster.attempts(uid)) == 2 and cluster.attempts(uid)[1][1], 10, "log")
+    eventually(lambda: len(cluster.attempts(uid)) == 2 and cluster.attempts(uid)[1][1], 10, "log")
     assert cluster.attempts(uid) == [(1, None, DIED), (2, 200, None)]
 
 
@@ -280,13 +270,13 @@ def test_every_acknowledged_change_made_one_event_and_every_event_was_delivered(
         cluster.writer.edit(api, post_id)
         cluster.writer.edit(api, post_id)
     expected = cluster.writer.acknowledged
-    wait_until(
+    eventually(
         lambda: set(read_outbox(cluster.database_url, EVENTS).uids) <= delivered(cluster),
         60,
         "every event row delivered",
     )
     # A receiver has its POST a moment before the worker records the answer it got.
-    wait_until(
+    eventually(
         lambda: read_outbox(cluster.database_url, EVENTS).deliveries["pending"] == 0,
         30,
         "every delivery recorded",

@@ -5,7 +5,7 @@ receivers on loopback that check every delivery with the Standard Webhooks refer
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -27,7 +27,7 @@ from devtools.live import (
 )
 from devtools.live import production_env as base_env
 from devtools.webhooks import create_admin, log_in, register_webhook
-from tests.support.live import sign_up_over_http
+from tests.support.live import eventually, sign_up_over_http
 from tests.support.webhooks import Receiver, start_receiver
 
 # What these stories prove is the worker's (queue, retries, time limit, address checks); the
@@ -51,17 +51,6 @@ def production_env(workdir: Path, **settings: str) -> dict[str, str]:
         **OPEN_REGISTRATION,
     }
     return base_env(fresh_database_url(workdir), **{**defaults, **settings})
-
-
-def eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll `check` until it returns something true; that value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"not within {timeout} s: {what}")
 
 
 @dataclass

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -65,3 +67,15 @@ def sign_up_over_http(api: str, username: str) -> dict[str, str]:
     )
     assert pair.status_code == 200, pair.text
     return bearer(pair.json()["access_token"])
+
+
+def eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    """Poll `check` until it returns something true, and return that; fail saying `what` did
+    not happen within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"not within {timeout} s: {what}")

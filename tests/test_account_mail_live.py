@@ -166,7 +166,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 
 
 def test_a_new_writer_verifies_the_address_with_the_mailed_button(deployment):
-    started = (deployment.workdir / "worker.log").read_text().splitlines()[0]
+    log = deployment.workdir / "worker.log"
+    started = eventually(lambda: log.read_text().splitlines()[:1], 20, "the worker's start")[0]
     assert started.endswith("queue on Redis" if deployment.queue == "redis" else "queue.db")
     pair = deployment.sign_up("ada")
     assert pair["user"]["email_verified"] is False

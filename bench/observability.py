@@ -56,6 +56,7 @@ from bench.run import (
 )
 from bench.scenarios import TOKEN_MINUTES
 from bench.wrk import Request, WrkResult, add_wrk_options, run_wrk
+from blogapi.observability.background import EVERY as CHORES_EVERY
 from devtools.live import ROOT, LiveServer
 
 BENCH = "bench.observability"  # how to run this benchmark, for messages
@@ -409,6 +410,13 @@ def log_size(path: Path) -> tuple[int, int]:
     return data.count(b"\n"), len(data)
 
 
+def settled_log_sizes(sides: dict[str, Side]) -> dict[str, tuple[int, int]]:
+    """Each side's log size once its workers have written out the access lines they gather
+    (at least a second apart)."""
+    time.sleep(CHORES_EVERY + 0.5)
+    return {name: log_size(side.log) for name, side in sides.items()}
+
+
 @contextmanager
 def running_sides(
     args: argparse.Namespace, envs: dict[str, dict[str, str]], workdir: Path
@@ -460,7 +468,7 @@ def measure_database(
                     send(side, hot, request, CHECKS)
                     if name == AFTER:
                         result.paths[hot.key] = path_taken(side, hot, request)
-            logged = {name: log_size(side.log) for name, side in sides.items()}
+            logged = settled_log_sizes(sides)
             result.runs = {hot.key: {name: [] for name in SIDES} for hot in hot_paths}
             for round_no in range(args.rounds):
                 for hot in hot_paths:
@@ -474,8 +482,7 @@ def measure_database(
                             flush=True,
                         )
                 result.load[f"after round {round_no + 1}"] = uptime()
-            for name, side in sides.items():
-                lines, size = log_size(side.log)
+            for name, (lines, size) in settled_log_sizes(sides).items():
                 result.logs[name] = (lines - logged[name][0], size - logged[name][1])
     return result
 

@@ -54,6 +54,8 @@ def form_doc(summary: str, description: str, fields: list[str], done: str) -> di
             200: Reply(PAGE, done, media_type=HTML),
             400: "A link that is invalid or has expired (a page for browsers).",
             403: "A form that is stale or not posted from this site's page.",
+            422: "The form again, saying what to change (a weak or mistyped password), or "
+            "fields no form sends (NUL characters).",
         },
         "extra": {
             "requestBody": {
@@ -76,6 +78,7 @@ def get_doc(summary: str, description: str) -> dict[str, Any]:
         "responses": {
             200: Reply(PAGE, "The form.", media_type=HTML),
             400: "A link that is invalid or has expired (a page for browsers).",
+            422: "A query no mailed link has (NUL characters).",
         },
         "extra": {
             "parameters": [

@@ -33,11 +33,11 @@ class Children:
         for child in self.running:
             send(child, signum)
 
-    def start(self, *args: str) -> subprocess.Popen[bytes]:
+    def start(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         """`python manage.py ARGS` in a process group of its own, so that a terminal's Ctrl-C
         reaches it once, through this process, rather than twice."""
         child = subprocess.Popen(
-            [sys.executable, "manage.py", *args], cwd=ROOT, start_new_session=True
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, start_new_session=True
         )
         self.running.append(child)
         return child
@@ -106,7 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="blogapi-metrics-")
     try:
-        children.start("worker")
+        # The worker writes the links of mailed resets without a request to read the site's
+        # address from: unless SITE_URL says it, it is this server's.
+        host = "127.0.0.1" if options.host in ("0.0.0.0", "") else options.host  # all: local
+        site = os.environ.get("SITE_URL") or f"http://{host}:{options.port}"
+        children.start("worker", env={**os.environ, "SITE_URL": site})
         server = children.start("run", "--host", options.host, "--port", str(options.port))
         return supervise(children, server)
     finally:

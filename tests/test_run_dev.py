@@ -7,6 +7,9 @@ import signal
 import subprocess
 import sys
 import time
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,8 @@ import requests
 
 from devtools.live import ROOT
 from devtools.server import HOST, free_port
+from tests.support.accounts import PASSWORD
+from tests.support.mail import text_part
 
 pytestmark = [pytest.mark.slow, pytest.mark.database_agnostic]
 
@@ -61,6 +66,17 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout: floa
     raise AssertionError(f"{url} did not answer within {timeout} s")
 
 
+def wait_for_mail(folder: Path, count: int, timeout: float) -> list[EmailMessage]:
+    """The first `count` messages the development mailer wrote to `folder`, parsed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = sorted(folder.glob("*.eml")) if folder.exists() else []
+        if len(found) >= count:
+            return [message_from_bytes(path.read_bytes(), policy=default) for path in found]
+        time.sleep(0.2)
+    raise AssertionError(f"{count} messages were not written to {folder} within {timeout} s")
+
+
 def test_ctrl_c_stops_the_web_server_and_the_worker(tmp_path):
     env = {
         key: value
@@ -95,6 +111,19 @@ def test_ctrl_c_stops_the_web_server_and_the_worker(tmp_path):
         ready = requests.get(f"http://{HOST}:{port}/api/v1/health/ready", timeout=10)
         assert ready.status_code == 200, ready.text
         assert ready.json()["checks"]["migrations"] == "ok"
+        # A newcomer who forgets a password finds the reset mail in the instance folder, and
+        # its subject in the terminal.
+        api = f"http://{HOST}:{port}/api/v1"
+        account = {"username": "newcomer", "email": "new@example.com", "password": PASSWORD}
+        assert requests.post(f"{api}/auth/register", json=account, timeout=10).status_code == 201
+        forgot = requests.post(
+            f"{api}/auth/password/forgot", json={"email": "new@example.com"}, timeout=10
+        )
+        assert forgot.status_code == 202
+        mails = wait_for_mail(tmp_path / "mail", 2, timeout=30)
+        [reset] = [mail for mail in mails if str(mail["Subject"]).startswith("Reset your password")]
+        assert f"http://{HOST}:{port}/reset-password?token=" in text_part(reset)
+        assert str(reset["Subject"]) in (tmp_path / "run_dev.log").read_text()
 
         run.send_signal(signal.SIGINT)  # what Ctrl-C in a terminal sends
         # Sooner than run_dev's own deadline for killing a child that does not stop.

@@ -97,6 +97,16 @@ def form_page(guard: FormGuard, template: str, token: str, **context: Any) -> Re
     return guard.set_cookie(page, value)
 
 
+def posted_token(guard: FormGuard) -> str:
+    """The mailed token a form posted, once mail is on and the form passed its guard (the one
+    403 otherwise)."""
+    require_mail()
+    token = request.form.get("token", "")
+    if not guard.accepts(request.form.get("csrf_token"), token):
+        raise ApiError(403, STALE)
+    return token
+
+
 class ResetPasswordPage(Resource):
     """The page a password reset link opens."""
 
@@ -119,11 +129,8 @@ class ResetPasswordPage(Resource):
     )
     def post(self) -> Response:
         """Reset the password, or show the form again saying why not."""
-        require_mail()
+        token = posted_token(RESET_GUARD)
         form = request.form
-        token = form.get("token", "")
-        if not RESET_GUARD.accepts(form.get("csrf_token"), token):
-            raise ApiError(403, STALE)
         password = form.get("password", "")
         user = reset_token_user(token)
         if password != form.get("password_again", ""):
@@ -167,12 +174,7 @@ class VerifyEmailPage(Resource):
     )
     def post(self) -> Response:
         """Verify the address."""
-        require_mail()
-        form = request.form
-        token = form.get("token", "")
-        if not VERIFY_GUARD.accepts(form.get("csrf_token"), token):
-            raise ApiError(403, STALE)
-        user = verify_address(token)
+        user = verify_address(posted_token(VERIFY_GUARD))
         return account_page(
             "account_done.html", title="Address verified", done="verified", address=user.email
         )

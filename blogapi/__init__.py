@@ -15,7 +15,6 @@ from blogapi.accounts.mail_flows import init_mail_flows
 from blogapi.db import triggers as _triggers  # noqa: F401  (create_all installs the triggers too)
 from blogapi.extensions import db, jwt, migrate
 from blogapi.indieauth.errors import init_indieauth
-from blogapi.mail.setup import init_mail
 from blogapi.micropub.errors import init_micropub
 from blogapi.observability.http_requests import init_request_observation
 from blogapi.observability.logs import configure_logging
@@ -61,7 +60,6 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
     init_micropub(app)
     init_indieauth(app)
     init_webhooks(app)
-    init_mail(app)
     init_mail_flows(app)
     register_security_headers(app)
     run_checked(register_cors, app)

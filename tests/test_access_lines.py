@@ -75,20 +75,30 @@ def test_a_workers_access_lines_are_gathered_and_all_written_in_order(tmp_path: 
 
 
 @pytest.mark.database_agnostic
-@pytest.mark.parametrize("user_id, replayed", [(None, False), (7, False), (None, True)])
-def test_a_gathered_line_is_the_line_the_json_formatter_writes(tmp_path: Path, user_id, replayed):
+@pytest.mark.parametrize(
+    "request_id, client, user_id, replayed, seconds",
+    [
+        ("req-1", '203.0.113.9"', None, False, 0.0021357),
+        ("req-1", "203.0.113.9", 7, False, 12.5),
+        (None, None, None, True, 0.0),
+        ("a1/b2+c3=:d4@e5", "::1", 3, True, 0.0004449),
+    ],
+)
+def test_a_gathered_line_is_the_line_the_json_formatter_writes(
+    tmp_path: Path, request_id, client, user_id, replayed, seconds
+):
     """The layer writes its lines itself: key for key, in order, the formatter's own."""
     with (tmp_path / "log").open("w") as stream:
         handler = AppHandler(stream)
         handler.setFormatter(JsonFormatter())
         lines = AccessLines(handler, stream, stream.fileno())
         series = ("/api/v1/posts/<string:ident>", "GET", "200")
-        lines.add(series, "req-1", 0.0021357, '203.0.113.9"', user_id, replayed)
+        lines.add(series, request_id, seconds, client, user_id, replayed)
         lines.flush()
     [gathered] = (tmp_path / "log").read_text().splitlines()
     fields: dict[str, object] = {
-        "method": "GET", "path": series[0], "status": 200, "duration_ms": 2.14,
-        "client": '203.0.113.9"',
+        "method": "GET", "path": series[0], "status": 200,
+        "duration_ms": round(seconds * 1000, 2), "client": client,
     }  # fmt: skip
     if user_id is not None:
         fields["user_id"] = user_id
@@ -98,7 +108,7 @@ def test_a_gathered_line_is_the_line_the_json_formatter_writes(tmp_path: Path, u
         "blogapi.access", logging.INFO, "", 0, "%s %s %s", ("GET", series[0], "200"), None,
         extra={"fields": fields},
     )  # fmt: skip
-    record.request_id = "req-1"
+    record.request_id = request_id
     formatted = orjson.loads(JsonFormatter().format(record))
     written = orjson.loads(gathered)
     assert list(written) == list(formatted)

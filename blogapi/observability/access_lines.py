@@ -23,10 +23,12 @@ from typing import Any
 import orjson
 
 from blogapi.observability.background import CHORES
-from blogapi.observability.logs import AppHandler, JsonFormatter, line_fields
+from blogapi.observability.logs import AppHandler, JsonFormatter, timestamp
 
 BUFFER_LINES = 256
 ACCESS_LOGGER = "blogapi.access"
+MAX_CLIENTS = 4096  # client addresses whose quoted form is kept
+HUNDREDTHS = tuple(f".{n:02d}" for n in range(100))
 Series = tuple[str, str, str]  # route, method, status
 # When, which series, request id, seconds, client, user id, replayed.
 Entry = tuple[float, Series, str | None, float, str | None, int | None, bool]
@@ -40,7 +42,8 @@ class AccessLines:
         self.handler, self.stream, self.fd = handler, stream, fd
         # append and popleft are atomic: requests on other threads need no lock to add.
         self.pending: deque[Entry] = deque()
-        self.messages: dict[Series, str] = {}
+        self.pieces: dict[Series, tuple[str, str]] = {}
+        self.clients: dict[str | None, str] = {}
         handler.write_first = weakref.WeakMethod(self.flush)
         CHORES.add(self.flush)
 
@@ -72,25 +75,47 @@ class AccessLines:
                 data = data[os.write(self.fd, data) :]
 
     def line(self, entry: Entry) -> bytes:
-        """One request's line, key for key the JSON formatter's."""
+        """One request's line, key for key and value for value the JSON formatter's, made from
+        pieces kept per series and per client: encoding a whole dict, rounding a float and
+        formatting the time were half of the layer's work per request."""
         created, series, request_id, seconds, client, user_id, replayed = entry
-        message = self.messages.get(series)
-        if message is None:
-            message = self.messages[series] = "{1} {0} {2}".format(*series)
+        head, middle = self.pieces.get(series) or self.pieces_of(series)
+        quoted = self.clients.get(client) or self.client_of(client)
+        hundredths = int(seconds * 100_000 + 0.5)  # of a millisecond
+        return "".join(
+            (
+                '{"time":"',
+                timestamp(created),
+                head,
+                # An id is ours (hex) or a proxy's that request_ids.ACCEPTED let through:
+                # nothing in either needs escaping.
+                f'"request_id":"{request_id}",' if request_id is not None else "",
+                middle,
+                str(hundredths // 100),
+                HUNDREDTHS[hundredths % 100],
+                quoted,
+                f',"user_id":{user_id}' if user_id is not None else "",
+                ',"replayed":true}\n' if replayed else "}\n",
+            )
+        ).encode()
+
+    def pieces_of(self, series: Series) -> tuple[str, str]:
+        """What every line of a series says: after the time, up to the request id; after it,
+        up to the duration."""
         route, method, status = series
-        fields: dict[str, Any] = {
-            "method": method,
-            "path": route,
-            "status": status_number(status),
-            "duration_ms": round(seconds * 1000, 2),
-            "client": client,
-        }
-        if user_id is not None:
-            fields["user_id"] = user_id
-        if replayed:
-            fields["replayed"] = True
-        line = line_fields(created, "INFO", ACCESS_LOGGER, message, request_id, fields)
-        return orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE)
+        message = orjson.dumps(f"{method} {route} {status}").decode()
+        head = f'","level":"INFO","logger":"{ACCESS_LOGGER}","message":{message},'
+        keys = {"method": method, "path": route, "status": status_number(status)}
+        middle = orjson.dumps(keys).decode()[1:-1] + ',"duration_ms":'
+        self.pieces[series] = head, middle
+        return head, middle
+
+    def client_of(self, client: str | None) -> str:
+        """The client's key and value, quoted (kept for the next line from it)."""
+        if len(self.clients) >= MAX_CLIENTS:
+            self.clients.clear()
+        quoted = self.clients[client] = ',"client":' + orjson.dumps(client).decode()
+        return quoted
 
 
 def status_number(status: str) -> int:

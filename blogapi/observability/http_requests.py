@@ -20,7 +20,7 @@ from flask import Flask, request
 
 from blogapi.observability.access_lines import direct_access_lines, status_number
 from blogapi.observability.background import CHORES
-from blogapi.observability.metrics import HTTP_DURATION, HTTP_IN_FLIGHT
+from blogapi.observability.metrics import HTTP_DURATION, HTTP_IN_FLIGHT, HistogramSeries
 from blogapi.observability.request_ids import ENVIRON_KEY, HEADER, bind, request_id_for, unbind
 
 EXTENSION_KEY = "blogapi.observed_requests"
@@ -82,7 +82,7 @@ class ObservedRequests:
         # The route each GET path matched when Flask answered it: a replayed answer never
         # reaches Flask, and it only ever replays a path this process has routed.
         self.routes: dict[str, str] = {}
-        self.series: dict[tuple[str, str, str], Any] = {}
+        self.series: dict[tuple[str, str, str], HistogramSeries] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -118,8 +118,8 @@ class ObservedRequests:
         route = self.route_of(environ)
         series = self.series.get((route, method, status))
         if series is None:
-            series = self.series[(route, method, status)] = HTTP_DURATION.labels(
-                route, method, status
+            series = self.series[(route, method, status)] = HistogramSeries(
+                HTTP_DURATION.labels(route, method, status)
             )
         series.observe(seconds)
         if not self.log or not access_log.isEnabledFor(logging.INFO):

@@ -28,6 +28,7 @@ BASE_KEYS = ("time", "level", "logger", "message", "request_id")
 
 
 _second: list[Any] = [None, ""]  # the last whole second formatted, and its text
+MILLISECONDS = tuple(f"{ms:03d}Z" for ms in range(1000))
 
 
 def timestamp(created: float) -> str:
@@ -36,7 +37,8 @@ def timestamp(created: float) -> str:
     if _second[0] != second:
         _second[1] = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
         _second[0] = second
-    return f"{_second[1]}{int((created - second) * 1000):03d}Z"
+    text: str = _second[1]
+    return text + MILLISECONDS[int((created - second) * 1000)]
 
 
 def record_request_id(record: logging.LogRecord) -> str | None:

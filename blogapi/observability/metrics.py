@@ -9,7 +9,9 @@ this process. What the database knows (queue depth, media stored) is read at eac
 from __future__ import annotations
 
 import os
+import threading
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -94,6 +96,41 @@ WORKER_TASKS = Histogram(
     ["task", "outcome"],
     buckets=TASK_BUCKETS,
 )
+
+
+class HistogramSeries:
+    """One series of a histogram, observed at a fraction of prometheus_client's cost: in
+    multiprocess mode its `observe` takes a lock, checks the process id and looks the value's
+    file up for each of the two values it writes, which came to a third of the request layer's
+    work. This writes the same two values, the same way (`MmapedDict.write_value`), under one
+    lock, with the process id checked once."""
+
+    lock = threading.Lock()  # every series' writes: a value is read, added to and written
+
+    def __init__(self, child: Any) -> None:
+        self.bounds = child._upper_bounds
+        self.sum = child._sum
+        self.buckets = child._buckets
+        self.shared = bool(getattr(self.sum, "_multiprocess", False))
+        self.pid: int | None = None
+
+    def observe(self, seconds: float) -> None:
+        """Count one observation of `seconds`."""
+        bucket = self.buckets[bisect_left(self.bounds, seconds)]  # the first bound >= it
+        if not self.shared:
+            self.sum.inc(seconds)
+            bucket.inc(1)
+            return
+        if self.pid != _pid[0]:
+            # The first observation in this process (or since a fork): prometheus_client's
+            # own read makes it open this process's file and reread every value from it.
+            self.sum.get()
+            self.pid = _pid[0]
+        with self.lock:
+            total = self.sum._value = self.sum._value + seconds
+            self.sum._file.write_value(self.sum._key, total, 0.0)
+            count = bucket._value = bucket._value + 1
+            bucket._file.write_value(bucket._key, count, 0.0)
 
 
 @contextmanager

@@ -76,6 +76,11 @@ bench-webhooks: $(STAMP)
 bench-observability: $(STAMP)
 	$(PY) -m bench.observability $(OBSERVABILITY_BENCH_ARGS)
 
+## The request layer's CPU instructions a request, counted by Valgrind (bench/README.md): ~4 minutes.
+.PHONY: bench-layer
+bench-layer: $(STAMP)
+	$(PY) -m bench.layer_instructions $(LAYER_BENCH_ARGS)
+
 ## Scale test on PostgreSQL and Redis under faults (bench/README.md): ~2.5 minutes.
 scale: $(STAMP)
 	scripts/install-system-deps

@@ -498,9 +498,15 @@ def median(runs: list[Run], figure: str) -> float:
 
 
 def ratio(runs: dict[str, list[Run]], side: str) -> float:
-    """A side's median requests/s over the base's."""
-    base = median(runs[BEFORE], "requests_per_second")
-    return median(runs[side], "requests_per_second") / base if base else 0.0
+    """The median over the rounds of a side's requests/s over the base's in the same round: a
+    round's sides run back to back, so a slow spell of a shared machine weighs on both sides
+    of a ratio rather than on one side's median."""
+    paired = [
+        run.wrk.requests_per_second / base.wrk.requests_per_second
+        for run, base in zip(runs[side], runs[BEFORE], strict=True)
+        if base.wrk.requests_per_second
+    ]
+    return float(statistics.median(paired)) if paired else 0.0
 
 
 def within_budget(value: float) -> str:
@@ -618,10 +624,11 @@ def report(args: argparse.Namespace, results: list[DatabaseResult]) -> str:
         f"wrk {args.threads} threads, {args.connections} connections, {args.seconds} s a run, "
         f"{args.rounds} rounds; in each round every request runs on the three sides in turn, "
         "the order rotated from round to round (before, after, off; then after, off, before; "
-        f"…), after a {args.warmup} s warm-up of each. Medians over the rounds; the ratios "
-        "are of the medians. `path`: how the instrumented side answered the request, read "
-        "from its own /metrics (`replayed`: by the replay layer before Flask; `Flask, public "
-        "cache`: through Flask, answered from its public cache). Worker CPU: user + system "
+        f"…), after a {args.warmup} s warm-up of each. Medians over the rounds; a ratio is "
+        "the median of the rounds' own ratios (a round's three sides run back to back). "
+        "`path`: how the instrumented side answered the request, read from its own /metrics "
+        "(`replayed`: by the replay layer before Flask; `Flask, public cache`: through "
+        "Flask, answered from its public cache). Worker CPU: user + system "
         "time of the measured server's gunicorn workers over the run, per request served (wrk "
         "and the database server excluded). Each run begins once other work keeps fewer than "
         f"{args.quiet} cores busy, and is made again (up to {args.tries} runs) when other work "
@@ -657,7 +664,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="default: sqlite; postgresql runs in a throwaway cluster",
     )
     parser.add_argument("--posts", type=int, default=1000, help="seeded on each side")
-    add_wrk_options(parser, seconds=8, rounds=3)
+    add_wrk_options(parser, seconds=3, rounds=7)
     parser.add_argument("--warmup", type=int, default=2, help="seconds of wrk before the runs")
     parser.add_argument(
         "--quiet",

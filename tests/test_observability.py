@@ -13,18 +13,20 @@ import orjson
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import create_engine
 
 import config
 from blogapi.db.webhook_models import WebhookEvent
 from blogapi.extensions import db, limiter
 from blogapi.observability.http_requests import EXTENSION_KEY as OBSERVED_KEY
 from blogapi.observability.logs import TextFormatter
+from blogapi.observability.pool import watch_pool
 from config import ConfigError
 from tests.support.accounts import PASSWORD, bearer, login, sign_up
 from tests.support.apps import dispose, make_app
 from tests.support.logs import json_line
 from tests.support.media import image_bytes, upload
-from tests.support.metrics import Samples, delta, labels_of, parse, total, value
+from tests.support.metrics import Samples, delta, labels_of, parse, value
 from tests.support.personal_tokens import make_token
 from tests.support.posts import new_post, publish, published_post
 from tests.support.webhooks import run_worker_round, start_receiver, subscribe
@@ -282,12 +284,26 @@ def test_media_stored_is_read_from_the_database(client, author):
     assert value(after, "blogapi_database_up") == 1
 
 
-def test_the_pool_reports_connections_in_use(client):
+def test_the_pool_reports_connections_in_use(client, tmp_path):
     samples = scrape(client)
     assert {"in_use", "overflow"} <= {
         labels["state"] for labels in labels_of(samples, "blogapi_db_pool_connections")
     }
-    assert total(samples, "blogapi_db_pool_connections") >= 0
+    # An engine with a sized pool (the suite's own SQLite pool has no size), watched as the
+    # app watches its own.
+    engine = create_engine(f"sqlite:///{tmp_path / 'pool.db'}", pool_size=2, max_overflow=2)
+    watch_pool(engine)
+    held = [engine.connect() for _ in range(3)]  # slow requests', say: one beyond the size
+    try:
+        busy = scrape(client)
+    finally:
+        for connection in held:
+            connection.close()
+    # Read from the pool at the scrape, not counted at each checkout and checkin.
+    assert value(busy, "blogapi_db_pool_connections", state="in_use") == 3
+    assert value(busy, "blogapi_db_pool_connections", state="overflow") == 1
+    assert value(scrape(client), "blogapi_db_pool_connections", state="in_use") == 0
+    engine.dispose()
 
 
 # Who may read /metrics

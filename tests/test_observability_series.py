@@ -1,7 +1,7 @@
-"""The request histogram is written by the layer's own series writer (metrics.HistogramSeries)
-rather than prometheus_client's `observe`: in prometheus_client's multiprocess mode, as under
-gunicorn, what a scrape reads must be exactly what `observe` would have written, in a forked
-child too."""
+"""The request histogram and the cache counters are written by the app's own series writers
+(metrics.HotSeries) rather than prometheus_client's `observe` and `inc`: in prometheus_client's
+multiprocess mode, as under gunicorn, what a scrape reads must be exactly what those would
+have written, in a forked child too."""
 
 from __future__ import annotations
 
@@ -23,17 +23,22 @@ SCRIPT = textwrap.dedent(
     import json, os
     from prometheus_client import CollectorRegistry, generate_latest
     from prometheus_client.multiprocess import MultiProcessCollector
-    from blogapi.observability.metrics import HTTP_DURATION, HistogramSeries
+    from blogapi.observability.metrics import (
+        CACHE_LOOKUPS, HTTP_DURATION, CounterSeries, HistogramSeries,
+    )
 
     # Bounds themselves (a bucket's bound is inclusive), between them, past the last.
     durations = [0.0, 0.0005, 0.00050001, 0.001, 0.0042, 0.0042, 0.7, 10, 11.5, 1e-9]
     ours = HistogramSeries(HTTP_DURATION.labels("/ours", "GET", "200"))
+    hits = CounterSeries(CACHE_LOOKUPS.labels("ours", "hit"))
     for seconds in durations:
         ours.observe(seconds)
+        hits.inc()
         HTTP_DURATION.labels("/reference", "GET", "200").observe(seconds)
     child = os.fork()
-    if child == 0:  # a forked worker writes to a file of its own through the series it inherited
+    if child == 0:  # a forked worker writes to files of its own through the series it inherited
         ours.observe(0.003)
+        hits.inc()
         os._exit(0)
     os.waitpid(child, 0)
     HTTP_DURATION.labels("/reference", "GET", "200").observe(0.003)
@@ -42,8 +47,8 @@ SCRIPT = textwrap.dedent(
     samples = {}
     for family in registry.collect():
         for sample in family.samples:
-            route = sample.labels.get("route")
-            if route in ("/ours", "/reference"):
+            route = sample.labels.get("route") or sample.labels.get("cache")
+            if route in ("/ours", "/reference", "ours"):
                 key = sample.name + sample.labels.get("le", "")
                 samples.setdefault(route, {})[key] = sample.value
     files = sorted(name for name in os.listdir(os.environ["PROMETHEUS_MULTIPROC_DIR"]))
@@ -52,7 +57,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_the_layers_series_reads_as_prometheus_clients_own_observe_in_every_process(
+def test_hot_series_read_as_prometheus_clients_own_writes_in_every_process(
     tmp_path: Path,
 ):
     folder = tmp_path / "metrics"
@@ -70,4 +75,6 @@ def test_the_layers_series_reads_as_prometheus_clients_own_observe_in_every_proc
     assert {k: v for k, v in ours.items() if not k.endswith("_sum")} == {
         k: v for k, v in reference.items() if not k.endswith("_sum")
     }
-    assert f"histogram_{found['child']}.db" in found["files"]  # the child's own file
+    assert f"histogram_{found['child']}.db" in found["files"]  # the child's own files
+    assert f"counter_{found['child']}.db" in found["files"]
+    assert found["samples"]["ours"] == {"blogapi_cache_lookups_total": 11.0}

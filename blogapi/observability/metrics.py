@@ -98,39 +98,72 @@ WORKER_TASKS = Histogram(
 )
 
 
-class HistogramSeries:
-    """One series of a histogram, observed at a fraction of prometheus_client's cost: in
-    multiprocess mode its `observe` takes a lock, checks the process id and looks the value's
-    file up for each of the two values it writes, which came to a third of the request layer's
-    work. This writes the same two values, the same way (`MmapedDict.write_value`), under one
-    lock, with the process id checked once."""
+class HotSeries:
+    """A series written on every request, at a fraction of prometheus_client's cost. In
+    multiprocess mode each of its writes takes a lock, checks the process id and looks the
+    value's file up; for the request histogram's two values that came to a third of the request
+    layer's work. A hot series writes the same values the same way (`MmapedDict.write_value`),
+    under one lock, with the process id checked once per write."""
 
-    lock = threading.Lock()  # every series' writes: a value is read, added to and written
+    lock = threading.Lock()  # every hot series' writes: a value is read, added to and written
+
+    def __init__(self, value: Any) -> None:
+        self.value = value  # one of the series' values (prometheus_client's)
+        self.shared = bool(getattr(value, "_multiprocess", False))
+        self.pid: int | None = None
+
+    def own_file(self) -> bool:
+        """Whether the values are written to this process's shared file (multiprocess mode);
+        at the first write in a process (or since a fork), prometheus_client's own read makes
+        it open that file and reread every value from it."""
+        if not self.shared:
+            return False
+        if self.pid != _pid[0]:
+            self.value.get()
+            self.pid = _pid[0]
+        return True
+
+
+def add(value: Any, amount: float) -> None:
+    """Add to a shared value and write it to its file (the caller holds HotSeries.lock)."""
+    total = value._value = value._value + amount
+    value._file.write_value(value._key, total, 0.0)
+
+
+class HistogramSeries(HotSeries):
+    """One series of a histogram, observed on every request."""
 
     def __init__(self, child: Any) -> None:
+        super().__init__(child._sum)
         self.bounds = child._upper_bounds
         self.sum = child._sum
         self.buckets = child._buckets
-        self.shared = bool(getattr(self.sum, "_multiprocess", False))
-        self.pid: int | None = None
 
     def observe(self, seconds: float) -> None:
         """Count one observation of `seconds`."""
         bucket = self.buckets[bisect_left(self.bounds, seconds)]  # the first bound >= it
-        if not self.shared:
+        if not self.own_file():
             self.sum.inc(seconds)
             bucket.inc(1)
             return
-        if self.pid != _pid[0]:
-            # The first observation in this process (or since a fork): prometheus_client's
-            # own read makes it open this process's file and reread every value from it.
-            self.sum.get()
-            self.pid = _pid[0]
         with self.lock:
-            total = self.sum._value = self.sum._value + seconds
-            self.sum._file.write_value(self.sum._key, total, 0.0)
-            count = bucket._value = bucket._value + 1
-            bucket._file.write_value(bucket._key, count, 0.0)
+            add(self.sum, seconds)
+            add(bucket, 1)
+
+
+class CounterSeries(HotSeries):
+    """One series of a counter, counted on every request."""
+
+    def __init__(self, child: Any) -> None:
+        super().__init__(child._value)
+
+    def inc(self) -> None:
+        """Count one."""
+        if not self.own_file():
+            self.value.inc(1)
+            return
+        with self.lock:
+            add(self.value, 1)
 
 
 @contextmanager

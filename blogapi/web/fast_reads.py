@@ -32,7 +32,7 @@ from blogapi.db.content_version import QUERY, as_version, read_row
 from blogapi.db.models import RevokedToken, User
 from blogapi.extensions import VERIFIED_TOKENS_KEY, db, limiter
 from blogapi.observability.http_requests import REPLAYED_KEY, USER_KEY
-from blogapi.observability.metrics import CACHE_LOOKUPS
+from blogapi.observability.metrics import CACHE_LOOKUPS, CounterSeries
 from blogapi.timeutil import utcnow
 from blogapi.web.public_cache import OFFERS_REPLAY, STORABLE, VERSION, VersionedCache
 
@@ -48,8 +48,8 @@ PER_REQUEST = {"set-cookie", "x-ratelimit-limit", "retry-after"}
 
 StartResponse = Callable[..., Any]
 REPLAYED, NOT_REPLAYED = (
-    CACHE_LOOKUPS.labels("replay", "hit"),
-    CACHE_LOOKUPS.labels("replay", "miss"),
+    CounterSeries(CACHE_LOOKUPS.labels("replay", "hit")),
+    CounterSeries(CACHE_LOOKUPS.labels("replay", "miss")),
 )
 
 

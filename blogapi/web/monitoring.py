@@ -13,7 +13,7 @@ import ipaddress
 from flask import Response, current_app, request
 from flask_restful import Resource
 
-from blogapi.observability.http_requests import EXTENSION_KEY
+from blogapi.observability.background import CHORES
 from blogapi.observability.metrics import CONTENT_TYPE, exposition
 from blogapi.observability.state import collect_state
 from blogapi.web.client import client_address
@@ -85,9 +85,7 @@ class Metrics(Resource):
     def get(self) -> Response:
         """Every metric, in Prometheus's text format."""
         check_access()
-        observed = current_app.extensions.get(EXTENSION_KEY)
-        if observed is not None:
-            observed.publish()  # this process's in-flight count as of now
+        CHORES.run()  # this process's live gauges (in flight, the pool) as of now
         body = exposition([collect_state])
         response = Response(body, mimetype=None, content_type=CONTENT_TYPE)
         response.headers["Cache-Control"] = "no-store"

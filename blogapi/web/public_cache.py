@@ -22,7 +22,7 @@ from werkzeug.http import parse_date
 from blogapi.db.content_version import Version, current_version
 from blogapi.db.models import Post
 from blogapi.extensions import db
-from blogapi.observability.metrics import CACHE_LOOKUPS
+from blogapi.observability.metrics import CACHE_LOOKUPS, CounterSeries
 from blogapi.timeutil import request_now
 from blogapi.web.api import output_json
 from blogapi.web.etags import etag_of
@@ -33,8 +33,8 @@ VERSION = "blogapi.fast_reads.version"  # the content version the layer read for
 OFFERS_REPLAY = "offers_replay"  # on a view that may offer its 200s for replay
 EXTENSION_KEY = "blogapi.public_cache"
 PUBLIC_HIT, PUBLIC_MISS = (
-    CACHE_LOOKUPS.labels("public", "hit"),
-    CACHE_LOOKUPS.labels("public", "miss"),
+    CounterSeries(CACHE_LOOKUPS.labels("public", "hit")),
+    CounterSeries(CACHE_LOOKUPS.labels("public", "miss")),
 )
 COUNTS_KEY = "blogapi.list_counts"
 MAX_ENTRIES = 2048

@@ -11,6 +11,7 @@ from blogapi.accounts.cli import table
 from blogapi.db.commands import admin_command
 from blogapi.db.webhook_models import Webhook, WebhookDelivery
 from blogapi.extensions import db
+from blogapi.observability.background import CHORES
 from blogapi.observability.logs import configure_logging
 from blogapi.observability.metrics import serve_metrics
 from blogapi.timeutil import isoformat_z
@@ -66,6 +67,7 @@ def worker_command(
                 f"cannot serve metrics on {metrics_address}:{metrics_port}: {exc.strerror}"
             ) from None
         click.echo(f"metrics on http://{metrics_address}:{metrics_port}/metrics", err=True)
+    CHORES.start()  # the pool's gauges, published each round as a web worker's are
     run_worker(current_app._get_current_object(), workers=workers, poll=poll)  # type: ignore[attr-defined]
 
 

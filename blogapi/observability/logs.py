@@ -34,11 +34,17 @@ MILLISECONDS = tuple(f"{ms:03d}Z" for ms in range(1000))
 def timestamp(created: float) -> str:
     """A record's time as ISO 8601 UTC with milliseconds (the second's text made once)."""
     second = int(created)
+    return second_text(second) + MILLISECONDS[int((created - second) * 1000)]
+
+
+def second_text(second: int) -> str:
+    """A whole second as ISO 8601 UTC up to its milliseconds ("…T12:34:56."), kept for the
+    next time of the same second."""
     if _second[0] != second:
         _second[1] = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
         _second[0] = second
     text: str = _second[1]
-    return text + MILLISECONDS[int((created - second) * 1000)]
+    return text
 
 
 def record_request_id(record: logging.LogRecord) -> str | None:

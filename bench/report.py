@@ -54,12 +54,16 @@ def row(*cells: str) -> str:
 
 
 def commit() -> str:
-    """The checkout's short commit id, marked when it has uncommitted changes."""
+    """The checkout's short commit id, marked when it has uncommitted changes (other than the
+    reports in bench/results, which a run writes as it goes)."""
     try:
         head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
         ).stdout.strip()
-        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], check=False).returncode
+        dirty = subprocess.run(
+            ["git", "diff", "--quiet", "HEAD", "--", ":/", ":(top,exclude)bench/results"],
+            check=False,
+        ).returncode
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + (" with uncommitted changes" if dirty else "")

@@ -76,10 +76,16 @@ bench-webhooks: $(STAMP)
 bench-observability: $(STAMP)
 	$(PY) -m bench.observability $(OBSERVABILITY_BENCH_ARGS)
 
-## The request layer's CPU instructions a request, counted by Valgrind (bench/README.md): ~4 minutes.
+## The request layer's CPU instructions a request, counted by Valgrind (bench/README.md), in
+## process against the code before any instrumentation: ~6 minutes.
 .PHONY: bench-layer
 bench-layer: $(STAMP)
 	$(PY) -m bench.layer_instructions $(LAYER_BENCH_ARGS)
+
+## The same inside a gunicorn worker, now and before any instrumentation: ~10 minutes.
+.PHONY: bench-layer-worker
+bench-layer-worker: $(STAMP)
+	$(PY) -m bench.worker_instructions $(WORKER_BENCH_ARGS)
 
 ## Scale test on PostgreSQL and Redis under faults (bench/README.md): ~2.5 minutes.
 scale: $(STAMP)

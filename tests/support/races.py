@@ -215,11 +215,18 @@ class Cluster:
             time.sleep(1.0)
             return ""
         deadline = time.monotonic() + timeout
-        query = "SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-        while (statement := self.scalar(query)) is None:
+        # A row's query comes from a snapshot taken as the view is read, its wait event from
+        # the backend as it is then: a request just past its SAVEPOINT can show that statement
+        # as waiting. Blocked, it shows the same statement twice in a row.
+        query = "SELECT pid, query FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        seen: list[Any] = []
+        while True:
+            waiting = self.sql(query)
+            if waiting and waiting == seen:
+                return str(waiting[0][1])
+            seen = waiting
             assert time.monotonic() < deadline, "no request ever waited for the held lock"
             time.sleep(0.05)
-        return statement
 
     def wait_healthy(self, instance: int, timeout: float = 30) -> None:
         """Wait until an instance answers /health again (after its workers were killed)."""

@@ -30,6 +30,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,6 @@ SMALL, LARGE = 200, 1200
 WARM_UP = 300
 PATHS = ("list", "post", "me", "list-304", "post-stale")
 SIDES = ("layer", "bare", "before")
-BASE_COMMIT = "4704f34"  # bench.observability's: the last commit before any instrumentation
 
 
 def base_child(base: dict[str, Any], name: str, count: int) -> None:
@@ -127,6 +127,34 @@ def instructions(env_file: Path, side: str, name: str, count: int) -> int:
     raise RuntimeError(f"no summary in {out}")
 
 
+def need_valgrind() -> None:
+    """Install Valgrind when missing."""
+    if shutil.which("valgrind") is None:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "valgrind"], check=True)
+
+
+def per_request(
+    count: Callable[[str, str, int], int],
+    sides: tuple[str, ...],
+    names: list[str],
+    small: int,
+    large: int,
+) -> dict[str, dict[str, float]]:
+    """Each request's instructions on each side: `count(side, name, requests)` run for `small`
+    and for `large` requests (as many at once as there are cores), the difference divided by
+    theirs, so that what every run does once cancels out."""
+    jobs = [(side, name, n) for name in names for side in sides for n in (small, large)]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        counted = dict(zip(jobs, pool.map(lambda job: count(*job), jobs), strict=True))
+    return {
+        name: {
+            side: (counted[(side, name, large)] - counted[(side, name, small)]) / (large - small)
+            for side in sides
+        }
+        for name in names
+    }
+
+
 def prepare_sides(posts: int, workdir: Path, tree: Path) -> None:
     """This tree's database (env.json) and the base tree's, seeded by its own code
     (before.json), prepared at once."""
@@ -157,7 +185,9 @@ def main(argv: list[str] | None = None) -> int:
         "--only", default=",".join(PATHS), help="comma-separated: " + ",".join(PATHS)
     )
     parser.add_argument("--posts", type=int, default=1000)
-    parser.add_argument("--base-commit", default=BASE_COMMIT)
+    parser.add_argument(
+        "--base-commit", help="default: bench.observability's, the last before any instrumentation"
+    )
     parser.add_argument(
         "--base-tree", type=Path, help="a checkout of the base code (default: a new worktree)"
     )
@@ -169,10 +199,12 @@ def main(argv: list[str] | None = None) -> int:
         env_file, side, name, count = args.child
         child(Path(env_file), side, name, int(count))
         return 0
-    if shutil.which("valgrind") is None:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "valgrind"], check=True)
+    # Not imported by a child: it would import this tree's blogapi before the child's own.
     from bench.history import base_tree
+    from bench.observability import BASE_COMMIT
 
+    args.base_commit = args.base_commit or BASE_COMMIT
+    need_valgrind()
     names = [name for name in args.only.split(",") if name]
     with (
         tempfile.TemporaryDirectory(prefix="blogapi-layer-") as tmp,
@@ -180,21 +212,13 @@ def main(argv: list[str] | None = None) -> int:
     ):
         env_file = Path(tmp) / "env.json"
         prepare_sides(args.posts, Path(tmp), tree)
-        jobs = [(side, name, count) for name in names for side in SIDES for count in (SMALL, LARGE)]
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            counted = dict(
-                zip(jobs, pool.map(lambda job: instructions(env_file, *job), jobs), strict=True)
-            )
+        counts = per_request(partial(instructions, env_file), SIDES, names, SMALL, LARGE)
     print(
         f"| request | layer | bare | before ({args.base_commit}) | the layer's share "
         "| all the instrumentation (layer less before) |"
     )
     print("|---|---:|---:|---:|---:|---:|")
-    for name in names:
-        per = {
-            side: (counted[(side, name, LARGE)] - counted[(side, name, SMALL)]) / (LARGE - SMALL)
-            for side in SIDES
-        }
+    for name, per in counts.items():
         extra, whole = per["layer"] - per["bare"], per["layer"] - per["before"]
         print(
             f"| {name} | {per['layer'] / 1000:.1f} k | {per['bare'] / 1000:.1f} k "

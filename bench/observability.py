@@ -104,11 +104,12 @@ class Blog:
     list_etag: str
 
 
-def blog_of(server: LiveServer) -> Blog:
-    """The bench author's token, the newest post's slug and the first page's ETag."""
-    first = requests.get(f"{server.api}/posts?per_page=20", timeout=30)
+def blog_of(api: str, username: str = "bencher") -> Blog:
+    """A bench user's token (the author unless named), the newest post's slug and the first
+    page's ETag."""
+    first = requests.get(f"{api}/posts?per_page=20", timeout=30)
     first.raise_for_status()
-    return Blog(login(server.api), first.json()["items"][0]["slug"], first.headers["ETag"])
+    return Blog(login(api, username), first.json()["items"][0]["slug"], first.headers["ETag"])
 
 
 def request_for(hot: HotPath, blog: Blog) -> Request:
@@ -452,7 +453,7 @@ def measure_database(
         result = DatabaseResult(kind, label, hot_paths, load={"start": uptime()})
         with running_sides(args, envs, workdir) as sides:
             check_sides(sides, tree)
-            blogs = {name: blog_of(side.server) for name, side in sides.items()}
+            blogs = {name: blog_of(side.server.api) for name, side in sides.items()}
             wanted = {
                 (hot.key, name): request_for(hot, blogs[name])
                 for hot in hot_paths
@@ -644,16 +645,17 @@ def report(args: argparse.Namespace, results: list[DatabaseResult]) -> str:
 # --- running it ------------------------------------------------------------------------------
 
 
+def hot_path_keys(text: str) -> list[str]:
+    """--only's value: comma-separated keys of HOT_PATHS."""
+    chosen = [key for key in text.split(",") if key]
+    unknown = set(chosen) - set(KEYS)
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"choose among {', '.join(KEYS)}")
+    return chosen
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
-
-    def keys(text: str) -> list[str]:
-        chosen = [key for key in text.split(",") if key]
-        unknown = set(chosen) - set(KEYS)
-        if unknown or not chosen:
-            raise argparse.ArgumentTypeError(f"choose among {', '.join(KEYS)}")
-        return chosen
-
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
         "--database",
@@ -675,7 +677,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--tries", type=int, default=3, help="runs made at most, disturbed")
     parser.add_argument("--patience", type=float, default=1800, help="seconds of waiting")
-    parser.add_argument("--only", type=keys, default=list(KEYS), help=",".join(KEYS))
+    parser.add_argument("--only", type=hot_path_keys, default=list(KEYS), help=",".join(KEYS))
     parser.add_argument(
         "--database-url", help="an existing PostgreSQL server to make the three databases on"
     )

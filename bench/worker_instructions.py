@@ -6,10 +6,11 @@ Valgrind: the share issue 21's budget is about, where bench.layer_instructions c
 See bench/README.md ("Observability").
 
 For each side (`now`: this tree, production's defaults, the access log on and written to a
-file; `before`: bench.layer_instructions' BASE_COMMIT, the code before any instrumentation, on
+file; `before`: bench.observability's BASE_COMMIT, the code before any instrumentation, on
 a database its own code seeded) and each request, gunicorn (one sync worker, production config)
 runs under `valgrind --tool=cachegrind --trace-children=yes` on loopback and answers, one at a
-time over new connections, WARM_UP requests and then SMALL or LARGE more; the worker's count
+time over new connections, bench.observability's requests (WARM_UP of one kind, then SMALL or
+LARGE more); the worker's count
 (its own file, the master's left out) over two runs gives a request's instructions, start-up,
 sign-in and warm-up cancelling out. Not counted: the kernel's share of the socket work, which
 is the same on both sides. Each second the worker's chores (access lines written, gauges
@@ -22,19 +23,25 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench.layer_instructions import BASE_COMMIT, PATHS, prepare_sides
-from bench.run import PASSWORD
+from bench.history import base_tree
+from bench.layer_instructions import need_valgrind, per_request, prepare_sides
+from bench.observability import (
+    BASE_COMMIT,
+    HOT_PATHS,
+    KEYS,
+    blog_of,
+    hot_path_keys,
+    request_for,
+)
 from devtools.live import LOOPBACK_SITE, ROOT
 from devtools.server import HOST, free_port
 
@@ -42,6 +49,7 @@ SMALL, LARGE = 100, 600
 WARM_UP = 200
 SIDES = ("now", "before")
 STARTUP_SECONDS = 900  # a worker's imports and app under Valgrind
+HOT_PATHS_BY_KEY = {hot.key: hot for hot in HOT_PATHS}
 
 
 def get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, Any, bytes]:
@@ -73,31 +81,6 @@ def wait_until_up(port: int, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("gunicorn did not start in time")
 
 
-def requests_of(port: int, name: str) -> tuple[str, dict[str, str]]:
-    """The path and headers of one kind of request, from what the running server tells."""
-    listed = "/api/v1/posts?per_page=20"
-    _status, headers, body = get(port, listed)
-    slug = json.loads(body)["items"][0]["slug"]
-    if name == "list":
-        return listed, {}
-    if name == "post":
-        return f"/api/v1/posts/{slug}", {}
-    if name == "list-304":
-        return listed, {"If-None-Match": headers["ETag"]}
-    if name == "post-stale":
-        return f"/api/v1/posts/{slug}", {"If-None-Match": '"stale"'}
-    connection = http.client.HTTPConnection(HOST, port, timeout=STARTUP_SECONDS)
-    try:
-        login = json.dumps({"username": "profiler", "password": PASSWORD})
-        connection.request(
-            "POST", "/api/v1/auth/login", login, {"Content-Type": "application/json"}
-        )
-        token = json.loads(connection.getresponse().read())["access_token"]
-    finally:
-        connection.close()
-    return "/api/v1/auth/me", {"Authorization": f"Bearer {token}"}
-
-
 def worker_count(workdir: Path, side: str, name: str, count: int) -> int:
     """Instructions the worker counted over one run: start-up, set-up, warm-up and `count`."""
     run = workdir / f"{side}.{name}.{count}"
@@ -124,12 +107,12 @@ def worker_count(workdir: Path, side: str, name: str, count: int) -> int:
     try:
         wait_until_up(port, process)
         children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
-        path, headers = requests_of(port, name)
-        expected = 304 if name == "list-304" else 200
+        hot = HOT_PATHS_BY_KEY[name]
+        request = request_for(hot, blog_of(f"http://{HOST}:{port}/api/v1", "profiler"))
         for _ in range(WARM_UP + count):
-            status = get(port, path, headers)[0]
-            if status != expected:
-                raise RuntimeError(f"{side} {name}: {status}, not {expected}")
+            status = get(port, request.path, request.headers)[0]
+            if status != hot.status:
+                raise RuntimeError(f"{side} {name}: {status}, not {hot.status}")
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=300)
@@ -144,7 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     """Count each request's instructions in a gunicorn worker, now and before."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
-        "--only", default="list,list-304", help="comma-separated: " + ",".join(PATHS)
+        "--only",
+        type=hot_path_keys,
+        default=["list", "list-304"],
+        help="comma-separated: " + ",".join(KEYS),
     )
     parser.add_argument("--posts", type=int, default=1000)
     parser.add_argument("--base-commit", default=BASE_COMMIT)
@@ -152,31 +138,17 @@ def main(argv: list[str] | None = None) -> int:
         "--base-tree", type=Path, help="a checkout of the base code (default: a new worktree)"
     )
     args = parser.parse_args(argv)
-    names = [name for name in args.only.split(",") if name]
-    if unknown := set(names) - set(PATHS):
-        parser.error(f"unknown: {', '.join(sorted(unknown))}")
-    if shutil.which("valgrind") is None:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "valgrind"], check=True)
-    from bench.history import base_tree
-
+    need_valgrind()
     with (
         tempfile.TemporaryDirectory(prefix="blogapi-worker-") as tmp,
         base_tree(args, Path(tmp)) as tree,
     ):
         workdir = Path(tmp)
         prepare_sides(args.posts, workdir, tree)
-        jobs = [(side, name, count) for name in names for side in SIDES for count in (SMALL, LARGE)]
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            counted = dict(
-                zip(jobs, pool.map(lambda job: worker_count(workdir, *job), jobs), strict=True)
-            )
+        counts = per_request(partial(worker_count, workdir), SIDES, args.only, SMALL, LARGE)
     print(f"| request | now | before ({args.base_commit}) | the instrumentation |")
     print("|---|---:|---:|---:|")
-    for name in names:
-        per = {
-            side: (counted[(side, name, LARGE)] - counted[(side, name, SMALL)]) / (LARGE - SMALL)
-            for side in SIDES
-        }
+    for name, per in counts.items():
         extra = per["now"] - per["before"]
         print(
             f"| {name} | {per['now'] / 1000:.1f} k | {per['before'] / 1000:.1f} k "

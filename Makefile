@@ -22,11 +22,11 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) -m devtools.run_dev --host $(HOST) --port $(PORT)
 
-## The whole suite: on SQLite, then again on a throwaway PostgreSQL cluster when its binaries exist.
+## The whole suite: on SQLite and, side by side with it, on a throwaway PostgreSQL cluster when
+## its binaries exist (devtools/test_passes.py). One pass alone: make test-sqlite, test-postgres.
 test: $(STAMP)
 	scripts/install-system-deps
-	$(MAKE) --no-print-directory test-sqlite
-	$(MAKE) --no-print-directory test-postgres
+	$(PY) -m devtools.test_passes $(PYTEST_ARGS)
 
 test-sqlite: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)

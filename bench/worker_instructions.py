@@ -117,10 +117,50 @@ def worker_count(workdir: Path, side: str, name: str, count: int) -> int:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=300)
     (worker,) = children
-    for line in (run / f"cachegrind.{worker}").read_text().splitlines():
+    text = (run / f"cachegrind.{worker}").read_text()
+    (run / "functions.json").write_text(json.dumps(by_function(text)))
+    for line in text.splitlines():
         if line.startswith("summary:"):
             return int(line.split()[1])
     raise RuntimeError(f"no summary for the worker in {run}")
+
+
+def by_function(text: str) -> dict[str, int]:
+    """A cachegrind file's instructions by function (the function's own, not its callees'),
+    named with the file of its object (`libpython3.11.so: _PyEval_EvalFrameDefault`)."""
+    totals: dict[str, int] = {}
+    where, name = "", ""
+    for line in text.splitlines():
+        if line.startswith("fl="):
+            where = line[3:].rsplit("/", 1)[-1]
+        elif line.startswith("fn="):
+            name = f"{where}: {line[3:]}"
+        elif line[:1].isdigit():
+            totals[name] = totals.get(name, 0) + int(line.split()[1])
+    return totals
+
+
+def function_changes(workdir: Path, name: str, top: int) -> list[tuple[str, float, float]]:
+    """The `top` functions whose own instructions a request changed most from before to now:
+    (function, before, now), each per request, as per_request divides the whole count."""
+
+    def per(side: str) -> dict[str, float]:
+        small, large = (
+            json.loads((workdir / f"{side}.{name}.{n}" / "functions.json").read_text())
+            for n in (SMALL, LARGE)
+        )
+        return {
+            function: (large.get(function, 0) - small.get(function, 0)) / (LARGE - SMALL)
+            for function in small.keys() | large.keys()
+        }
+
+    now, before = per("now"), per("before")
+    changes = [
+        (function, before.get(function, 0.0), now.get(function, 0.0))
+        for function in now.keys() | before.keys()
+    ]
+    changes.sort(key=lambda change: abs(change[2] - change[1]), reverse=True)
+    return changes[:top]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,6 +177,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--base-tree", type=Path, help="a checkout of the base code (default: a new worktree)"
     )
+    parser.add_argument(
+        "--by-function",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also list the N functions whose own instructions a request changed most",
+    )
     args = parser.parse_args(argv)
     need_valgrind()
     with (
@@ -146,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tmp)
         prepare_sides(args.posts, workdir, tree)
         counts = per_request(partial(worker_count, workdir), SIDES, args.only, SMALL, LARGE)
+        changes = {name: function_changes(workdir, name, args.by_function) for name in args.only}
     print(f"| request | now | before ({args.base_commit}) | the instrumentation |")
     print("|---|---:|---:|---:|")
     for name, per in counts.items():
@@ -154,6 +202,14 @@ def main(argv: list[str] | None = None) -> int:
             f"| {name} | {per['now'] / 1000:.1f} k | {per['before'] / 1000:.1f} k "
             f"| {extra / 1000:+.1f} k ({extra / per['before']:+.1%}) |"
         )
+    for name, functions in changes.items():
+        if not functions:
+            continue
+        print(f"\n{name}, by function (its own instructions a request):\n")
+        print("| function | before | now | change |")
+        print("|---|---:|---:|---:|")
+        for function, before, now in functions:
+            print(f"| `{function}` | {before:,.0f} | {now:,.0f} | {now - before:+,.0f} |")
     return 0
 
 

@@ -60,7 +60,10 @@ def run(pytest_args: list[str]) -> int:
         both = passes(pytest_args, kept)
 
         def forward(signum: int, frame: FrameType | None) -> None:
-            """Pass a termination signal on to both passes (each cleans up after itself)."""
+            """Pass a termination signal on to both passes (each cleans up after itself), and
+            wait for them: Ctrl-C reached them from the terminal already, as it reached us."""
+            if signum == signal.SIGINT:
+                return
             for each in both:
                 if each.process is not None and each.process.poll() is None:
                     each.process.send_signal(signum)

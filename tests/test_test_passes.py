@@ -3,7 +3,10 @@ output does not interleave, and the run fails when either pass does."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -11,6 +14,7 @@ from typing import IO
 import pytest
 
 from devtools import test_passes
+from devtools.live import ROOT
 from devtools.test_passes import POSTGRES, SQLITE, Pass
 
 pytestmark = pytest.mark.database_agnostic
@@ -94,3 +98,40 @@ def test_each_pass_runs_pytest_with_the_same_arguments_the_postgres_one_under_it
     ]  # fmt: skip
     assert postgres.command[5:] == sqlite.command
     assert postgres.output is not None
+
+
+def test_a_terminated_run_terminates_both_passes_and_fails(tmp_path: Path) -> None:
+    """SIGTERM to `make test` (a CI job cancelled) reaches both passes, and the run fails."""
+    started = tmp_path / "started"
+    stand_in = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from devtools import test_passes\n"
+        "from devtools.test_passes import POSTGRES, SQLITE, Pass\n"
+        "def passes(args, kept):\n"
+        "    sleep = [sys.executable, '-c', 'import time; time.sleep(120)']\n"
+        "    return [Pass(SQLITE, sleep), Pass(POSTGRES, sleep, output=kept)]\n"
+        "test_passes.passes = passes\n"
+        f"Path({str(started)!r}).touch()\n"
+        "sys.exit(test_passes.run([]))\n"
+    )
+    runner = subprocess.Popen(
+        [sys.executable, "-c", stand_in], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 60
+    while len(children_of(runner.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert started.exists() and len(children_of(runner.pid)) == 2
+
+    runner.send_signal(signal.SIGTERM)
+    out, _ = runner.communicate(timeout=60)
+
+    assert runner.returncode == 1
+    assert f"{SQLITE} pass: FAILED (exit code -{signal.SIGTERM.value})" in out
+    assert f"{POSTGRES} pass: FAILED (exit code -{signal.SIGTERM.value})" in out
+
+
+def children_of(pid: int) -> list[str]:
+    """The processes `pid` started and still has."""
+    listed = Path(f"/proc/{pid}/task/{pid}/children")
+    return listed.read_text().split() if listed.exists() else []

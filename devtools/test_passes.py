@@ -21,6 +21,7 @@ from typing import IO
 
 SQLITE = "SQLite"
 POSTGRES = "PostgreSQL + Redis"
+POLL_SECONDS = 0.2
 
 
 @dataclass
@@ -39,11 +40,13 @@ class Pass:
         self.started = time.monotonic()
         self.process = subprocess.Popen(self.command, stdout=self.output, stderr=self.output)
 
-    def wait(self) -> int:
-        """Wait for the pass to end; its exit code."""
+    def poll(self) -> int | None:
+        """The pass's exit code once it has ended (its time taken then), else None."""
         assert self.process is not None
-        code = self.process.wait()
-        self.seconds = time.monotonic() - self.started
+        running = self.process.returncode is None
+        code = self.process.poll()
+        if running and code is not None:
+            self.seconds = time.monotonic() - self.started
         return code
 
 
@@ -73,7 +76,10 @@ def run(pytest_args: list[str]) -> int:
         try:
             for each in both:
                 each.start()
-            codes = [each.wait() for each in both]
+            # Polled, not waited for in turn, so each pass's time is its own.
+            while None in (ended := [each.poll() for each in both]):
+                time.sleep(POLL_SECONDS)
+            codes = [code for code in ended if code is not None]
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
@@ -85,7 +91,8 @@ def run(pytest_args: list[str]) -> int:
     print()
     for each, code in zip(both, codes, strict=True):
         outcome = "passed" if code == 0 else f"FAILED (exit code {code})"
-        print(f"{each.name} pass: {outcome} in {each.seconds / 60:.1f} minutes")
+        minutes, seconds = divmod(round(each.seconds), 60)
+        print(f"{each.name} pass: {outcome} in {minutes}:{seconds:02d}")
     return 0 if all(code == 0 for code in codes) else 1
 
 

@@ -85,6 +85,22 @@ def test_one_failing_pass_fails_the_run_and_says_which(
     assert f"{POSTGRES} pass: FAILED (exit code 5)" in out
 
 
+def test_each_pass_is_timed_until_it_itself_ends(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A pass that ends early is not timed until the other ends (the SQLite pass is the first
+    looked at, and here the slower)."""
+    slow = Pass(SQLITE, [sys.executable, "-c", "import time; time.sleep(3)"])
+    quick = Pass(POSTGRES, [sys.executable, "-c", "pass"])
+    monkeypatch.setattr(test_passes, "passes", lambda pytest_args, kept: [slow, quick])
+
+    assert test_passes.run([]) == 0
+
+    assert slow.seconds >= 3
+    assert quick.seconds < slow.seconds / 2
+    assert f"{SQLITE} pass: passed in 0:0" in capfd.readouterr().out  # m:ss
+
+
 def test_each_pass_runs_pytest_with_the_same_arguments_the_postgres_one_under_its_server(
     tmp_path: Path,
 ) -> None:

@@ -200,12 +200,11 @@ def test_a_deep_cursor_page_costs_what_a_shallow_one_does(app, client, make_acco
                 author_id=author_id,
                 published_at=start + timedelta(minutes=n),
             )
-            # Many posts past the deep cursor too: with few left (49 of 600), PostgreSQL may
-            # rightly read those few and sort them, which is no walk from the top either.
-            for n in range(1100)
+            for n in range(600)
         )
         db.session.commit()
-        if db.session.connection().dialect.name == "postgresql":
+        postgres = db.session.connection().dialect.name == "postgresql"
+        if postgres:
             # Fresh statistics, as autovacuum may gather at any moment: the plan must not
             # depend on whether it has.
             db.session.execute(text("ANALYZE posts"))
@@ -225,8 +224,12 @@ def test_a_deep_cursor_page_costs_what_a_shallow_one_does(app, client, make_acco
         assert page.status_code == 200 and len(page.get_json()["items"]) == 20
         [(statement, parameters)] = [(s, p) for s, p in statements if "LIMIT" in s]
         cost[depth] = rows_read_for(app, statement, parameters)
-    # Walking the index from the newest post down to the cursor cost 635 steps against 95.
-    assert cost[550] <= 2 * cost[10], cost
+    # Walking the index from the newest post down to the cursor cost 635 steps against 95 on
+    # SQLite (on PostgreSQL it would read the 550 posts before the cursor). PostgreSQL may
+    # instead read the few posts past a deep cursor (49) and sort them, as its statistics and
+    # the table's layout make it cheaper: no walk from the top either.
+    past_cursor = len(in_order) - 550 - 1
+    assert cost[550] <= max(2 * cost[10], past_cursor if postgres else 0), cost
 
 
 def test_the_trash_is_read_in_order_through_its_own_index(app, client, blog, make_account):

@@ -43,9 +43,8 @@ class Pass:
     def poll(self) -> int | None:
         """The pass's exit code once it has ended (its time taken then), else None."""
         assert self.process is not None
-        running = self.process.returncode is None
         code = self.process.poll()
-        if running and code is not None:
+        if code is not None and not self.seconds:  # the first time it is seen ended
             self.seconds = time.monotonic() - self.started
         return code
 
@@ -68,8 +67,8 @@ def run(pytest_args: list[str]) -> int:
             if signum == signal.SIGINT:
                 return
             for each in both:
-                if each.process is not None and each.process.poll() is None:
-                    each.process.send_signal(signum)
+                if each.process is not None:
+                    each.process.send_signal(signum)  # not to one that has ended
 
         watched = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
         previous = {signum: signal.signal(signum, forward) for signum in watched}

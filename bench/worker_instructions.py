@@ -43,6 +43,7 @@ from bench.observability import (
     request_for,
 )
 from devtools.live import LOOPBACK_SITE, ROOT
+from devtools.processes import children_of
 from devtools.server import HOST, free_port
 
 SMALL, LARGE = 100, 600
@@ -106,7 +107,7 @@ def worker_count(workdir: Path, side: str, name: str, count: int) -> int:
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=log)
     try:
         wait_until_up(port, process)
-        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        children = children_of(process.pid)
         hot = HOT_PATHS_BY_KEY[name]
         request = request_for(hot, blog_of(f"http://{HOST}:{port}/api/v1", "profiler"))
         for _ in range(WARM_UP + count):
@@ -193,7 +194,11 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tmp)
         prepare_sides(args.posts, workdir, tree)
         counts = per_request(partial(worker_count, workdir), SIDES, args.only, SMALL, LARGE)
-        changes = {name: function_changes(workdir, name, args.by_function) for name in args.only}
+        changes = (
+            {name: function_changes(workdir, name, args.by_function) for name in args.only}
+            if args.by_function
+            else {}
+        )
     print(f"| request | now | before ({args.base_commit}) | the instrumentation |")
     print("|---|---:|---:|---:|")
     for name, per in counts.items():
@@ -203,8 +208,6 @@ def main(argv: list[str] | None = None) -> int:
             f"| {extra / 1000:+.1f} k ({extra / per['before']:+.1%}) |"
         )
     for name, functions in changes.items():
-        if not functions:
-            continue
         print(f"\n{name}, by function (its own instructions a request):\n")
         print("| function | before | now | change |")
         print("|---|---:|---:|---:|")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import requests
 
+from devtools.processes import children_of
 from devtools.server import HOST, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,8 +141,7 @@ class LiveServer:
         """The gunicorn worker processes (children of the master)."""
         if not self.process:
             return []
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+        return children_of(self.process.pid)
 
     def stop(self) -> None:
         """Stop gunicorn (gracefully, then for good)."""

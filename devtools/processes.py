@@ -35,6 +35,15 @@ def pid_alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
 
 
+def children_of(pid: int) -> list[int]:
+    """The processes `pid` started and still has (none once it is gone)."""
+    listed = Path(f"/proc/{pid}/task/{pid}/children")
+    try:
+        return [int(child) for child in listed.read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
 def wait_gone(pid: int, timeout: float) -> bool:
     """Wait up to timeout seconds for pid to exit; return True if it did."""
     deadline = time.monotonic() + timeout

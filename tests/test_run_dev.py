@@ -16,17 +16,12 @@ import pytest
 import requests
 
 from devtools.live import ROOT
+from devtools.processes import children_of
 from devtools.server import HOST, free_port
 from tests.support.accounts import PASSWORD
 from tests.support.mail import text_part
 
 pytestmark = [pytest.mark.slow, pytest.mark.database_agnostic]
-
-
-def children_of(pid: int) -> list[int]:
-    """The processes `pid` started and still has."""
-    listed = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(child) for child in listed.read_text().split()] if listed.exists() else []
 
 
 def command_line(pid: int) -> str:

@@ -15,6 +15,7 @@ import pytest
 
 from devtools import test_passes
 from devtools.live import ROOT
+from devtools.processes import children_of
 from devtools.test_passes import POSTGRES, SQLITE, Pass
 
 pytestmark = pytest.mark.database_agnostic
@@ -145,9 +146,3 @@ def test_a_terminated_run_terminates_both_passes_and_fails(tmp_path: Path) -> No
     assert runner.returncode == 1
     assert f"{SQLITE} pass: FAILED (exit code -{signal.SIGTERM.value})" in out
     assert f"{POSTGRES} pass: FAILED (exit code -{signal.SIGTERM.value})" in out
-
-
-def children_of(pid: int) -> list[str]:
-    """The processes `pid` started and still has."""
-    listed = Path(f"/proc/{pid}/task/{pid}/children")
-    return listed.read_text().split() if listed.exists() else []
